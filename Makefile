@@ -1,0 +1,66 @@
+# tunetorch: `make test` and `make demo` do all the set-up on a fresh Debian/Ubuntu machine.
+#
+#   make deps     install the system packages that are missing (as root), else print the command
+#   make build    build the C shim (build/libtunetorch.so) with CMake
+#   make test     go vet + go test, libtorch tests included
+#   make fixtures export the ResNet-34 test fixture (random weights) into build/cache
+#
+# Variables: LIBTORCH=/path/to/libtorch uses that libtorch instead of Debian's
+# (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch.
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+CACHE := $(BUILD)/cache
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+APT_PACKAGES := libopenblas0-pthread cmake g++ python3-torch python3-torchvision
+ifeq ($(LIBTORCH),)
+APT_PACKAGES += libtorch-dev
+endif
+
+SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)
+
+.PHONY: all deps build fixtures test vet clean
+
+all: build
+
+deps:
+	@if ! command -v dpkg-query >/dev/null; then \
+	  echo "deps: not a Debian-based system: install libtorch, CMake, g++ and PyTorch yourself (see README)"; exit 0; fi; \
+	missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing packages:$$missing"; \
+	  echo "deps: run: sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+	  exit 1; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
+
+$(BUILD)/libtunetorch.so: $(SHIM_SOURCES)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(if $(LIBTORCH),-DLIBTORCH=$(LIBTORCH))
+	cmake --build $(BUILD) -j $(JOBS)
+
+build: deps $(BUILD)/libtunetorch.so
+
+$(CACHE)/resnet34.pt: scripts/export_backbone.py
+	$(PYTHON) scripts/export_backbone.py --arch resnet34 --weights none --seed 0 --out $@
+
+fixtures: deps $(CACHE)/resnet34.pt
+
+vet: build
+	$(GO) vet ./...
+
+test: build fixtures vet
+	$(GO) test -count=1 -timeout 60m ./...
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,166 @@
+/*
+ * tunetorch.h: the C ABI between Go and libtorch.
+ *
+ * Every function that can fail returns tt_error: NULL on success, otherwise a
+ * malloc'd, NUL-terminated message the caller frees with free(). Results are
+ * written through out-pointers. No function keeps a thread-local "last error":
+ * goroutines move between OS threads, so an error must travel back in the same
+ * call that produced it.
+ *
+ * Handles are opaque. Each tt_tensor / tt_module returned through an
+ * out-pointer is owned by the caller and released with tt_tensor_free /
+ * tt_module_free.
+ */
+#ifndef TUNETORCH_H
+#define TUNETORCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a signature in this file changes; the Go package refuses a
+ * shim whose ABI differs from the one it was written against. */
+#define TT_ABI_VERSION 1
+
+typedef char *tt_error;
+typedef struct tt_tensor_s *tt_tensor;
+typedef struct tt_module_s *tt_module;
+
+/* Device types. */
+enum { TT_CPU = 0, TT_CUDA = 1 };
+
+/* Element types (the Go Dtype values). */
+enum {
+  TT_FLOAT32 = 0,
+  TT_FLOAT64 = 1,
+  TT_FLOAT16 = 2,
+  TT_BFLOAT16 = 3,
+  TT_INT64 = 4,
+  TT_INT32 = 5,
+  TT_UINT8 = 6,
+  TT_BOOL = 7
+};
+
+/* Binary operators for tt_binary and tt_binary_scalar. */
+enum { TT_ADD = 0, TT_SUB = 1, TT_MUL = 2, TT_DIV = 3 };
+
+/* Reductions for tt_reduce and tt_cross_entropy. */
+enum { TT_REDUCE_NONE = 0, TT_REDUCE_MEAN = 1, TT_REDUCE_SUM = 2 };
+
+/* Fill kinds for tt_tensor_fill. */
+enum { TT_ZEROS = 0, TT_ONES = 1, TT_RAND = 2, TT_RANDN = 3 };
+
+/* ---- runtime ---- */
+int tt_abi_version(void);
+/* libtorch's version as "major.minor.patch" (static storage, do not free). */
+const char *tt_version(void);
+tt_error tt_cuda_available(int *out);
+tt_error tt_cuda_device_count(int *out);
+tt_error tt_set_num_threads(int n);
+int tt_get_num_threads(void);
+tt_error tt_manual_seed(uint64_t seed);
+
+/* ---- tensors: creation, data, metadata ---- */
+/* Copies nbytes from data (row-major, dtype) into a new tensor on the device. */
+tt_error tt_tensor_from_data(const void *data, int64_t nbytes,
+                             const int64_t *shape, int ndim, int dtype,
+                             int dev_type, int dev_index, tt_tensor *out);
+tt_error tt_tensor_fill(int kind, const int64_t *shape, int ndim, int dtype,
+                        int dev_type, int dev_index, tt_tensor *out);
+/* Copies the tensor's elements (any device, any layout) into dst, which holds
+ * exactly nbytes; the tensor's dtype must equal dtype. */
+tt_error tt_tensor_copy_data(tt_tensor t, void *dst, int64_t nbytes, int dtype);
+void tt_tensor_free(tt_tensor t);
+int tt_tensor_ndim(tt_tensor t);
+void tt_tensor_shape(tt_tensor t, int64_t *out);
+int tt_tensor_dtype(tt_tensor t);
+void tt_tensor_device(tt_tensor t, int *dev_type, int *dev_index);
+tt_error tt_tensor_item(tt_tensor t, double *out);
+tt_error tt_tensor_string(tt_tensor t, char **out);
+/* dtype < 0 keeps the dtype. */
+tt_error tt_tensor_to(tt_tensor t, int dev_type, int dev_index, int dtype,
+                      tt_tensor *out);
+tt_error tt_tensor_uniform_(tt_tensor t, double low, double high);
+/* Copies src's values into dst in place (shapes must match; no autograd). */
+tt_error tt_tensor_copy_(tt_tensor dst, tt_tensor src);
+
+/* ---- ops ---- */
+tt_error tt_matmul(tt_tensor a, tt_tensor b, tt_tensor *out);
+tt_error tt_binary(int op, tt_tensor a, tt_tensor b, tt_tensor *out);
+tt_error tt_binary_scalar(int op, tt_tensor a, double s, tt_tensor *out);
+tt_error tt_relu(tt_tensor a, tt_tensor *out);
+tt_error tt_softmax(tt_tensor a, int64_t dim, int log, tt_tensor *out);
+/* logits [N,C] float, targets [N] int64; reduction TT_REDUCE_*. */
+tt_error tt_cross_entropy(tt_tensor logits, tt_tensor targets, int reduction,
+                          tt_tensor *out);
+tt_error tt_argmax(tt_tensor a, int64_t dim, int keepdim, tt_tensor *out);
+tt_error tt_topk(tt_tensor a, int64_t k, int64_t dim, int largest,
+                 tt_tensor *values, tt_tensor *indices);
+/* reduction TT_REDUCE_MEAN or TT_REDUCE_SUM over dims (all when ndims == 0). */
+tt_error tt_reduce(int reduction, tt_tensor a, const int64_t *dims, int ndims,
+                   int keepdim, tt_tensor *out);
+tt_error tt_stack(const tt_tensor *ts, int n, int64_t dim, tt_tensor *out);
+tt_error tt_cat(const tt_tensor *ts, int n, int64_t dim, tt_tensor *out);
+tt_error tt_narrow(tt_tensor a, int64_t dim, int64_t start, int64_t length,
+                   tt_tensor *out);
+tt_error tt_index_select(tt_tensor a, int64_t dim, tt_tensor index,
+                         tt_tensor *out);
+tt_error tt_reshape(tt_tensor a, const int64_t *shape, int ndim,
+                    tt_tensor *out);
+tt_error tt_permute(tt_tensor a, const int64_t *dims, int ndim, tt_tensor *out);
+tt_error tt_contiguous(tt_tensor a, tt_tensor *out);
+tt_error tt_detach(tt_tensor a, tt_tensor *out);
+/* A copy with its own storage, cut from the autograd graph. */
+tt_error tt_clone(tt_tensor a, tt_tensor *out);
+/* y = x·wᵀ + b; b may be NULL. With no_grad, no autograd graph is recorded. */
+tt_error tt_linear(tt_tensor x, tt_tensor w, tt_tensor b, int no_grad,
+                   tt_tensor *out);
+
+/* ---- autograd and optimisation ---- */
+tt_error tt_set_requires_grad(tt_tensor t, int requires);
+int tt_requires_grad(tt_tensor t);
+tt_error tt_backward(tt_tensor t);
+/* *out is NULL when the tensor has no gradient yet. */
+tt_error tt_grad(tt_tensor t, tt_tensor *out);
+/* Zeroes the accumulated gradient in place (no-op when there is none). */
+tt_error tt_zero_grad(tt_tensor t);
+/* One torch.optim.SGD step for one parameter. *buf is the momentum buffer:
+ * NULL before the first step, then owned by the caller. */
+tt_error tt_sgd_step(tt_tensor param, tt_tensor *buf, double lr,
+                     double momentum, double dampening, double weight_decay,
+                     int nesterov);
+
+/* ---- serialisation (torch.save / torch.load compatible) ---- */
+/* Pickles {names[i]: tensors[i]} into a malloc'd buffer in torch.save's zip
+ * format. */
+tt_error tt_save_dict(const char *const *names, const tt_tensor *tensors,
+                      int n, char **data, int64_t *len);
+/* Unpickles a dict of name -> tensor written by torch.save or tt_save_dict.
+ * *names (and each name) and *tensors are malloc'd. */
+tt_error tt_load_dict(const char *data, int64_t len, int *n, char ***names,
+                      tt_tensor **tensors);
+
+/* ---- TorchScript modules ---- */
+tt_error tt_module_load(const char *path, int dev_type, int dev_index,
+                        tt_module *out);
+void tt_module_free(tt_module m);
+tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n,
+                           int no_grad, tt_tensor *out);
+tt_error tt_module_set_training(tt_module m, int training);
+int tt_module_is_training(tt_module m);
+tt_error tt_module_to(tt_module m, int dev_type, int dev_index);
+tt_error tt_module_named_parameters(tt_module m, int *n, char ***names,
+                                    tt_tensor **tensors);
+tt_error tt_module_save(tt_module m, const char *path);
+/* torch.jit.freeze (the module must be in eval mode), then
+ * torch.jit.optimize_for_inference when optimize != 0. */
+tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TUNETORCH_H */

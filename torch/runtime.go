@@ -1,0 +1,54 @@
+package torch
+
+// #include "tunetorch.h"
+import "C"
+
+import (
+	"os"
+	"runtime"
+)
+
+// Version returns the version of the libtorch the shim was built against, and
+// whether it is a CPU or CUDA build, e.g. "1.13.0 (CPU build)".
+func Version() string { return C.GoString(C.tt_version()) }
+
+// CUDAAvailable reports whether libtorch can use at least one CUDA GPU. It is
+// false on a CPU build of libtorch and on a machine without a GPU.
+func CUDAAvailable() bool {
+	var v C.int
+	if check("cuda_available", C.tt_cuda_available(&v)) != nil {
+		return false
+	}
+	return v != 0
+}
+
+// CUDADeviceCount returns the number of CUDA GPUs libtorch sees (0 on a CPU build).
+func CUDADeviceCount() int {
+	var v C.int
+	if check("cuda_device_count", C.tt_cuda_device_count(&v)) != nil {
+		return 0
+	}
+	return int(v)
+}
+
+// SetNumThreads sets libtorch's intra-op thread count for the whole process.
+func SetNumThreads(n int) error {
+	return check("set_num_threads", C.tt_set_num_threads(C.int(n)))
+}
+
+// NumThreads returns libtorch's intra-op thread count.
+func NumThreads() int { return int(C.tt_get_num_threads()) }
+
+// ManualSeed seeds libtorch's default generators (CPU and, where present, CUDA),
+// as torch.manual_seed does. Rand, Randn and NewLinear draw from them.
+func ManualSeed(seed uint64) {
+	must("manual_seed", C.tt_manual_seed(C.uint64_t(seed)))
+}
+
+// initThreads makes every core the default, unless OMP_NUM_THREADS says otherwise.
+func initThreads() {
+	if _, set := os.LookupEnv("OMP_NUM_THREADS"); set {
+		return
+	}
+	_ = SetNumThreads(runtime.NumCPU())
+}
