@@ -17,7 +17,7 @@ CACHE := $(BUILD)/cache
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 APT_PACKAGES := libopenblas0-pthread cmake g++ python3-torch python3-torchvision
-ifeq ($(LIBTORCH),)
+ifeq ($(LIBTORCH)$(wildcard third_party/libtorch),)
 APT_PACKAGES += libtorch-dev
 endif
 
@@ -60,7 +60,7 @@ vet: build
 	$(GO) vet ./...
 
 test: build fixtures vet
-	$(GO) test -count=1 -timeout 60m ./...
+	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -count=1 -timeout 60m ./...
 
 clean:
 	rm -rf $(BUILD)

@@ -49,6 +49,15 @@ func check(op string, e C.tt_error) error {
 	return &Error{Op: op, Msg: msg}
 }
 
+// withOp re-labels a *Error with a fuller operation name (e.g. one naming a
+// file); other errors are wrapped.
+func withOp(op string, err error) error {
+	if e, ok := err.(*Error); ok {
+		return &Error{Op: op, Msg: e.Msg}
+	}
+	return fmt.Errorf("torch: %s: %w", op, err)
+}
+
 // must panics with the *Error of a failed shim call: for programmer errors.
 func must(op string, e C.tt_error) {
 	if err := check(op, e); err != nil {

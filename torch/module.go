@@ -32,7 +32,7 @@ func Load(path string, dev Device) (*Module, error) {
 	defer C.free(unsafe.Pointer(cpath))
 	var h C.tt_module
 	if err := check("load", C.tt_module_load(cpath, C.int(dev.Type), C.int(dev.Index), &h)); err != nil {
-		return nil, fmt.Errorf("torch: load model %s (is it a TorchScript file from torch.jit.save?): %w", path, err)
+		return nil, withOp("load model "+path+" (is it a TorchScript file from torch.jit.save?)", err)
 	}
 	m := &Module{h: h, path: path}
 	runtime.SetFinalizer(m, (*Module).Close)
@@ -67,7 +67,7 @@ func (m *Module) forward(inputs []*Tensor, noGrad bool) (*Tensor, error) {
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(inputs)
 	if err != nil {
-		return nil, fmt.Errorf("torch: %s: %w", filepath.Base(m.path), err)
+		return nil, withOp("forward "+filepath.Base(m.path), err)
 	}
 	return newTensor(h), nil
 }
@@ -86,7 +86,10 @@ func (m *Module) ForwardNoGrad(inputs ...*Tensor) (*Tensor, error) { return m.fo
 func (m *Module) Eval() { must("eval", C.tt_module_set_training(m.handle(), 0)); runtime.KeepAlive(m) }
 
 // Train puts the module and its submodules in training mode.
-func (m *Module) Train() { must("train", C.tt_module_set_training(m.handle(), 1)); runtime.KeepAlive(m) }
+func (m *Module) Train() {
+	must("train", C.tt_module_set_training(m.handle(), 1))
+	runtime.KeepAlive(m)
+}
 
 // IsTraining reports whether the module is in training mode.
 func (m *Module) IsTraining() bool {
@@ -128,7 +131,7 @@ func (m *Module) Save(path string) error {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	if err := check("save", C.tt_module_save(m.handle(), cpath)); err != nil {
-		return fmt.Errorf("torch: save model %s: %w", path, err)
+		return withOp("save model "+path, err)
 	}
 	runtime.KeepAlive(m)
 	return nil

@@ -46,29 +46,42 @@ func EncodeTensors(ts []NamedTensor) ([]byte, error) {
 }
 
 // DecodeTensors reads a dict of name → tensor written by torch.save (e.g. a
-// state_dict) or EncodeTensors, in the file's order. The caller owns the tensors.
+// state_dict, an OrderedDict) or EncodeTensors, in the file's order. Only the
+// zip format (torch.save's default since PyTorch 1.6) is read. The caller owns
+// the tensors.
 func DecodeTensors(data []byte) ([]NamedTensor, error) {
 	if len(data) == 0 {
 		return nil, &Error{Op: "load", Msg: "empty input"}
 	}
-	var n C.int
-	var names **C.char
-	var hs *C.tt_tensor
-	err := check("load", C.tt_load_dict((*C.char)(unsafe.Pointer(&data[0])), C.int64_t(len(data)), &n, &names, &hs))
-	runtime.KeepAlive(data)
+	refs, storages, err := readTorchArchive(data)
+	if err != nil {
+		return nil, &Error{Op: "load", Msg: err.Error()}
+	}
+	out := make([]NamedTensor, 0, len(refs))
+	for _, r := range refs {
+		t, err := tensorFromStorage(r.ref, storages[r.ref.storage.key])
+		if err != nil {
+			CloseNamed(out)
+			return nil, &Error{Op: "load", Msg: fmt.Sprintf("entry %q: %v", r.name, err)}
+		}
+		out = append(out, NamedTensor{Name: r.name, Tensor: t})
+	}
+	return out, nil
+}
+
+func tensorFromStorage(r tensorRef, storage []byte) (*Tensor, error) {
+	var p unsafe.Pointer
+	if len(storage) > 0 {
+		p = unsafe.Pointer(&storage[0])
+	}
+	var h C.tt_tensor
+	err := check("load", C.tt_tensor_from_storage(p, C.int64_t(len(storage)), C.int(r.storage.dtype),
+		cInt64s(r.shape), cInt64s(r.stride), C.int(len(r.shape)), C.int64_t(r.offset), &h))
+	runtime.KeepAlive(storage)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(names))
-	defer C.free(unsafe.Pointer(hs))
-	ns := unsafe.Slice(names, int(n))
-	ts := unsafe.Slice(hs, int(n))
-	out := make([]NamedTensor, n)
-	for i := range out {
-		out[i] = NamedTensor{Name: C.GoString(ns[i]), Tensor: newTensor(ts[i])}
-		C.free(unsafe.Pointer(ns[i]))
-	}
-	return out, nil
+	return newTensor(h), nil
 }
 
 // SaveTensors writes ts to path with EncodeTensors, atomically: a failure
@@ -76,7 +89,7 @@ func DecodeTensors(data []byte) ([]NamedTensor, error) {
 func SaveTensors(path string, ts []NamedTensor) error {
 	data, err := EncodeTensors(ts)
 	if err != nil {
-		return fmt.Errorf("torch: save %s: %w", path, err)
+		return withOp("save "+path, err)
 	}
 	if err := atomicfile.WriteBytes(path, 0o644, data); err != nil {
 		return fmt.Errorf("torch: %w", err)
@@ -93,7 +106,7 @@ func LoadTensors(path string) ([]NamedTensor, error) {
 	}
 	ts, err := DecodeTensors(data)
 	if err != nil {
-		return nil, fmt.Errorf("torch: load %s: %w", path, err)
+		return nil, withOp("load "+path, err)
 	}
 	return ts, nil
 }

@@ -1,4 +1,4 @@
-// serialize.cpp: dicts of tensors in torch.save's format, both ways.
+// serialize.cpp: dicts of tensors to torch.save's format, and tensors from raw storages.
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <vector>
@@ -24,46 +24,24 @@ tt_error tt_save_dict(const char *const *names, const tt_tensor *tensors, int n,
   TT_CATCH
 }
 
-tt_error tt_load_dict(const char *data, int64_t len, int *n, char ***names, tt_tensor **tensors) {
+tt_error tt_tensor_from_storage(const void *data, int64_t nbytes, int dtype, const int64_t *shape,
+                                const int64_t *stride, int ndim, int64_t offset, tt_tensor *out) {
   TT_TRY
-  std::vector<char> bytes(data, data + len);
-  c10::IValue v = torch::jit::pickle_load(bytes);
-  if (!v.isGenericDict())
-    throw std::invalid_argument(std::string("file holds a ") + v.tagKind() +
-                                ", not a dict of name -> tensor");
-  auto dict = v.toGenericDict();
-  int count = static_cast<int>(dict.size());
-  char **ns = static_cast<char **>(std::calloc(count > 0 ? count : 1, sizeof(char *)));
-  tt_tensor *ts = static_cast<tt_tensor *>(std::calloc(count > 0 ? count : 1, sizeof(tt_tensor)));
-  if (ns == nullptr || ts == nullptr) {
-    std::free(ns);
-    std::free(ts);
-    throw std::bad_alloc();
+  auto opts = at::TensorOptions().dtype(tt::scalar_type(dtype));
+  at::IntArrayRef size(shape, ndim), strides(stride, ndim);
+  int64_t item = static_cast<int64_t>(c10::elementSize(tt::scalar_type(dtype)));
+  if (nbytes % item != 0)
+    throw std::invalid_argument("storage of " + std::to_string(nbytes) + " bytes is not a whole number of " +
+                                std::to_string(item) + "-byte elements");
+  int64_t numel = nbytes / item;
+  if (c10::multiply_integers(size) == 0) {
+    *out = tt::wrap(at::empty(size, opts));
+    return nullptr;
   }
-  int i = 0;
-  try {
-    for (const auto &kv : dict) {
-      if (!kv.key().isString())
-        throw std::invalid_argument(std::string("dict key is a ") + kv.key().tagKind() + ", not a string");
-      std::string key = kv.key().toStringRef();
-      if (!kv.value().isTensor())
-        throw std::invalid_argument("entry " + key + " is a " + kv.value().tagKind() + ", not a tensor");
-      ns[i] = tt::dup_string(key);
-      ts[i] = tt::wrap(kv.value().toTensor());
-      i++;
-    }
-  } catch (...) {
-    for (int j = 0; j < i; j++) {
-      std::free(ns[j]);
-      tt_tensor_free(ts[j]);
-    }
-    std::free(ns);
-    std::free(ts);
-    throw;
-  }
-  *n = count;
-  *names = ns;
-  *tensors = ts;
+  // from_blob does not copy; as_strided checks the view stays inside the
+  // storage; clone copies it out before data goes away.
+  auto storage = at::from_blob(const_cast<void *>(data), {numel}, opts);
+  *out = tt::wrap(storage.as_strided(size, strides, offset).clone(at::MemoryFormat::Contiguous));
   TT_CATCH
 }
 

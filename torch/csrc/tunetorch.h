@@ -138,10 +138,13 @@ tt_error tt_sgd_step(tt_tensor param, tt_tensor *buf, double lr,
  * format. */
 tt_error tt_save_dict(const char *const *names, const tt_tensor *tensors,
                       int n, char **data, int64_t *len);
-/* Unpickles a dict of name -> tensor written by torch.save or tt_save_dict.
- * *names (and each name) and *tensors are malloc'd. */
-tt_error tt_load_dict(const char *data, int64_t len, int *n, char ***names,
-                      tt_tensor **tensors);
+/* Reading is done in Go (torch/pickle.go): libtorch's unpickler turns the
+ * OrderedDict of every Python state_dict into None. */
+/* A contiguous tensor copied from a strided view of a raw storage of nbytes
+ * (little-endian elements of dtype), as torch.load rebuilds tensors. */
+tt_error tt_tensor_from_storage(const void *data, int64_t nbytes, int dtype,
+                                const int64_t *shape, const int64_t *stride,
+                                int ndim, int64_t offset, tt_tensor *out);
 
 /* ---- TorchScript modules ---- */
 tt_error tt_module_load(const char *path, int dev_type, int dev_index,

@@ -1,0 +1,65 @@
+package torch
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// resnet34Path is the ResNet-34 fixture `make fixtures` exports with
+// scripts/export_backbone.py (random weights, seeded).
+func resnet34Path(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("TUNETORCH_RESNET34")
+	if p == "" {
+		p = filepath.Join("..", "build", "cache", "resnet34.pt")
+	}
+	_, err := os.Stat(p)
+	require.NoError(t, err, "the ResNet-34 fixture is missing: run `make fixtures` (or make test)")
+	return p
+}
+
+func TestResNet34ExportRunsABatch(t *testing.T) {
+	m, err := Load(resnet34Path(t), CPU)
+	require.NoError(t, err)
+	defer m.Close()
+	require.False(t, m.IsTraining(), "the export script saves the model in eval mode")
+	ManualSeed(0)
+	x, err := Randn([]int64{2, 3, 224, 224}, Float32, CPU)
+	require.NoError(t, err)
+	defer x.Close()
+	out, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer out.Close()
+	require.Equal(t, []int64{2, 1000}, out.Shape())
+
+	// Freezing and optimising for inference keeps the outputs (float32 reassociation aside).
+	frozen, err := m.Freeze(true)
+	require.NoError(t, err)
+	defer frozen.Close()
+	fast, err := frozen.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer fast.Close()
+	a, b := out.Float32s(), fast.Float32s()
+	var maxAbs, maxDiff float64
+	for i := range a {
+		maxAbs = max(maxAbs, abs64(float64(a[i])))
+		maxDiff = max(maxDiff, abs64(float64(a[i]-b[i])))
+	}
+	t.Logf("frozen+optimized vs plain: max |Δ| %.3g (max |logit| %.3g)", maxDiff, maxAbs)
+	require.Less(t, maxDiff, 1e-3*(1+maxAbs))
+
+	ps := m.NamedParameters()
+	defer CloseNamed(ps)
+	require.Equal(t, "conv1.weight", ps[0].Name)
+	require.Equal(t, []int64{1000, 512}, ps[len(ps)-2].Tensor.Shape(), "fc.weight")
+}
+
+func abs64(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
