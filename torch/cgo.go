@@ -20,6 +20,7 @@ type Error struct {
 	Msg string
 }
 
+// Error returns "torch: <op>: <libtorch message>".
 func (e *Error) Error() string { return "torch: " + e.Op + ": " + e.Msg }
 
 // Recover turns a panic carrying a *Error (a failed tensor operation) into an

@@ -31,6 +31,12 @@ func TestTorchScriptForwardMatchesPyTorch(t *testing.T) {
 	requireClose(t, g.Eval, out, 1e-5, "eval forward")
 	require.False(t, out.RequiresGrad(), "ForwardNoGrad must not record a graph")
 
+	inf, err := m.ForwardInference(x)
+	require.NoError(t, err)
+	defer inf.Close()
+	requireClose(t, g.Eval, inf, 1e-5, "inference-mode forward")
+	require.False(t, inf.RequiresGrad())
+
 	withGrad, err := m.Forward(x)
 	require.NoError(t, err)
 	defer withGrad.Close()
@@ -162,4 +168,20 @@ func TestLoadOnMissingCUDADeviceIsAnError(t *testing.T) {
 	_, err := Load(filepath.Join("testdata", "tiny_cnn.pt"), dev)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), dev.String())
+}
+
+func TestModuleTo(t *testing.T) {
+	m, g := loadTinyCNN(t)
+	m.Eval()
+	require.NoError(t, m.To(CPU))
+	x := g.Input.tensor(t)
+	defer x.Close()
+	out, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer out.Close()
+	requireClose(t, g.Eval, out, 1e-5, "forward after To(cpu)")
+	if !CUDAAvailable() {
+		err := m.To(CUDA(0))
+		require.ErrorContains(t, err, "without CUDA support")
+	}
 }

@@ -38,6 +38,7 @@ func (d *pickleDict) set(k, v any) {
 // pickleGlobal is a module-level name such as torch._utils._rebuild_tensor_v2.
 type pickleGlobal struct{ module, name string }
 
+// String returns the dotted name, e.g. "collections.OrderedDict".
 func (g pickleGlobal) String() string { return g.module + "." + g.name }
 
 // storageRef is a persistent id naming a tensor storage in the archive.

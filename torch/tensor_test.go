@@ -1,6 +1,8 @@
 package torch
 
 import (
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -111,6 +113,9 @@ func TestRuntimeInfo(t *testing.T) {
 		require.Equal(t, 0, CUDADeviceCount())
 	} else {
 		require.Positive(t, CUDADeviceCount())
+	}
+	if _, set := os.LookupEnv("OMP_NUM_THREADS"); !set {
+		require.Equal(t, runtime.NumCPU(), NumThreads(), "default: every core")
 	}
 	old := NumThreads()
 	require.NoError(t, SetNumThreads(1))

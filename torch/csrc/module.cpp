@@ -24,18 +24,24 @@ tt_error tt_module_load(const char *path, int dev_type, int dev_index, tt_module
 
 void tt_module_free(tt_module m) { delete reinterpret_cast<torch::jit::Module *>(m); }
 
-tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n, int no_grad,
+tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n, int grad_mode,
                            tt_tensor *out) {
   TT_TRY
   std::vector<c10::IValue> args;
   args.reserve(n);
   for (int i = 0; i < n; i++) args.emplace_back(tt::T(inputs[i]));
   c10::IValue r;
-  if (no_grad) {
-    at::NoGradGuard guard;
-    r = M(m).forward(std::move(args));
-  } else {
-    r = M(m).forward(std::move(args));
+  switch (grad_mode) {
+    case TT_GRAD: r = M(m).forward(std::move(args)); break;
+    case TT_NO_GRAD: {
+      at::NoGradGuard guard;
+      r = M(m).forward(std::move(args));
+    } break;
+    case TT_INFERENCE: {
+      c10::InferenceMode guard;
+      r = M(m).forward(std::move(args));
+    } break;
+    default: throw std::invalid_argument("unknown grad mode " + std::to_string(grad_mode));
   }
   if (!r.isTensor())
     throw std::invalid_argument(std::string("forward returned a ") + r.tagKind() +

@@ -150,8 +150,12 @@ tt_error tt_tensor_from_storage(const void *data, int64_t nbytes, int dtype,
 tt_error tt_module_load(const char *path, int dev_type, int dev_index,
                         tt_module *out);
 void tt_module_free(tt_module m);
+/* Grad modes for tt_module_forward. */
+enum { TT_GRAD = 0, TT_NO_GRAD = 1, TT_INFERENCE = 2 };
+/* Runs forward under the grad mode (TT_INFERENCE: c10::InferenceMode, whose
+ * outputs can never enter an autograd graph). */
 tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n,
-                           int no_grad, tt_tensor *out);
+                           int grad_mode, tt_tensor *out);
 tt_error tt_module_set_training(tt_module m, int training);
 int tt_module_is_training(tt_module m);
 tt_error tt_module_to(tt_module m, int dev_type, int dev_index);
