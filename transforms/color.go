@@ -1,0 +1,261 @@
+package transforms
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// The colour adjustments of torchvision's functional API on PIL images, as
+// Pillow 9.4 computes them: ImageEnhance blends an image with a "degenerate"
+// one, out = (uint8)(degenerate + f·(img − degenerate)) in float32, truncated,
+// and clipped when f > 1.
+
+// blendPixel is Pillow's ImagingBlend for one value.
+func blendPixel(deg, v uint8, alpha float32) uint8 {
+	t := float32(alpha*float32(int(v)-int(deg))) + float32(deg)
+	if alpha >= 0 && alpha <= 1 {
+		return uint8(t)
+	}
+	if t <= 0 {
+		return 0
+	}
+	if t >= 255 {
+		return 255
+	}
+	return uint8(t)
+}
+
+// luma is Pillow's RGB→L conversion (ITU-R 601-2, fixed point, rounded).
+func luma(r, g, b uint8) uint8 {
+	return uint8((uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471 + 0x8000) >> 16)
+}
+
+// AdjustBrightness multiplies every value by factor (0 gives black), as
+// torchvision's F.adjust_brightness on a PIL image.
+func AdjustBrightness(img *Image, factor float64) *Image {
+	a := float32(factor)
+	if a == 1 {
+		return img.Clone()
+	}
+	var lut [256]uint8
+	for v := range lut {
+		lut[v] = blendPixel(0, uint8(v), a)
+	}
+	return mapValues(img, &lut)
+}
+
+// AdjustContrast blends with the image's mean grey (0 gives flat grey), as
+// torchvision's F.adjust_contrast on a PIL image.
+func AdjustContrast(img *Image, factor float64) *Image {
+	a := float32(factor)
+	if a == 1 {
+		return img.Clone()
+	}
+	var hist [256]int
+	for i := 0; i < len(img.Pix); i += 3 {
+		hist[luma(img.Pix[i], img.Pix[i+1], img.Pix[i+2])]++
+	}
+	// ImageStat's mean: sum of value·count over the pixel count, in float64.
+	sum := 0.0
+	for v, n := range hist {
+		sum += float64(v * n)
+	}
+	mean := uint8(0)
+	if n := img.W * img.H; n > 0 {
+		mean = uint8(int(sum/float64(n) + 0.5))
+	}
+	var lut [256]uint8
+	for v := range lut {
+		lut[v] = blendPixel(mean, uint8(v), a)
+	}
+	return mapValues(img, &lut)
+}
+
+// AdjustSaturation blends with the image's greyscale version (0 gives grey),
+// as torchvision's F.adjust_saturation on a PIL image.
+func AdjustSaturation(img *Image, factor float64) *Image {
+	a := float32(factor)
+	if a == 1 {
+		return img.Clone()
+	}
+	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
+	for i := 0; i < len(img.Pix); i += 3 {
+		r, g, b := img.Pix[i], img.Pix[i+1], img.Pix[i+2]
+		l := luma(r, g, b)
+		out.Pix[i] = blendPixel(l, r, a)
+		out.Pix[i+1] = blendPixel(l, g, a)
+		out.Pix[i+2] = blendPixel(l, b, a)
+	}
+	return out
+}
+
+// AdjustHue rotates the hue by factor·255 steps of Pillow's 8-bit HSV
+// (factor in [-0.5, 0.5]), as torchvision's F.adjust_hue on a PIL image.
+func AdjustHue(img *Image, factor float64) (*Image, error) {
+	if factor < -0.5 || factor > 0.5 {
+		return nil, fmt.Errorf("transforms: hue factor %g is not in [-0.5, 0.5]", factor)
+	}
+	// np.uint8(hue_factor * 255): truncation toward zero, then wrap-around.
+	shift := uint8(int(factor * 255))
+	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
+	for i := 0; i < len(img.Pix); i += 3 {
+		h, s, v := rgbToHSV(img.Pix[i], img.Pix[i+1], img.Pix[i+2])
+		out.Pix[i], out.Pix[i+1], out.Pix[i+2] = hsvToRGB(h+shift, s, v)
+	}
+	return out, nil
+}
+
+func mapValues(img *Image, lut *[256]uint8) *Image {
+	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
+	for i, v := range img.Pix {
+		out.Pix[i] = lut[v]
+	}
+	return out
+}
+
+// rgbToHSV is Pillow's rgb2hsv_row, with its float32 intermediates.
+func rgbToHSV(r, g, b uint8) (uint8, uint8, uint8) {
+	maxc := max(r, g, b)
+	minc := min(r, g, b)
+	if maxc == minc {
+		return 0, 0, maxc
+	}
+	cr := float32(maxc - minc)
+	s := cr / float32(maxc)
+	rc := float32(maxc-r) / cr
+	gc := float32(maxc-g) / cr
+	bc := float32(maxc-b) / cr
+	var h float32
+	switch {
+	case r == maxc:
+		h = bc - gc
+	case g == maxc:
+		h = float32(2.0 + float64(rc) - float64(bc))
+	default:
+		h = float32(4.0 + float64(gc) - float64(rc))
+	}
+	h = float32(math.Mod(float64(h)/6.0+1.0, 1.0))
+	return clipInt(int(float64(h) * 255.0)), clipInt(int(float64(s) * 255.0)), maxc
+}
+
+// hsvToRGB is Pillow's hsv2rgb, with its float32 intermediates.
+func hsvToRGB(h, s, v uint8) (uint8, uint8, uint8) {
+	if s == 0 {
+		return v, v, v
+	}
+	i := int(math.Floor(float64(float32(h)) * 6.0 / 255.0))
+	f := float32(float64(float32(h))*6.0/255.0 - float64(float32(i)))
+	fs := float32(float64(float32(s)) / 255.0)
+	fv := float64(float32(v))
+	p := clipInt(int(math.Round(fv * (1.0 - float64(fs)))))
+	q := clipInt(int(math.Round(fv * (1.0 - float64(fs*f)))))
+	t := clipInt(int(math.Round(fv * (1.0 - float64(fs)*(1.0-float64(f))))))
+	switch i % 6 {
+	case 0:
+		return v, t, p
+	case 1:
+		return q, v, p
+	case 2:
+		return p, v, t
+	case 3:
+		return p, q, v
+	case 4:
+		return t, p, v
+	default:
+		return v, p, q
+	}
+}
+
+func clipInt(v int) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+// ColorJitter randomly changes brightness, contrast, saturation and hue, as
+// torchvision's ColorJitter: each factor is drawn uniformly from
+// [max(0, 1−x), 1+x] (hue from [−x, x]), and the four adjustments run in a
+// random order. A zero parameter leaves that adjustment out.
+type ColorJitter struct {
+	Brightness, Contrast, Saturation, Hue float64
+}
+
+// JitterParams are the factors and order drawn for one image. A nil factor
+// means that adjustment is off. Order lists 0 brightness, 1 contrast,
+// 2 saturation, 3 hue.
+type JitterParams struct {
+	Order                                 [4]int
+	Brightness, Contrast, Saturation, Hue *float64
+}
+
+// Params draws the order and the factors, as ColorJitter.get_params does.
+func (c ColorJitter) Params(rng *rand.Rand) JitterParams {
+	var p JitterParams
+	perm := rng.Perm(4)
+	copy(p.Order[:], perm)
+	draw := func(x float64, centre bool) *float64 {
+		if x == 0 {
+			return nil
+		}
+		lo, hi := max(0, 1-x), 1+x
+		if !centre {
+			lo, hi = -x, x
+		}
+		v := uniform(rng, lo, hi)
+		return &v
+	}
+	p.Brightness = draw(c.Brightness, true)
+	p.Contrast = draw(c.Contrast, true)
+	p.Saturation = draw(c.Saturation, true)
+	p.Hue = draw(c.Hue, false)
+	return p
+}
+
+// Jitter applies the adjustments of p to img in p's order.
+func Jitter(img *Image, p JitterParams) (*Image, error) {
+	var err error
+	for _, fn := range p.Order {
+		switch {
+		case fn == 0 && p.Brightness != nil:
+			img = AdjustBrightness(img, *p.Brightness)
+		case fn == 1 && p.Contrast != nil:
+			img = AdjustContrast(img, *p.Contrast)
+		case fn == 2 && p.Saturation != nil:
+			img = AdjustSaturation(img, *p.Saturation)
+		case fn == 3 && p.Hue != nil:
+			if img, err = AdjustHue(img, *p.Hue); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return img, nil
+}
+
+// Apply draws parameters and jitters the image.
+func (c ColorJitter) Apply(d Data, rng *rand.Rand) (Data, error) {
+	img, err := needImage(d, "ColorJitter")
+	if err != nil {
+		return Data{}, err
+	}
+	if c.Brightness < 0 || c.Contrast < 0 || c.Saturation < 0 || c.Hue < 0 || c.Hue > 0.5 {
+		return Data{}, fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
+	}
+	out, err := Jitter(img, c.Params(rng))
+	if err != nil {
+		return Data{}, err
+	}
+	return Data{Image: out}, nil
+}
+
+// Kinds returns image → image.
+func (ColorJitter) Kinds() (Kind, Kind) { return KindImage, KindImage }
+
+func (c ColorJitter) String() string {
+	return fmt.Sprintf("ColorJitter(brightness=%g, contrast=%g, saturation=%g, hue=%g)",
+		c.Brightness, c.Contrast, c.Saturation, c.Hue)
+}

@@ -1,0 +1,169 @@
+package transforms
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// Kind is the type of data flowing between transforms.
+type Kind int
+
+// The kinds of data.
+const (
+	KindImage  Kind = iota // an 8-bit RGB *Image (before ToTensor)
+	KindTensor             // a float32 CHW *Tensor (after ToTensor)
+)
+
+func (k Kind) String() string {
+	if k == KindTensor {
+		return "tensor"
+	}
+	return "image"
+}
+
+// Data is what a transform takes and returns: an image before ToTensor, a
+// tensor after. Exactly one of the fields is set.
+type Data struct {
+	Image  *Image
+	Tensor *Tensor
+}
+
+// Kind says which field of d is set.
+func (d Data) Kind() Kind {
+	if d.Tensor != nil {
+		return KindTensor
+	}
+	return KindImage
+}
+
+// Transform is one step of a pipeline, as a torchvision transform.
+type Transform interface {
+	// Apply transforms d, drawing any randomness from rng.
+	Apply(d Data, rng *rand.Rand) (Data, error)
+	// Kinds returns the kind of data the transform takes and returns.
+	Kinds() (in, out Kind)
+	// String describes the transform and its parameters, as torchvision's repr.
+	String() string
+}
+
+// Compose applies transforms one after another, in the caller's order, as
+// torchvision.transforms.Compose.
+type Compose struct {
+	steps []Transform
+}
+
+// NewCompose chains the transforms in the given order. It checks that each
+// step takes what the previous one gives: an image transform after ToTensor
+// (or a tensor transform before it) is an error naming both.
+func NewCompose(ts ...Transform) (*Compose, error) {
+	kind := KindImage
+	for i, t := range ts {
+		in, out := t.Kinds()
+		if in != kind {
+			prev := "the input image"
+			if i > 0 {
+				prev = ts[i-1].String()
+			}
+			return nil, fmt.Errorf("transforms: step %d, %s, takes a %s but %s gives a %s", i, t, in, prev, kind)
+		}
+		kind = out
+	}
+	return &Compose{steps: ts}, nil
+}
+
+// MustCompose is NewCompose for pipelines written in code; it panics on error.
+func MustCompose(ts ...Transform) *Compose {
+	c, err := NewCompose(ts...)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Apply runs every step in order. Adjacent steps that can share a pass over
+// the pixels are fused, with the same random draws in the same order and
+// the same results: RandomResizedCrop then RandomHorizontalFlip resample
+// once, writing mirrored when the flip is drawn; ToTensor then Normalize
+// convert and normalise in one pass.
+func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
+	var err error
+	for i := 0; i < len(c.steps); i++ {
+		var next Transform
+		if i+1 < len(c.steps) {
+			next = c.steps[i+1]
+		}
+		switch t := c.steps[i].(type) {
+		case RandomResizedCrop:
+			if flip, ok := next.(RandomHorizontalFlip); ok {
+				if d, err = t.apply(d, rng, &flip); err != nil {
+					return Data{}, err
+				}
+				i++
+				continue
+			}
+		case ToTensor:
+			if norm, ok := next.(Normalize); ok && norm.validate() == nil && d.Image != nil {
+				d = Data{Tensor: toTensor(d.Image, &norm)}
+				i++
+				continue
+			}
+		}
+		if d, err = c.steps[i].Apply(d, rng); err != nil {
+			return Data{}, err
+		}
+	}
+	return d, nil
+}
+
+// Kinds returns what the first step takes and the last step gives.
+func (c *Compose) Kinds() (in, out Kind) {
+	if len(c.steps) == 0 {
+		return KindImage, KindImage
+	}
+	in, _ = c.steps[0].Kinds()
+	_, out = c.steps[len(c.steps)-1].Kinds()
+	return in, out
+}
+
+// Steps returns the transforms in order.
+func (c *Compose) Steps() []Transform { return c.steps }
+
+func (c *Compose) String() string {
+	var b strings.Builder
+	b.WriteString("Compose(")
+	for _, t := range c.steps {
+		b.WriteString("\n    " + t.String())
+	}
+	b.WriteString("\n)")
+	return b.String()
+}
+
+// ImageToTensor runs an image through c and returns the resulting tensor; it
+// is an error if c does not end with a tensor.
+func (c *Compose) ImageToTensor(img *Image, rng *rand.Rand) (*Tensor, error) {
+	d, err := c.Apply(Data{Image: img}, rng)
+	if err != nil {
+		return nil, err
+	}
+	if d.Tensor == nil {
+		return nil, fmt.Errorf("transforms: the pipeline ends with an image: add ToTensor")
+	}
+	return d.Tensor, nil
+}
+
+// needImage returns d's image or an error naming the transform.
+func needImage(d Data, name string) (*Image, error) {
+	if d.Image == nil {
+		return nil, fmt.Errorf("transforms: %s needs an image; put it before ToTensor", name)
+	}
+	return d.Image, nil
+}
+
+// needTensor returns d's tensor or an error naming the transform.
+func needTensor(d Data, name string) (*Tensor, error) {
+	if d.Tensor == nil {
+		return nil, fmt.Errorf("transforms: %s needs a tensor; put it after ToTensor", name)
+	}
+	return d.Tensor, nil
+}

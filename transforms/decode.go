@@ -1,0 +1,158 @@
+package transforms
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/gif" // registers GIF
+	"image/jpeg"
+	_ "image/png" // registers PNG
+	"os"
+
+	_ "golang.org/x/image/bmp"  // registers BMP
+	_ "golang.org/x/image/tiff" // registers TIFF
+	_ "golang.org/x/image/webp" // registers WebP
+)
+
+// DefaultMaxPixels is Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS,
+// 89,478,485 pixels): larger images are refused before they are decoded.
+const DefaultMaxPixels = 1024 * 1024 * 1024 / 4 / 3
+
+// DecodeOptions tune Decode.
+type DecodeOptions struct {
+	// MaxPixels refuses images with more pixels (width × height) than this,
+	// read from the header before any pixel is decoded. 0 means DefaultMaxPixels;
+	// a negative value turns the guard off.
+	MaxPixels int
+}
+
+// ErrTooLarge is returned (wrapped) for images over the pixel limit.
+var ErrTooLarge = errors.New("image exceeds the pixel limit (decompression-bomb guard)")
+
+// DecodeFile reads and decodes the image at path. Errors name the file.
+func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, err := Decode(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF, WebP, PPM or PGM
+// image into RGB as PIL's Image.open(...).convert("RGB") does: grey is
+// replicated, palettes are looked up, alpha is dropped (not composited), and
+// EXIF orientation is ignored (as torchvision does). JPEG chroma is upsampled
+// and converted with libjpeg's "fancy" filter and fixed-point arithmetic.
+func Decode(data []byte, opts DecodeOptions) (*Image, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty file")
+	}
+	limit := opts.MaxPixels
+	if limit == 0 {
+		limit = DefaultMaxPixels
+	}
+	if isNetpbm(data) {
+		return decodeNetpbm(data, limit)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable image: %w", err)
+	}
+	if err := checkSize(cfg.Width, cfg.Height, limit); err != nil {
+		return nil, err
+	}
+	var src image.Image
+	if format == "jpeg" {
+		src, err = jpeg.Decode(bytes.NewReader(data))
+	} else {
+		src, _, err = image.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated %s image: %w", format, err)
+	}
+	return toRGB(src), nil
+}
+
+func checkSize(w, h, limit int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("image has no pixels (%dx%d)", w, h)
+	}
+	if limit > 0 && int64(w)*int64(h) > int64(limit) {
+		return fmt.Errorf("%dx%d = %d pixels: %w of %d", w, h, int64(w)*int64(h), ErrTooLarge, limit)
+	}
+	return nil
+}
+
+// toRGB converts a decoded image to RGB, following PIL's convert("RGB").
+func toRGB(src image.Image) *Image {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	out := NewImage(w, h)
+	switch m := src.(type) {
+	case *image.YCbCr:
+		ycbcrToRGB(m, out)
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+w]
+			for x, v := range row {
+				i := (y*w + x) * 3
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = v, v, v
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := 0; x < w; x++ {
+				i := (y*w + x) * 3
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.Paletted:
+		var lut [256][3]uint8
+		for i, c := range m.Palette {
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			lut[i] = [3]uint8{n.R, n.G, n.B}
+		}
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+w]
+			for x, v := range row {
+				i := (y*w + x) * 3
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = lut[v][0], lut[v][1], lut[v][2]
+			}
+		}
+	case *image.CMYK:
+		// PIL's cmyk2rgb: v = 255-k; out = v - v·c/255 (rounded as MULDIV255).
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := 0; x < w; x++ {
+				i := (y*w + x) * 3
+				nk := 255 - int(row[4*x+3])
+				for c := 0; c < 3; c++ {
+					out.Pix[i+c] = clipInt(nk - mulDiv255(int(row[4*x+c]), nk))
+				}
+			}
+		}
+	default:
+		// 16-bit and other models: PIL keeps the most significant byte of each
+		// 16-bit sample and drops alpha without compositing.
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				c := color.NRGBA64Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+				i := (y*w + x) * 3
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = uint8(c.R>>8), uint8(c.G>>8), uint8(c.B>>8)
+			}
+		}
+	}
+	return out
+}
+
+func mulDiv255(a, b int) int {
+	t := a*b + 128
+	return ((t >> 8) + t) >> 8
+}

@@ -1,0 +1,18 @@
+// Package transforms holds torchvision's image transforms, in pure Go, with
+// the same names, parameters and results: Compose, RandomResizedCrop,
+// RandomHorizontalFlip, ColorJitter, Lighting, Resize, CenterCrop, ToTensor
+// and Normalize.
+//
+// Images are 8-bit RGB (Image). Geometric and colour transforms reproduce
+// Pillow 9.4, which torchvision uses for PIL images, to the bit: resizing is
+// Pillow's antialiased bilinear filter in fixed point (horizontal pass first),
+// colour adjustments are ImageEnhance's blends with its truncations. After
+// ToTensor the data is a float32 CHW Tensor for Normalize and Lighting.
+//
+// Random transforms draw from the *rand.Rand passed to Apply and from nothing
+// else, so a pipeline's output depends only on that generator's seed.
+//
+// Decode reads JPEG, PNG, GIF, BMP, TIFF, WebP, PPM and PGM files into an
+// Image the way PIL's convert("RGB") does, upsampling JPEG chroma the way
+// libjpeg-turbo does.
+package transforms

@@ -1,0 +1,113 @@
+package transforms
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Tensor is a float32 image in CHW layout: Data holds C planes of H rows of
+// W values.
+type Tensor struct {
+	C, H, W int
+	Data    []float32
+}
+
+// ToTensor converts an 8-bit HWC image to a CHW float32 tensor in [0, 1]
+// (value/255), as torchvision's ToTensor.
+type ToTensor struct{}
+
+// Apply converts the image.
+func (ToTensor) Apply(d Data, _ *rand.Rand) (Data, error) {
+	img, err := needImage(d, "ToTensor")
+	if err != nil {
+		return Data{}, err
+	}
+	return Data{Tensor: toTensor(img, nil)}, nil
+}
+
+// toTensor converts img, normalising each channel c as (v/255 - mean[c]) /
+// std[c] in float32 when norm is given (ToTensor and Normalize in one pass,
+// with the same float32 operations in the same order).
+func toTensor(img *Image, norm *Normalize) *Tensor {
+	n := img.W * img.H
+	t := &Tensor{C: 3, H: img.H, W: img.W, Data: make([]float32, 3*n)}
+	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
+	pix := img.Pix[:3*n]
+	if norm == nil {
+		for i := 0; i < n; i++ {
+			r[i] = float32(pix[3*i]) / 255
+			g[i] = float32(pix[3*i+1]) / 255
+			b[i] = float32(pix[3*i+2]) / 255
+		}
+		return t
+	}
+	// A lookup table per channel: 256 values computed exactly as the two steps would.
+	var lut [3][256]float32
+	for c := 0; c < 3; c++ {
+		m, s := float32(norm.Mean[c]), float32(norm.Std[c])
+		for v := 0; v < 256; v++ {
+			x := float32(v) / 255
+			lut[c][v] = (x - m) / s
+		}
+	}
+	for i := 0; i < n; i++ {
+		r[i] = lut[0][pix[3*i]]
+		g[i] = lut[1][pix[3*i+1]]
+		b[i] = lut[2][pix[3*i+2]]
+	}
+	return t
+}
+
+// Kinds returns image → tensor.
+func (ToTensor) Kinds() (Kind, Kind) { return KindImage, KindTensor }
+
+func (ToTensor) String() string { return "ToTensor()" }
+
+// Normalize subtracts Mean and divides by Std, per channel, in float32, as
+// torchvision's Normalize.
+type Normalize struct {
+	Mean, Std [3]float64
+}
+
+// ImageNetNormalize is Normalize with the ImageNet statistics the pretrained
+// models expect.
+var ImageNetNormalize = Normalize{Mean: [3]float64{0.485, 0.456, 0.406}, Std: [3]float64{0.229, 0.224, 0.225}}
+
+// Apply normalises the tensor in place and returns it.
+func (nm Normalize) Apply(d Data, _ *rand.Rand) (Data, error) {
+	t, err := needTensor(d, "Normalize")
+	if err != nil {
+		return Data{}, err
+	}
+	if t.C != 3 {
+		return Data{}, fmt.Errorf("transforms: Normalize has 3 channels of statistics, the tensor %d", t.C)
+	}
+	if err := nm.validate(); err != nil {
+		return Data{}, err
+	}
+	plane := t.H * t.W
+	for c := 0; c < 3; c++ {
+		m, s := float32(nm.Mean[c]), float32(nm.Std[c])
+		p := t.Data[c*plane : (c+1)*plane]
+		for i, x := range p {
+			p[i] = (x - m) / s
+		}
+	}
+	return d, nil
+}
+
+func (nm Normalize) validate() error {
+	for _, s := range nm.Std {
+		if s == 0 {
+			return fmt.Errorf("transforms: %s: std must not be zero", nm)
+		}
+	}
+	return nil
+}
+
+// Kinds returns tensor → tensor.
+func (Normalize) Kinds() (Kind, Kind) { return KindTensor, KindTensor }
+
+func (nm Normalize) String() string {
+	return fmt.Sprintf("Normalize(mean=%v, std=%v)", nm.Mean, nm.Std)
+}
