@@ -1,0 +1,263 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// LoaderConfig configures a Loader. Zero values take the defaults noted.
+type LoaderConfig struct {
+	BatchSize int  // samples per batch (default 32)
+	Shuffle   bool // a new order each epoch, drawn from (Seed, epoch)
+	DropLast  bool // drop a final batch smaller than BatchSize
+	Workers   int  // goroutines decoding and transforming (default GOMAXPROCS)
+	Prefetch  int  // batches prepared ahead of the consumer (default 2)
+	Seed      uint64
+	// Transform turns each decoded image into a tensor (it must end with
+	// ToTensor); its random draws come from a generator seeded by (Seed,
+	// epoch, sample index).
+	Transform transforms.Transform
+	// Decode options (the pixel limit of the decompression-bomb guard).
+	Decode transforms.DecodeOptions
+}
+
+// Batch is a batch of transformed images.
+type Batch struct {
+	// Images holds N tensors of shape C×H×W, concatenated (NCHW, float32).
+	Images  []float32
+	N, C    int
+	H, W    int
+	Labels  []int64  // the samples' labels (-1 for unlabelled ones)
+	IDs     []string // the samples' ids, e.g. for a submission
+	Indices []int    // the samples' indices in the dataset
+}
+
+// Loader reads a dataset in batches, decoding and transforming images on
+// several goroutines. Its output depends only on (Seed, epoch, index).
+type Loader struct {
+	ds  *Dataset
+	cfg LoaderConfig
+}
+
+// NewLoader checks the configuration and returns a loader over ds.
+func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 32
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Prefetch == 0 {
+		cfg.Prefetch = 2
+	}
+	switch {
+	case cfg.BatchSize < 0:
+		return nil, fmt.Errorf("dataset: batch size %d must be positive", cfg.BatchSize)
+	case cfg.Workers < 0 || cfg.Prefetch < 0:
+		return nil, fmt.Errorf("dataset: workers (%d) and prefetch (%d) must be positive", cfg.Workers, cfg.Prefetch)
+	case cfg.Transform == nil:
+		return nil, errors.New("dataset: the loader needs a Transform ending with ToTensor")
+	case ds == nil || len(ds.Samples) == 0:
+		return nil, errors.New("dataset: the loader's dataset is empty")
+	}
+	if _, out := cfg.Transform.Kinds(); out != transforms.KindTensor {
+		return nil, fmt.Errorf("dataset: the transform %s ends with an image: add ToTensor", cfg.Transform)
+	}
+	return &Loader{ds: ds, cfg: cfg}, nil
+}
+
+// Dataset returns the dataset the loader reads.
+func (l *Loader) Dataset() *Dataset { return l.ds }
+
+// Config returns the configuration in use, defaults filled in.
+func (l *Loader) Config() LoaderConfig { return l.cfg }
+
+// NumBatches returns the number of batches in an epoch.
+func (l *Loader) NumBatches() int {
+	n, b := len(l.ds.Samples), l.cfg.BatchSize
+	if l.cfg.DropLast {
+		return n / b
+	}
+	return (n + b - 1) / b
+}
+
+// NumSamples returns the number of samples an epoch yields.
+func (l *Loader) NumSamples() int {
+	if l.cfg.DropLast {
+		return l.NumBatches() * l.cfg.BatchSize
+	}
+	return len(l.ds.Samples)
+}
+
+// Order returns the sample indices of an epoch in the order they are batched.
+func (l *Loader) Order(epoch int) []int {
+	n := len(l.ds.Samples)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if l.cfg.Shuffle {
+		rng := rand.New(rand.NewPCG(l.cfg.Seed, 0x5eed0000+uint64(epoch)))
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return order
+}
+
+// SampleRNG returns the generator a sample's transform draws from in an epoch.
+func SampleRNG(seed uint64, epoch, index int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^uint64(epoch)*0x9e3779b97f4a7c15, uint64(index)))
+}
+
+// batchJob is one batch being assembled by the workers.
+type batchJob struct {
+	b       *Batch
+	pending sync.WaitGroup
+	mu      sync.Mutex
+	err     error
+	done    chan struct{}
+}
+
+type sampleJob struct {
+	job *batchJob
+	pos int
+}
+
+// Batches yields the batches of one epoch, in order. The first error (a
+// file that cannot be decoded or transformed, named in the error, or the
+// context's error) ends the sequence. Breaking out of the loop stops the
+// workers.
+func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error] {
+	return func(yield func(*Batch, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		order := l.Order(epoch)
+		nb, bs := l.NumBatches(), l.cfg.BatchSize
+
+		samples := make(chan sampleJob, bs*2)
+		queue := make(chan *batchJob, l.cfg.Prefetch)
+		var wg sync.WaitGroup
+		for range l.cfg.Workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for sj := range samples {
+					l.fill(ctx, sj, epoch)
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() { // dispatcher: batches in order, at most Prefetch ahead
+			defer wg.Done()
+			defer close(samples)
+			defer close(queue)
+			for k := 0; k < nb; k++ {
+				idx := order[k*bs : min((k+1)*bs, len(order))]
+				job := &batchJob{b: &Batch{N: len(idx), Indices: idx}, done: make(chan struct{})}
+				job.pending.Add(len(idx))
+				go func() { job.pending.Wait(); close(job.done) }()
+				select {
+				case queue <- job:
+				case <-ctx.Done():
+					job.pending.Add(-len(idx))
+					return
+				}
+				for pos := range idx {
+					select {
+					case samples <- sampleJob{job: job, pos: pos}:
+					case <-ctx.Done():
+						job.pending.Add(-(len(idx) - pos))
+						return
+					}
+				}
+			}
+		}()
+		defer wg.Wait()
+		defer cancel()
+
+		for k := 0; k < nb; k++ {
+			var job *batchJob
+			select {
+			case job = <-queue:
+			case <-ctx.Done():
+				yield(nil, ctx.Err())
+				return
+			}
+			if job == nil { // the dispatcher stopped: cancelled
+				yield(nil, ctx.Err())
+				return
+			}
+			select {
+			case <-job.done:
+			case <-ctx.Done():
+				yield(nil, ctx.Err())
+				return
+			}
+			if job.err != nil {
+				yield(nil, job.err)
+				return
+			}
+			if !yield(job.b, nil) {
+				return
+			}
+		}
+	}
+}
+
+// fill decodes and transforms one sample into its batch.
+func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
+	job := sj.job
+	defer job.pending.Done()
+	if ctx.Err() != nil {
+		return
+	}
+	idx := job.b.Indices[sj.pos]
+	smp := l.ds.Samples[idx]
+	t, err := l.load(smp, epoch, idx)
+	job.mu.Lock()
+	defer job.mu.Unlock()
+	if job.err != nil {
+		return
+	}
+	if err != nil {
+		job.err = err
+		return
+	}
+	b := job.b
+	if b.Images == nil {
+		b.C, b.H, b.W = t.C, t.H, t.W
+		b.Images = make([]float32, b.N*t.C*t.H*t.W)
+		b.Labels = make([]int64, b.N)
+		b.IDs = make([]string, b.N)
+	} else if t.C != b.C || t.H != b.H || t.W != b.W {
+		job.err = fmt.Errorf("%s: the transform gave %d×%d×%d, other images in the batch %d×%d×%d: end the pipeline with a fixed-size crop",
+			smp.Path, t.C, t.H, t.W, b.C, b.H, b.W)
+		return
+	}
+	size := t.C * t.H * t.W
+	copy(b.Images[sj.pos*size:(sj.pos+1)*size], t.Data)
+	b.Labels[sj.pos] = int64(smp.Label)
+	b.IDs[sj.pos] = smp.ID
+}
+
+// load decodes and transforms one sample with its own generator.
+func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
+	img, err := transforms.DecodeFile(smp.Path, l.cfg.Decode)
+	if err != nil {
+		return nil, err
+	}
+	d, err := l.cfg.Transform.Apply(transforms.Data{Image: img}, SampleRNG(l.cfg.Seed, epoch, idx))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", smp.Path, err)
+	}
+	if d.Tensor == nil {
+		return nil, fmt.Errorf("%s: the transform did not produce a tensor", smp.Path)
+	}
+	return d.Tensor, nil
+}

@@ -1,0 +1,166 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// jpegFolder writes n small JPEGs of varied sizes into an ImageFolder tree
+// with 3 classes and returns the dataset.
+func jpegFolder(t *testing.T, n int) *Dataset {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := 0; i < n; i++ {
+		w, h := 40+rng.IntN(60), 40+rng.IntN(60)
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				m.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 4), uint8(i * 7), 255})
+			}
+		}
+		p := filepath.Join(dir, []string{"cat", "dog", "emu"}[i%3], "img"+string(rune('a'+i/26))+string(rune('a'+i%26))+".jpg")
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		f, err := os.Create(p)
+		require.NoError(t, err)
+		require.NoError(t, jpeg.Encode(f, m, &jpeg.Options{Quality: 90}))
+		require.NoError(t, f.Close())
+	}
+	ds, err := ImageFolder(dir)
+	require.NoError(t, err)
+	return ds
+}
+
+func trainTransform() transforms.Transform {
+	return transforms.MustCompose(transforms.NewRandomResizedCrop(24), transforms.RandomHorizontalFlip{P: 0.5},
+		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
+}
+
+func collect(t *testing.T, l *Loader, epoch int) []*Batch {
+	t.Helper()
+	var out []*Batch
+	for b, err := range l.Batches(context.Background(), epoch) {
+		require.NoError(t, err)
+		out = append(out, b)
+	}
+	return out
+}
+
+func TestLoaderOutputDoesNotDependOnWorkers(t *testing.T) {
+	ds := jpegFolder(t, 23)
+	cfg := LoaderConfig{BatchSize: 5, Shuffle: true, Seed: 77, Transform: trainTransform(), Workers: 1, Prefetch: 1}
+	one, err := NewLoader(ds, cfg)
+	require.NoError(t, err)
+	cfg.Workers, cfg.Prefetch = 8, 4
+	eight, err := NewLoader(ds, cfg)
+	require.NoError(t, err)
+	for epoch := 0; epoch < 2; epoch++ {
+		a, b := collect(t, one, epoch), collect(t, eight, epoch)
+		require.Equal(t, a, b, "epoch %d", epoch)
+		require.Len(t, a, 5)
+		require.Equal(t, 3, a[4].N, "the last partial batch is kept")
+		require.Equal(t, [3]int{3, 24, 24}, [3]int{a[0].C, a[0].H, a[0].W})
+	}
+	// Epochs differ (new order, new augmentation); the same epoch repeats exactly.
+	e0, e1 := collect(t, one, 0), collect(t, one, 1)
+	require.NotEqual(t, e0[0].Indices, e1[0].Indices)
+	require.Equal(t, e0, collect(t, one, 0))
+}
+
+func TestLoaderCoversEverySampleOnceAndLabelsMatch(t *testing.T) {
+	ds := jpegFolder(t, 17)
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 1,
+		Transform: transforms.MustCompose(transforms.ResizeShorter(16), transforms.CenterCropSquare(16), transforms.ToTensor{})})
+	require.NoError(t, err)
+	seen := map[int]bool{}
+	for _, b := range collect(t, l, 3) {
+		for i, idx := range b.Indices {
+			require.False(t, seen[idx])
+			seen[idx] = true
+			require.Equal(t, int64(ds.Samples[idx].Label), b.Labels[i])
+			require.Equal(t, ds.Samples[idx].ID, b.IDs[i])
+		}
+	}
+	require.Len(t, seen, 17)
+	require.Equal(t, 5, l.NumBatches())
+
+	l, err = NewLoader(ds, LoaderConfig{BatchSize: 4, DropLast: true, Transform: l.Config().Transform})
+	require.NoError(t, err)
+	require.Len(t, collect(t, l, 0), 4)
+	require.Equal(t, 16, l.NumSamples())
+}
+
+func TestLoaderReportsTheBadFileAndStops(t *testing.T) {
+	ds := jpegFolder(t, 12)
+	bad := ds.Samples[7].Path
+	require.NoError(t, os.WriteFile(bad, []byte("not a jpeg"), 0o644))
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 3, Workers: 4, Transform: trainTransform()})
+	require.NoError(t, err)
+	var gotErr error
+	batches := 0
+	for b, err := range l.Batches(context.Background(), 0) {
+		if err != nil {
+			gotErr = err
+			break
+		}
+		require.NotNil(t, b)
+		batches++
+	}
+	require.Error(t, gotErr)
+	require.Contains(t, gotErr.Error(), bad)
+	require.Less(t, batches, 4)
+}
+
+func TestLoaderCancellationAndEarlyBreak(t *testing.T) {
+	ds := jpegFolder(t, 30)
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 2, Workers: 3, Transform: trainTransform()})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	var gotErr error
+	for _, err := range l.Batches(ctx, 0) {
+		if err != nil {
+			gotErr = err
+			break
+		}
+		n++
+		if n == 2 {
+			cancel()
+		}
+	}
+	require.True(t, errors.Is(gotErr, context.Canceled), "got %v", gotErr)
+	// Breaking out early stops cleanly too (the iterator waits for its goroutines).
+	for range l.Batches(context.Background(), 1) {
+		break
+	}
+}
+
+func TestLoaderConfigErrors(t *testing.T) {
+	ds := jpegFolder(t, 3)
+	_, err := NewLoader(ds, LoaderConfig{BatchSize: -1, Transform: trainTransform()})
+	require.ErrorContains(t, err, "batch size -1")
+	_, err = NewLoader(ds, LoaderConfig{})
+	require.ErrorContains(t, err, "needs a Transform")
+	_, err = NewLoader(ds, LoaderConfig{Transform: transforms.MustCompose(transforms.ResizeShorter(8))})
+	require.ErrorContains(t, err, "add ToTensor")
+	_, err = NewLoader(&Dataset{}, LoaderConfig{Transform: trainTransform()})
+	require.ErrorContains(t, err, "empty")
+	// Images of different sizes without a crop: an error naming a file.
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 3, Transform: transforms.MustCompose(transforms.ToTensor{})})
+	require.NoError(t, err)
+	for _, err := range l.Batches(context.Background(), 0) {
+		require.ErrorContains(t, err, "fixed-size crop")
+		break
+	}
+}
