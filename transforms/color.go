@@ -34,24 +34,30 @@ func luma(r, g, b uint8) uint8 {
 // AdjustBrightness multiplies every value by factor (0 gives black), as
 // torchvision's F.adjust_brightness on a PIL image.
 func AdjustBrightness(img *Image, factor float64) *Image {
-	a := float32(factor)
-	if a == 1 {
-		return img.Clone()
-	}
+	out := NewImage(img.W, img.H)
+	brightness(out, img, factor)
+	return out
+}
+
+// brightness writes AdjustBrightness(src) into dst (which may be src).
+func brightness(dst, src *Image, factor float64) {
 	var lut [256]uint8
 	for v := range lut {
-		lut[v] = blendPixel(0, uint8(v), a)
+		lut[v] = blendPixel(0, uint8(v), float32(factor))
 	}
-	return mapValues(img, &lut)
+	mapValues(dst, src, &lut)
 }
 
 // AdjustContrast blends with the image's mean grey (0 gives flat grey), as
 // torchvision's F.adjust_contrast on a PIL image.
 func AdjustContrast(img *Image, factor float64) *Image {
-	a := float32(factor)
-	if a == 1 {
-		return img.Clone()
-	}
+	out := NewImage(img.W, img.H)
+	contrast(out, img, factor)
+	return out
+}
+
+// contrast writes AdjustContrast(src) into dst (which may be src).
+func contrast(dst, img *Image, factor float64) {
 	var hist [256]int
 	for i := 0; i < len(img.Pix); i += 3 {
 		hist[luma(img.Pix[i], img.Pix[i+1], img.Pix[i+2])]++
@@ -67,51 +73,60 @@ func AdjustContrast(img *Image, factor float64) *Image {
 	}
 	var lut [256]uint8
 	for v := range lut {
-		lut[v] = blendPixel(mean, uint8(v), a)
+		lut[v] = blendPixel(mean, uint8(v), float32(factor))
 	}
-	return mapValues(img, &lut)
+	mapValues(dst, img, &lut)
 }
 
 // AdjustSaturation blends with the image's greyscale version (0 gives grey),
 // as torchvision's F.adjust_saturation on a PIL image.
 func AdjustSaturation(img *Image, factor float64) *Image {
-	a := float32(factor)
-	if a == 1 {
-		return img.Clone()
-	}
-	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
-	for i := 0; i < len(img.Pix); i += 3 {
-		r, g, b := img.Pix[i], img.Pix[i+1], img.Pix[i+2]
-		l := luma(r, g, b)
-		out.Pix[i] = blendPixel(l, r, a)
-		out.Pix[i+1] = blendPixel(l, g, a)
-		out.Pix[i+2] = blendPixel(l, b, a)
-	}
+	out := NewImage(img.W, img.H)
+	saturation(out, img, factor)
 	return out
+}
+
+// saturation writes AdjustSaturation(src) into dst (which may be src).
+func saturation(dst, src *Image, factor float64) {
+	a := float32(factor)
+	in, out := src.Pix, dst.Pix[:len(src.Pix)]
+	for i := 0; i+2 < len(in); i += 3 {
+		p := in[i : i+3 : i+3]
+		l := luma(p[0], p[1], p[2])
+		q := out[i : i+3 : i+3]
+		q[0], q[1], q[2] = blendPixel(l, p[0], a), blendPixel(l, p[1], a), blendPixel(l, p[2], a)
+	}
 }
 
 // AdjustHue rotates the hue by factor·255 steps of Pillow's 8-bit HSV
 // (factor in [-0.5, 0.5]), as torchvision's F.adjust_hue on a PIL image.
 func AdjustHue(img *Image, factor float64) (*Image, error) {
-	if factor < -0.5 || factor > 0.5 {
-		return nil, fmt.Errorf("transforms: hue factor %g is not in [-0.5, 0.5]", factor)
-	}
-	// np.uint8(hue_factor * 255): truncation toward zero, then wrap-around.
-	shift := uint8(int(factor * 255))
-	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
-	for i := 0; i < len(img.Pix); i += 3 {
-		h, s, v := rgbToHSV(img.Pix[i], img.Pix[i+1], img.Pix[i+2])
-		out.Pix[i], out.Pix[i+1], out.Pix[i+2] = hsvToRGB(h+shift, s, v)
+	out := NewImage(img.W, img.H)
+	if err := hue(out, img, factor); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func mapValues(img *Image, lut *[256]uint8) *Image {
-	out := &Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
-	for i, v := range img.Pix {
-		out.Pix[i] = lut[v]
+// hue writes AdjustHue(src) into dst (which may be src).
+func hue(dst, src *Image, factor float64) error {
+	if factor < -0.5 || factor > 0.5 {
+		return fmt.Errorf("transforms: hue factor %g is not in [-0.5, 0.5]", factor)
 	}
-	return out
+	// np.uint8(hue_factor * 255): truncation toward zero, then wrap-around.
+	shift := uint8(int(factor * 255))
+	for i := 0; i+2 < len(src.Pix); i += 3 {
+		h, s, v := rgbToHSV(src.Pix[i], src.Pix[i+1], src.Pix[i+2])
+		dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2] = hsvToRGB(h+shift, s, v)
+	}
+	return nil
+}
+
+func mapValues(dst, src *Image, lut *[256]uint8) {
+	out := dst.Pix[:len(src.Pix)]
+	for i, v := range src.Pix {
+		out[i] = lut[v]
+	}
 }
 
 // rgbToHSV is Pillow's rgb2hsv_row, with its float32 intermediates.
@@ -216,24 +231,32 @@ func (c ColorJitter) Params(rng *rand.Rand) JitterParams {
 	return p
 }
 
-// Jitter applies the adjustments of p to img in p's order.
+// Jitter applies the adjustments of p to img in p's order, into a new image
+// (img is not changed).
 func Jitter(img *Image, p JitterParams) (*Image, error) {
-	var err error
+	out := NewImage(img.W, img.H)
+	src := img // the first adjustment reads img, the others work in place
 	for _, fn := range p.Order {
 		switch {
 		case fn == 0 && p.Brightness != nil:
-			img = AdjustBrightness(img, *p.Brightness)
+			brightness(out, src, *p.Brightness)
 		case fn == 1 && p.Contrast != nil:
-			img = AdjustContrast(img, *p.Contrast)
+			contrast(out, src, *p.Contrast)
 		case fn == 2 && p.Saturation != nil:
-			img = AdjustSaturation(img, *p.Saturation)
+			saturation(out, src, *p.Saturation)
 		case fn == 3 && p.Hue != nil:
-			if img, err = AdjustHue(img, *p.Hue); err != nil {
+			if err := hue(out, src, *p.Hue); err != nil {
 				return nil, err
 			}
+		default:
+			continue
 		}
+		src = out
 	}
-	return img, nil
+	if src == img {
+		copy(out.Pix, img.Pix)
+	}
+	return out, nil
 }
 
 // Apply draws parameters and jitters the image.

@@ -15,7 +15,7 @@ const (
 
 func fix(x float64) int32 { return int32(x*(1<<yccScaleBits) + 0.5) }
 
-// yccTables are jdcolor.c's build_ycc_rgb_table.
+// The tables of jdcolor.c's build_ycc_rgb_table; crG+cbG is pre-shifted.
 var crR, cbB, crG, cbG [256]int32
 
 func init() {
@@ -32,7 +32,6 @@ func init() {
 func ycbcrToRGB(m *image.YCbCr, out *Image) {
 	w, h := out.W, out.H
 	b := m.Rect
-	// Chroma planes as libjpeg sees them: the component's downsampled size.
 	hs, vs := 1, 1
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
@@ -46,128 +45,125 @@ func ycbcrToRGB(m *image.YCbCr, out *Image) {
 	case image.YCbCrSubsampleRatio410:
 		hs, vs = 4, 2
 	}
+	// The chroma planes as libjpeg sees them: the component's downsampled size.
 	cw, ch := (w+hs-1)/hs, (h+vs-1)/vs
 	cx0, cy0 := b.Min.X/hs, b.Min.Y/vs
-	plane := func(p []uint8) func(x, y int) int32 {
-		return func(x, y int) int32 { return int32(p[(cy0+y)*m.CStride+cx0+x]) }
-	}
-	cb := upsample(plane(m.Cb), cw, ch, hs, vs, w, h)
-	cr := upsample(plane(m.Cr), cw, ch, hs, vs, w, h)
+	up := chromaUpsampler{cw: cw, ch: ch, hs: hs, vs: vs, w: w,
+		cbRows: func(y int) []uint8 { return m.Cb[(cy0+y)*m.CStride+cx0:][:cw] },
+		crRows: func(y int) []uint8 { return m.Cr[(cy0+y)*m.CStride+cx0:][:cw] },
+		cbLine: make([]uint8, w+4), crLine: make([]uint8, w+4), sums: make([]int32, cw)}
 	for y := 0; y < h; y++ {
-		yrow := m.Y[(b.Min.Y+y)*m.YStride+b.Min.X:]
-		for x := 0; x < w; x++ {
-			yy := int32(yrow[x])
-			cbv, crv := cb[y*w+x], cr[y*w+x]
-			i := (y*w + x) * 3
-			out.Pix[i] = clamp255(yy + crR[crv])
-			out.Pix[i+1] = clamp255(yy + (cbG[cbv]+crG[crv])>>yccScaleBits)
-			out.Pix[i+2] = clamp255(yy + cbB[cbv])
+		cbl, crl := up.row(y)
+		yrow := m.Y[(b.Min.Y+y)*m.YStride+b.Min.X:][:w]
+		o := out.Pix[y*w*3:][:w*3]
+		for x, yv := range yrow {
+			yy := int32(yv)
+			cbv, crv := cbl[x], crl[x]
+			q := o[x*3 : x*3+3 : x*3+3]
+			q[0] = clamp255(yy + crR[crv])
+			q[1] = clamp255(yy + (cbG[cbv]+crG[crv])>>yccScaleBits)
+			q[2] = clamp255(yy + cbB[cbv])
 		}
 	}
 }
 
 func clamp255(v int32) uint8 {
+	if uint32(v) <= 255 {
+		return uint8(v)
+	}
 	if v < 0 {
 		return 0
 	}
-	if v > 255 {
-		return 255
-	}
-	return uint8(v)
+	return 255
 }
 
-// upsample returns a w×h plane from the cw×ch chroma plane at(x, y) with
-// libjpeg-turbo's upsampler for the factors: fancy for 2×1, 2×2 and 1×2,
-// replication (int_upsample) otherwise. Edge rows and columns repeat.
-func upsample(at func(x, y int) int32, cw, ch, hs, vs, w, h int) []uint8 {
-	out := make([]uint8, w*h)
-	row := func(y int) int { return min(max(y, 0), ch-1) }
+// chromaUpsampler produces full-width chroma rows with libjpeg-turbo's
+// upsampler for the factors: fancy for 2×1, 2×2 and 1×2, replication
+// (int_upsample) otherwise. Rows above the first and below the last repeat
+// them, as libjpeg's context rows do.
+type chromaUpsampler struct {
+	cw, ch, hs, vs, w int
+	cbRows, crRows    func(y int) []uint8
+	cbLine, crLine    []uint8
+	sums              []int32
+}
+
+func (u *chromaUpsampler) row(y int) (cb, cr []uint8) {
+	u.plane(u.cbRows, y, u.cbLine)
+	u.plane(u.crRows, y, u.crLine)
+	return u.cbLine, u.crLine
+}
+
+func (u *chromaUpsampler) plane(rows func(int) []uint8, y int, out []uint8) {
+	clampRow := func(r int) int { return min(max(r, 0), u.ch-1) }
+	cy := y / u.vs
 	switch {
-	case hs == 1 && vs == 1:
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				out[y*w+x] = uint8(at(x, y))
-			}
-		}
-	case hs == 2 && vs == 1:
-		line := make([]int32, 2*cw)
-		for y := 0; y < h; y++ {
-			h2v1(func(x int) int32 { return at(x, y) }, cw, line)
-			for x := 0; x < w; x++ {
-				out[y*w+x] = uint8(line[x])
-			}
-		}
-	case hs == 1 && vs == 2:
+	case u.hs == 1 && u.vs == 1:
+		copy(out, rows(cy))
+	case u.hs == 2 && u.vs == 1:
+		h2v1(rows(cy), out)
+	case u.hs == 1 && u.vs == 2:
 		// h1v2_fancy_upsample: ¾ nearer row + ¼ farther, bias 1 above, 2 below.
-		for y := 0; y < h; y++ {
-			cy, below := y/2, y%2 == 1
-			far, bias := row(cy-1), int32(1)
-			if below {
-				far, bias = row(cy+1), 2
-			}
-			for x := 0; x < w; x++ {
-				out[y*w+x] = uint8((at(x, cy)*3 + at(x, far) + bias) >> 2)
-			}
+		near, far, bias := rows(cy), rows(clampRow(cy-1)), int32(1)
+		if y%2 == 1 {
+			far, bias = rows(clampRow(cy+1)), 2
 		}
-	case hs == 2 && vs == 2:
-		// h2v2_fancy_upsample: vertical ¾/¼ column sums, then horizontal
-		// ¾/¼ with biases 8 and 7, over 16.
-		sums := make([]int32, cw)
-		for y := 0; y < h; y++ {
-			cy := y / 2
-			far := row(cy - 1)
-			if y%2 == 1 {
-				far = row(cy + 1)
-			}
-			for x := 0; x < cw; x++ {
-				sums[x] = at(x, cy)*3 + at(x, far)
-			}
-			o := out[y*w : (y+1)*w]
-			put := func(x int, v int32) {
-				if x < w {
-					o[x] = uint8(v)
-				}
-			}
-			if cw == 1 {
-				put(0, (sums[0]*4+8)>>4)
-				put(1, (sums[0]*4+7)>>4)
-				continue
-			}
-			put(0, (sums[0]*4+8)>>4)
-			put(1, (sums[0]*3+sums[1]+7)>>4)
-			for x := 1; x < cw-1; x++ {
-				put(2*x, (sums[x]*3+sums[x-1]+8)>>4)
-				put(2*x+1, (sums[x]*3+sums[x+1]+7)>>4)
-			}
-			last := cw - 1
-			put(2*last, (sums[last]*3+sums[last-1]+8)>>4)
-			put(2*last+1, (sums[last]*4+7)>>4)
+		for x := range near {
+			out[x] = uint8((int32(near[x])*3 + int32(far[x]) + bias) >> 2)
 		}
+	case u.hs == 2 && u.vs == 2:
+		near, far := rows(cy), rows(clampRow(cy-1))
+		if y%2 == 1 {
+			far = rows(clampRow(cy + 1))
+		}
+		sums := u.sums[:len(near)]
+		for x := range near {
+			sums[x] = int32(near[x])*3 + int32(far[x])
+		}
+		h2v2Row(sums, out)
 	default:
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				out[y*w+x] = uint8(at(x/hs, row(y/vs)))
-			}
+		src := rows(cy)
+		for x := 0; x < u.w; x++ {
+			out[x] = src[x/u.hs]
 		}
 	}
-	return out
 }
 
-// h2v1 is h2v1_fancy_upsample for one row of cw samples into 2·cw.
-func h2v1(at func(x int) int32, cw int, line []int32) {
-	if cw == 1 {
-		line[0], line[1] = at(0), at(0)
+// h2v1 is h2v1_fancy_upsample: one row of len(in) samples into 2·len(in).
+func h2v1(in []uint8, out []uint8) {
+	n := len(in)
+	if n == 1 {
+		out[0], out[1] = in[0], in[0]
 		return
 	}
-	v := at(0)
-	line[0] = v
-	line[1] = (v*3 + at(1) + 2) >> 2
-	for x := 1; x < cw-1; x++ {
-		v = at(x) * 3
-		line[2*x] = (v + at(x-1) + 1) >> 2
-		line[2*x+1] = (v + at(x+1) + 2) >> 2
+	out[0] = in[0]
+	out[1] = uint8((int32(in[0])*3 + int32(in[1]) + 2) >> 2)
+	for x := 1; x < n-1; x++ {
+		v := int32(in[x]) * 3
+		out[2*x] = uint8((v + int32(in[x-1]) + 1) >> 2)
+		out[2*x+1] = uint8((v + int32(in[x+1]) + 2) >> 2)
 	}
-	v = at(cw - 1)
-	line[2*cw-2] = (v*3 + at(cw-2) + 1) >> 2
-	line[2*cw-1] = v
+	v := int32(in[n-1])
+	out[2*n-2] = uint8((v*3 + int32(in[n-2]) + 1) >> 2)
+	out[2*n-1] = uint8(v)
+}
+
+// h2v2Row is the horizontal half of h2v2_fancy_upsample: column sums
+// (3·near + far) into 2·len(sums) samples, biases 8 and 7, over 16.
+func h2v2Row(sums []int32, out []uint8) {
+	n := len(sums)
+	if n == 1 {
+		out[0] = uint8((sums[0]*4 + 8) >> 4)
+		out[1] = uint8((sums[0]*4 + 7) >> 4)
+		return
+	}
+	out[0] = uint8((sums[0]*4 + 8) >> 4)
+	out[1] = uint8((sums[0]*3 + sums[1] + 7) >> 4)
+	for x := 1; x < n-1; x++ {
+		t := sums[x] * 3
+		out[2*x] = uint8((t + sums[x-1] + 8) >> 4)
+		out[2*x+1] = uint8((t + sums[x+1] + 7) >> 4)
+	}
+	out[2*n-2] = uint8((sums[n-1]*3 + sums[n-2] + 8) >> 4)
+	out[2*n-1] = uint8((sums[n-1]*4 + 7) >> 4)
 }

@@ -83,13 +83,13 @@ func ceil(x float64) float64 {
 
 func clip8(ss int32) uint8 {
 	v := ss >> precisionBits
+	if uint32(v) <= 255 {
+		return uint8(v)
+	}
 	if v < 0 {
 		return 0
 	}
-	if v > 255 {
-		return 255
-	}
-	return uint8(v)
+	return 255
 }
 
 // resizeRegion resizes the w×h region of src at (left, top) to outW×outH,
@@ -117,19 +117,22 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 			srow := src.Pix[((top+yFirst+y)*src.W+left)*3:]
 			trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
 			for xx := 0; xx < outW; xx++ {
-				k := horiz.weights[xx*horiz.ksize : xx*horiz.ksize+horiz.count[xx]]
-				p := srow[horiz.start[xx]*3:]
+				cnt := horiz.count[xx]
+				k := horiz.weights[xx*horiz.ksize:][:cnt]
+				p := srow[horiz.start[xx]*3:][:cnt*3]
 				ss0, ss1, ss2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
 				for x, kv := range k {
-					ss0 += int32(p[x*3]) * kv
-					ss1 += int32(p[x*3+1]) * kv
-					ss2 += int32(p[x*3+2]) * kv
+					q := p[x*3 : x*3+3 : x*3+3]
+					ss0 += int32(q[0]) * kv
+					ss1 += int32(q[1]) * kv
+					ss2 += int32(q[2]) * kv
 				}
 				o := xx
 				if mirror {
 					o = outW - 1 - xx
 				}
-				trow[o*3], trow[o*3+1], trow[o*3+2] = clip8(ss0), clip8(ss1), clip8(ss2)
+				t := trow[o*3 : o*3+3 : o*3+3]
+				t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 			}
 		}
 	} else {
@@ -162,7 +165,7 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 			acc[i] = 1 << (precisionBits - 1)
 		}
 		for y, kv := range k {
-			trow := tmp.Pix[(y0+y)*rowLen : (y0+y+1)*rowLen]
+			trow := tmp.Pix[(y0+y)*rowLen:][:len(acc)]
 			for i, p := range trow {
 				acc[i] += int32(p) * kv
 			}

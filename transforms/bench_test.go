@@ -1,0 +1,82 @@
+package transforms
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The chapter's pipelines on the 500×375 and 375×500 test JPEGs (the Kaggle
+// images' typical size), per image on one goroutine. Compare with
+// scripts/bench/transforms_bench.py (PIL + torchvision) on the same files.
+
+var benchFiles = []string{"j00_500x375_420.jpg", "j01_375x500_420.jpg"}
+
+func benchData(b *testing.B) [][]byte {
+	var out [][]byte
+	for _, f := range benchFiles {
+		data, err := os.ReadFile(filepath.Join("testdata", "images", f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// TrainPipeline is the chapter's training augmentation.
+func trainPipeline() *Compose {
+	return MustCompose(NewRandomResizedCrop(224), RandomHorizontalFlip{P: 0.5},
+		ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, ToTensor{}, ImageNetNormalize)
+}
+
+func testPipeline() *Compose {
+	return MustCompose(ResizeShorter(256), CenterCropSquare(224), ToTensor{}, ImageNetNormalize)
+}
+
+func BenchmarkDecodeJPEG(b *testing.B) {
+	files := benchData(b)
+	for i := 0; b.Loop(); i++ {
+		if _, err := Decode(files[i%len(files)], DecodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPipeline(b *testing.B, c *Compose) {
+	files := benchData(b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; b.Loop(); i++ {
+		img, err := Decode(files[i%len(files)], DecodeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.ImageToTensor(img, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTrainPipeline(b *testing.B) { benchPipeline(b, trainPipeline()) }
+
+func BenchmarkTestPipeline(b *testing.B) { benchPipeline(b, testPipeline()) }
+
+func BenchmarkTrainTransformOnly(b *testing.B) {
+	files := benchData(b)
+	var imgs []*Image
+	for _, f := range files {
+		img, err := Decode(f, DecodeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	c := trainPipeline()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; b.Loop(); i++ {
+		if _, err := c.ImageToTensor(imgs[i%len(imgs)], rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
