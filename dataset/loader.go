@@ -134,6 +134,12 @@ type sampleJob struct {
 // context's error) ends the sequence. Breaking out of the loop stops the
 // workers.
 func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error] {
+	return l.BatchesFrom(ctx, epoch, 0)
+}
+
+// BatchesFrom is Batches starting at batch first (0-based): the same batches
+// an uninterrupted epoch yields from there, e.g. to resume mid-epoch.
+func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -157,7 +163,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 			defer wg.Done()
 			defer close(samples)
 			defer close(queue)
-			for k := 0; k < nb; k++ {
+			for k := first; k < nb; k++ {
 				idx := order[k*bs : min((k+1)*bs, len(order))]
 				job := &batchJob{b: &Batch{N: len(idx), Indices: idx}, done: make(chan struct{})}
 				job.pending.Add(len(idx))
@@ -181,7 +187,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 		defer wg.Wait()
 		defer cancel()
 
-		for k := 0; k < nb; k++ {
+		for k := first; k < nb; k++ {
 			var job *batchJob
 			select {
 			case job = <-queue:

@@ -71,6 +71,13 @@ func TestLoaderOutputDoesNotDependOnWorkers(t *testing.T) {
 		require.Equal(t, 3, a[4].N, "the last partial batch is kept")
 		require.Equal(t, [3]int{3, 24, 24}, [3]int{a[0].C, a[0].H, a[0].W})
 	}
+	// Resuming at batch 2 yields exactly the rest of the epoch.
+	var rest []*Batch
+	for b, err := range one.BatchesFrom(context.Background(), 1, 2) {
+		require.NoError(t, err)
+		rest = append(rest, b)
+	}
+	require.Equal(t, collect(t, one, 1)[2:], rest)
 	// Epochs differ (new order, new augmentation); the same epoch repeats exactly.
 	e0, e1 := collect(t, one, 0), collect(t, one, 1)
 	require.NotEqual(t, e0[0].Indices, e1[0].Indices)

@@ -175,6 +175,15 @@ func (t *Tensor) Int64s() []int64 {
 	return v
 }
 
+// Float64s returns a copy of a float64 tensor's elements; it panics on another dtype.
+func (t *Tensor) Float64s() []float64 {
+	v, err := Data[float64](t)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // Dim returns the number of dimensions.
 func (t *Tensor) Dim() int {
 	n := int(C.tt_tensor_ndim(t.handle()))

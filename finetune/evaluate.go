@@ -1,0 +1,173 @@
+package finetune
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// Metrics summarise a network on every sample of a dataset.
+type Metrics struct {
+	N       int     // samples evaluated
+	Loss    float64 // mean cross-entropy
+	Top1    float64 // fraction whose top class is the label
+	Top5    float64 // fraction whose label is among the 5 top classes
+	LogLoss float64 // Kaggle's multi-class log loss (probabilities clipped to [1e-15, 1-1e-15])
+}
+
+// Features are a dataset's backbone outputs, computed once, e.g. for the
+// deterministic validation pass of every epoch.
+type Features struct {
+	X      *torch.Tensor // [N, k] on the net's device
+	Labels *torch.Tensor // [N] int64
+	IDs    []string
+	Index  []int // dataset index of each row
+}
+
+// Close releases the tensors.
+func (f *Features) Close() { torch.CloseAll(f.X, f.Labels) }
+
+// ExtractFeatures runs the frozen backbone over every batch of loader.
+func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *Features, err error) {
+	defer torch.Recover(&err)
+	var xs, ys []*torch.Tensor
+	defer func() { torch.CloseAll(xs...); torch.CloseAll(ys...) }()
+	f := &Features{}
+	for b, err := range loader.Batches(ctx, 0) {
+		if err != nil {
+			return nil, err
+		}
+		x, err := net.Features(b)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+		y, err := batchLabels(b, net.Device)
+		if err != nil {
+			return nil, err
+		}
+		ys = append(ys, y)
+		f.IDs = append(f.IDs, b.IDs...)
+		f.Index = append(f.Index, b.Indices...)
+	}
+	f.X, f.Labels = torch.Cat(xs, 0), torch.Cat(ys, 0)
+	return f, nil
+}
+
+// Evaluate computes the metrics of net over every sample of loader (the
+// chapter's evaluate_loss drops the last partial batch; this does not).
+func Evaluate(ctx context.Context, net *Net, loader *dataset.Loader) (Metrics, error) {
+	f, err := ExtractFeatures(ctx, net, loader)
+	if err != nil {
+		return Metrics{}, err
+	}
+	defer f.Close()
+	return EvaluateFeatures(net, f)
+}
+
+// EvaluateLoss is the chapter's evaluate_loss: the mean cross-entropy over
+// every sample.
+func EvaluateLoss(ctx context.Context, net *Net, loader *dataset.Loader) (float64, error) {
+	m, err := Evaluate(ctx, net, loader)
+	return m.Loss, err
+}
+
+// EvaluateFeatures computes the metrics of the head on precomputed features.
+func EvaluateFeatures(net *Net, f *Features) (m Metrics, err error) {
+	defer torch.Recover(&err)
+	logits := net.Head.Infer(f.X)
+	defer logits.Close()
+	loss := torch.CrossEntropy(logits, f.Labels, torch.ReduceSum)
+	defer loss.Close()
+	probs := logits.Softmax(1)
+	defer probs.Close()
+	p := probs.Float32s()
+	labels := f.Labels.Int64s()
+	n, c := len(labels), net.Classes
+	m.N = n
+	if n == 0 {
+		return m, fmt.Errorf("finetune: nothing to evaluate")
+	}
+	m.Loss = loss.Item() / float64(n)
+	top1, top5, logLoss := 0, 0, 0.0
+	for i, y := range labels {
+		row := p[i*c : (i+1)*c]
+		rank := 0 // classes scoring strictly higher than the label
+		for _, v := range row {
+			if v > row[y] {
+				rank++
+			}
+		}
+		if rank == 0 {
+			top1++
+		}
+		if rank < 5 {
+			top5++
+		}
+		logLoss -= math.Log(min(max(float64(row[y]), 1e-15), 1-1e-15))
+	}
+	m.Top1 = float64(top1) / float64(n)
+	m.Top5 = float64(top5) / float64(n)
+	m.LogLoss = logLoss / float64(n)
+	return m, nil
+}
+
+// Predictions are softmax probabilities per sample, in dataset order.
+type Predictions struct {
+	IDs   []string
+	Probs [][]float32 // [sample][class]
+}
+
+// Predict returns the softmax probabilities of every sample of loader, in
+// the dataset's order, with the sample ids.
+func Predict(ctx context.Context, net *Net, loader *dataset.Loader) (*Predictions, error) {
+	f, err := ExtractFeatures(ctx, net, loader)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return PredictFeatures(net, f)
+}
+
+// PredictFeatures is Predict on precomputed features.
+func PredictFeatures(net *Net, f *Features) (_ *Predictions, err error) {
+	defer torch.Recover(&err)
+	logits := net.Head.Infer(f.X)
+	defer logits.Close()
+	probs := logits.Softmax(1)
+	defer probs.Close()
+	flat := probs.Float32s()
+	n, c := len(f.IDs), net.Classes
+	out := &Predictions{IDs: make([]string, n), Probs: make([][]float32, n)}
+	// Back to dataset order, whatever order the loader used.
+	order := make([]int, n)
+	for row, idx := range f.Index {
+		order[row] = idx
+	}
+	pos := rankOf(order)
+	for row := range n {
+		out.IDs[pos[row]] = f.IDs[row]
+		out.Probs[pos[row]] = flat[row*c : (row+1)*c : (row+1)*c]
+	}
+	return out, nil
+}
+
+// rankOf maps each position of idx to the rank of its value.
+func rankOf(idx []int) []int {
+	sorted := make([]int, len(idx))
+	copy(sorted, idx)
+	rank := map[int]int{}
+	slices.Sort(sorted)
+	for r, v := range sorted {
+		rank[v] = r
+	}
+	out := make([]int, len(idx))
+	for i, v := range idx {
+		out[i] = rank[v]
+	}
+	return out
+}

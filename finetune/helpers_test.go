@@ -1,0 +1,71 @@
+package finetune
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+const tinyBackbone = "testdata/tiny_backbone.pt"
+
+// smallKaggle generates a small dog-breed-layout dataset and splits it.
+func smallKaggle(t *testing.T, classes int, scale float64) (string, *dataset.Split) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:classes],
+		Scale: scale, MinSide: 40, MaxSide: 72, TestImages: 7, Seed: 3}))
+	s, err := dataset.SplitKaggle(dataset.DogBreedLayout(dir), 0.25)
+	require.NoError(t, err)
+	return dir, s
+}
+
+// evalTransform is the chapter's test transform, scaled down for tiny images.
+func evalTransform() transforms.Transform {
+	return transforms.MustCompose(transforms.ResizeShorter(40), transforms.CenterCropSquare(32),
+		transforms.ToTensor{}, transforms.ImageNetNormalize)
+}
+
+func trainTransform() transforms.Transform {
+	return transforms.MustCompose(transforms.NewRandomResizedCrop(32), transforms.RandomHorizontalFlip{P: 0.5},
+		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
+}
+
+func loader(t *testing.T, ds *dataset.Dataset, tr transforms.Transform, shuffle bool, bs int) *dataset.Loader {
+	t.Helper()
+	l, err := dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, Seed: 5, Transform: tr, Workers: 2})
+	require.NoError(t, err)
+	return l
+}
+
+func tinyNet(t *testing.T, classes int) *Net {
+	t.Helper()
+	n, err := LoadNet(tinyBackbone, NetConfig{Classes: classes, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(n.Close)
+	return n
+}
+
+func chapterConfig(epochs int) TrainConfig {
+	return TrainConfig{Epochs: epochs, LR: 1e-2, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9}
+}
+
+// python returns the interpreter with PyTorch (make deps installs it).
+func python(t *testing.T) string {
+	t.Helper()
+	py := os.Getenv("TUNETORCH_PYTHON")
+	if py == "" {
+		py = "/usr/bin/python3"
+	}
+	out, err := exec.Command(py, "-c", "import torch").CombinedOutput()
+	require.NoError(t, err, "this test needs %s with PyTorch (make deps installs python3-torch): %s", py, out)
+	return py
+}
+
+func script(name string) string { return filepath.Join("..", "scripts", "golden", name) }

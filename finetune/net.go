@@ -1,0 +1,157 @@
+package finetune
+
+import (
+	"fmt"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// NetConfig describes the classifier head and where the network runs.
+type NetConfig struct {
+	Classes   int          // outputs of the head (the dataset's classes)
+	Hidden    int          // width of the hidden layer (default 256, the chapter's)
+	InputSize int          // side of the square input used to probe the backbone (default 224)
+	Device    torch.Device // where backbone and head run
+	Seed      uint64       // seeds libtorch's generator before the head is initialised
+	// OptimizeBackbone freezes the backbone (torch.jit.freeze) and optimises
+	// it for inference: faster, same outputs up to float rounding.
+	OptimizeBackbone bool
+}
+
+// Net is a frozen backbone followed by a trainable head.
+type Net struct {
+	Backbone   *torch.Module
+	Head       *torch.Sequential
+	Device     torch.Device
+	FeatureDim int // the backbone's output width, the head's input
+	Classes    int
+}
+
+// NewNet puts backbone (which the Net then owns) in eval mode on the device,
+// reads its output width by running it once on a zero image, and builds the
+// head Linear(width→Hidden), ReLU, Linear(Hidden→Classes) with PyTorch's
+// default initialisation. A backbone whose output is not [N, k] is an error.
+func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
+	if cfg.Classes < 2 {
+		return nil, fmt.Errorf("finetune: the head needs at least 2 classes, got %d", cfg.Classes)
+	}
+	if cfg.Hidden == 0 {
+		cfg.Hidden = 256
+	}
+	if cfg.InputSize == 0 {
+		cfg.InputSize = 224
+	}
+	if err := backbone.To(cfg.Device); err != nil {
+		return nil, err
+	}
+	backbone.Eval()
+	if cfg.OptimizeBackbone {
+		frozen, err := backbone.Freeze(true)
+		if err != nil {
+			return nil, fmt.Errorf("finetune: optimising the backbone: %w", err)
+		}
+		backbone.Close()
+		backbone = frozen
+	}
+	width, err := probeWidth(backbone, cfg)
+	if err != nil {
+		return nil, err
+	}
+	torch.ManualSeed(cfg.Seed)
+	head := torch.NewSequential(
+		torch.NewLinear(width, int64(cfg.Hidden), true),
+		torch.ReLU{},
+		torch.NewLinear(int64(cfg.Hidden), int64(cfg.Classes), true))
+	if err := head.To(cfg.Device); err != nil {
+		head.Close()
+		return nil, err
+	}
+	return &Net{Backbone: backbone, Head: head, Device: cfg.Device, FeatureDim: int(width), Classes: cfg.Classes}, nil
+}
+
+// LoadNet loads the TorchScript backbone at path and builds a Net on it.
+func LoadNet(path string, cfg NetConfig) (*Net, error) {
+	m, err := torch.Load(path, cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	n, err := NewNet(m, cfg)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
+
+func probeWidth(backbone *torch.Module, cfg NetConfig) (int64, error) {
+	s := int64(cfg.InputSize)
+	x, err := torch.Zeros([]int64{1, 3, s, s}, torch.Float32, cfg.Device)
+	if err != nil {
+		return 0, err
+	}
+	defer x.Close()
+	out, err := backbone.ForwardNoGrad(x)
+	if err != nil {
+		return 0, fmt.Errorf("finetune: the backbone cannot run on a 1×3×%d×%d image: %w", s, s, err)
+	}
+	defer out.Close()
+	shape := out.Shape()
+	if len(shape) != 2 || shape[0] != 1 || shape[1] < 1 {
+		return 0, fmt.Errorf("finetune: the backbone's output has shape %v, want [N, k] (class scores or pooled features)", shape)
+	}
+	if out.Dtype() != torch.Float32 {
+		return 0, fmt.Errorf("finetune: the backbone's output is %s, want float32", out.Dtype())
+	}
+	return shape[1], nil
+}
+
+// Close releases the backbone and the head.
+func (n *Net) Close() {
+	n.Backbone.Close()
+	n.Head.Close()
+}
+
+// Features runs the frozen backbone on a batch (no autograd graph).
+func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
+	x, err := batchImages(b, n.Device)
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	f, err := n.Backbone.ForwardNoGrad(x)
+	if err != nil {
+		return nil, err
+	}
+	if s := f.Shape(); len(s) != 2 || s[1] != int64(n.FeatureDim) {
+		f.Close()
+		return nil, fmt.Errorf("finetune: the backbone gave %v for a batch, want [%d, %d]", s, b.N, n.FeatureDim)
+	}
+	return f, nil
+}
+
+// batchImages copies a batch's NCHW images into a tensor on dev.
+func batchImages(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
+	x, err := torch.FromSlice(b.Images, int64(b.N), int64(b.C), int64(b.H), int64(b.W))
+	if err != nil {
+		return nil, err
+	}
+	if !dev.IsCUDA() {
+		return x, nil
+	}
+	defer x.Close()
+	return x.To(dev)
+}
+
+// batchLabels copies a batch's labels into an int64 tensor on dev.
+func batchLabels(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
+	y, err := torch.FromSlice(b.Labels, int64(b.N))
+	if err != nil {
+		return nil, err
+	}
+	if !dev.IsCUDA() {
+		return y, nil
+	}
+	defer y.Close()
+	return y.To(dev)
+}

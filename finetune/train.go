@@ -1,0 +1,295 @@
+package finetune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// TrainConfig holds the chapter's training hyper-parameters and the run's
+// outputs. The chapter uses Epochs 10, LR 1e-4, WeightDecay 1e-4, Momentum
+// 0.9, LRPeriod 2, LRDecay 0.9.
+type TrainConfig struct {
+	Epochs      int
+	LR          float64
+	WeightDecay float64
+	Momentum    float64
+	LRPeriod    int
+	LRDecay     float64
+
+	// Log receives progress and one line per epoch; nil means silent. A
+	// terminal gets a progress bar, anything else plain lines.
+	Log io.Writer
+	// Checkpoint, when set, is written after every epoch and when the
+	// context is cancelled; Resume starts from it if it exists.
+	Checkpoint string
+	Resume     bool
+	// CacheValidFeatures runs the backbone over the validation set once and
+	// reuses the features every epoch. Only valid for a deterministic
+	// validation transform (the chapter's Resize+CenterCrop).
+	CacheValidFeatures bool
+	// Devices names the devices in the examples/sec line (default: the net's).
+	Devices string
+	// OnStep, when set, is called after every training step with the 0-based
+	// epoch and batch and the batch's summed loss.
+	OnStep func(epoch, batch int, loss float64)
+}
+
+// EpochStats are one epoch's measures. Valid* are NaN without validation.
+type EpochStats struct {
+	Epoch          int // 1-based
+	TrainLoss      float64
+	ValidLoss      float64
+	ValidTop1      float64
+	ValidTop5      float64
+	LR             float64
+	Examples       int
+	Seconds        float64 // the training pass, data loading included
+	ExamplesPerSec float64
+}
+
+// Point is a point of a loss curve; X is in epochs.
+type Point struct{ X, Y float64 }
+
+// History is what Train returns: per-epoch measures and the curves d2l's
+// Animator draws (train loss five times per epoch, valid loss per epoch).
+type History struct {
+	Epochs     []EpochStats
+	TrainCurve []Point
+	ValidCurve []Point
+}
+
+// ErrInterrupted is returned (wrapped with where it stopped) when the
+// context is cancelled during training.
+var ErrInterrupted = errors.New("training interrupted")
+
+// position is where training stands, as saved in a checkpoint.
+type position struct {
+	epoch, batch int     // next batch to run
+	lossSum      float64 // accumulated over the epoch so far
+	count        int     // examples so far in the epoch
+	seconds      float64 // training time so far in the epoch
+}
+
+func (c *TrainConfig) validate() error {
+	switch {
+	case c.Epochs < 0:
+		return fmt.Errorf("finetune: epochs %d must not be negative", c.Epochs)
+	case c.LR <= 0 || math.IsNaN(c.LR):
+		return fmt.Errorf("finetune: learning rate %g must be positive", c.LR)
+	case c.WeightDecay < 0:
+		return fmt.Errorf("finetune: weight decay %g must not be negative", c.WeightDecay)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("finetune: momentum %g must be in [0, 1)", c.Momentum)
+	case c.LRPeriod <= 0:
+		return fmt.Errorf("finetune: lr period %d must be positive", c.LRPeriod)
+	case c.LRDecay <= 0:
+		return fmt.Errorf("finetune: lr decay %g must be positive", c.LRDecay)
+	}
+	return nil
+}
+
+// Train trains net's head on train for cfg.Epochs epochs with SGD over the
+// head's parameters only and a StepLR schedule, evaluating on valid (which
+// may be nil, as in the chapter's final retraining on train+valid) after
+// each epoch. The loss is the chapter's: cross-entropy summed over the batch.
+func Train(ctx context.Context, net *Net, train, valid *dataset.Loader, cfg TrainConfig) (*History, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Devices == "" {
+		cfg.Devices = "[" + net.Device.String() + "]"
+	}
+	opt, err := torch.NewSGD(torch.Parameters(net.Head), torch.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
+	if err != nil {
+		return nil, err
+	}
+	defer opt.Close()
+	sched, err := NewStepLR(cfg.LR, cfg.LRPeriod, cfg.LRDecay)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer{net: net, train: train, valid: valid, cfg: cfg, opt: opt, sched: sched, hist: &History{}}
+	defer t.closeCache()
+	if cfg.Resume && cfg.Checkpoint != "" {
+		if err := t.resume(); err != nil {
+			return nil, err
+		}
+	}
+	for t.pos.epoch < cfg.Epochs {
+		if err := t.epoch(ctx); err != nil {
+			return t.hist, err
+		}
+	}
+	t.summary()
+	return t.hist, nil
+}
+
+type trainer struct {
+	net          *Net
+	train, valid *dataset.Loader
+	cfg          TrainConfig
+	opt          *torch.SGD
+	sched        *StepLR
+	hist         *History
+	pos          position
+	validCache   *Features
+}
+
+func (t *trainer) closeCache() {
+	if t.validCache != nil {
+		t.validCache.Close()
+	}
+}
+
+// epoch runs (the rest of) one epoch, validation and the schedule step.
+func (t *trainer) epoch(ctx context.Context) error {
+	e := t.pos.epoch
+	nb := t.train.NumBatches()
+	t.opt.SetLR(t.sched.LR())
+	bar := newProgress(t.cfg.Log, fmt.Sprintf("epoch %d/%d", e+1, t.cfg.Epochs), nb, t.pos.batch)
+	start := time.Now()
+	i := t.pos.batch
+	for b, err := range t.train.BatchesFrom(ctx, e, t.pos.batch) {
+		if err != nil {
+			bar.abort()
+			t.pos.seconds += time.Since(start).Seconds()
+			if ctx.Err() != nil {
+				return t.interrupted(ctx)
+			}
+			return err
+		}
+		loss, err := t.step(b)
+		if err != nil {
+			bar.abort()
+			return err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			bar.abort()
+			return fmt.Errorf("finetune: the training loss is %g at epoch %d, batch %d of %d: lower the learning rate", loss, e+1, i+1, nb)
+		}
+		if t.cfg.OnStep != nil {
+			t.cfg.OnStep(e, i, loss)
+		}
+		t.pos.lossSum += loss
+		t.pos.count += b.N
+		i++
+		t.pos.batch = i
+		if every := max(1, nb/5); i%every == 0 || i == nb {
+			t.hist.TrainCurve = append(t.hist.TrainCurve, Point{X: float64(e) + float64(i)/float64(nb), Y: t.pos.lossSum / float64(t.pos.count)})
+		}
+		elapsed := t.pos.seconds + time.Since(start).Seconds()
+		bar.update(i, t.pos.lossSum/float64(t.pos.count), float64(t.pos.count)/elapsed)
+	}
+	bar.finish()
+	seconds := t.pos.seconds + time.Since(start).Seconds()
+	stats := EpochStats{Epoch: e + 1, TrainLoss: t.pos.lossSum / float64(max(1, t.pos.count)), LR: t.sched.LR(),
+		Examples: t.pos.count, Seconds: seconds, ExamplesPerSec: float64(t.pos.count) / seconds,
+		ValidLoss: math.NaN(), ValidTop1: math.NaN(), ValidTop5: math.NaN()}
+	if t.valid != nil {
+		m, err := t.validate(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t.interrupted(ctx)
+			}
+			return err
+		}
+		stats.ValidLoss, stats.ValidTop1, stats.ValidTop5 = m.Loss, m.Top1, m.Top5
+		t.hist.ValidCurve = append(t.hist.ValidCurve, Point{X: float64(e + 1), Y: m.Loss})
+	}
+	t.hist.Epochs = append(t.hist.Epochs, stats)
+	t.logEpoch(stats)
+	t.sched.Step()
+	t.pos = position{epoch: e + 1}
+	if t.cfg.Checkpoint != "" {
+		if err := saveCheckpoint(t.cfg.Checkpoint, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step trains the head on one batch and returns the batch's summed loss.
+func (t *trainer) step(b *dataset.Batch) (loss float64, err error) {
+	defer torch.Recover(&err)
+	feats, err := t.net.Features(b)
+	if err != nil {
+		return 0, err
+	}
+	defer feats.Close()
+	y, err := batchLabels(b, t.net.Device)
+	if err != nil {
+		return 0, err
+	}
+	defer y.Close()
+	logits := t.net.Head.Forward(feats)
+	defer logits.Close()
+	l := torch.CrossEntropy(logits, y, torch.ReduceSum)
+	defer l.Close()
+	t.opt.ZeroGrad()
+	l.Backward()
+	t.opt.Step()
+	return l.Item(), nil
+}
+
+func (t *trainer) validate(ctx context.Context) (Metrics, error) {
+	if !t.cfg.CacheValidFeatures {
+		return Evaluate(ctx, t.net, t.valid)
+	}
+	if t.validCache == nil {
+		f, err := ExtractFeatures(ctx, t.net, t.valid)
+		if err != nil {
+			return Metrics{}, err
+		}
+		t.validCache = f
+	}
+	return EvaluateFeatures(t.net, t.validCache)
+}
+
+// interrupted saves where training stopped and returns ErrInterrupted.
+func (t *trainer) interrupted(ctx context.Context) error {
+	where := fmt.Sprintf("epoch %d, after batch %d of %d", t.pos.epoch+1, t.pos.batch, t.train.NumBatches())
+	if t.cfg.Checkpoint == "" {
+		return fmt.Errorf("finetune: %w at %s (no checkpoint file configured): %w", ErrInterrupted, where, ctx.Err())
+	}
+	if err := saveCheckpoint(t.cfg.Checkpoint, t); err != nil {
+		return fmt.Errorf("finetune: %w at %s, and the checkpoint could not be saved: %w", ErrInterrupted, where, err)
+	}
+	return fmt.Errorf("finetune: %w at %s: checkpoint saved to %s, resume with it: %w", ErrInterrupted, where, t.cfg.Checkpoint, ctx.Err())
+}
+
+func (t *trainer) logEpoch(s EpochStats) {
+	if t.cfg.Log == nil {
+		return
+	}
+	line := fmt.Sprintf("epoch %d/%d: train loss %.3f", s.Epoch, t.cfg.Epochs, s.TrainLoss)
+	if !math.IsNaN(s.ValidLoss) {
+		line += fmt.Sprintf(", valid loss %.3f, top-1 %.1f%%, top-5 %.1f%%", s.ValidLoss, 100*s.ValidTop1, 100*s.ValidTop5)
+	}
+	line += fmt.Sprintf(", lr %.3g, %.1f examples/sec (%.1fs)\n", s.LR, s.ExamplesPerSec, s.Seconds)
+	io.WriteString(t.cfg.Log, line)
+}
+
+// summary prints the chapter's closing lines.
+func (t *trainer) summary() {
+	if t.cfg.Log == nil || len(t.hist.Epochs) == 0 {
+		return
+	}
+	last := t.hist.Epochs[len(t.hist.Epochs)-1]
+	measures := fmt.Sprintf("train loss %.3f", last.TrainLoss)
+	if !math.IsNaN(last.ValidLoss) {
+		measures += fmt.Sprintf(", valid loss %.3f", last.ValidLoss)
+	}
+	examples, seconds := 0, 0.0
+	for _, s := range t.hist.Epochs {
+		examples += s.Examples
+		seconds += s.Seconds
+	}
+	fmt.Fprintf(t.cfg.Log, "%s\n%.1f examples/sec on %s\n", measures, float64(examples)/seconds, t.cfg.Devices)
+}
