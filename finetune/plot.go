@@ -29,6 +29,7 @@ func WritePlot(path string, h *History) error {
 		return err
 	}
 	p.Legend.Top = true
+	p.Y.Tick.Marker = preciseTicks{}
 	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("finetune: plot: %w", err)
@@ -66,3 +67,18 @@ func addLine(p *plot.Plot, name string, pts []Point, style int) error {
 }
 
 var plotColors = []color.Color{color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255}}
+
+// preciseTicks are gonum's default tick positions labelled with enough
+// digits to tell close losses apart.
+type preciseTicks struct{}
+
+// Ticks returns the default ticks for [lo, hi], relabelled with 4 significant digits.
+func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = fmt.Sprintf("%.4g", ts[i].Value)
+		}
+	}
+	return ts
+}

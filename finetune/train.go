@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"time"
 
@@ -34,6 +35,11 @@ type TrainConfig struct {
 	// reuses the features every epoch. Only valid for a deterministic
 	// validation transform (the chapter's Resize+CenterCrop).
 	CacheValidFeatures bool
+	// CacheTrainFeatures does the same for the training set: the backbone
+	// runs once and every epoch trains the head on the cached features, in
+	// the loader's batches (same order, same sizes). Only valid without
+	// augmentation (a deterministic training transform): linear probing.
+	CacheTrainFeatures bool
 	// Devices names the devices in the examples/sec line (default: the net's).
 	Devices string
 	// OnStep, when set, is called after every training step with the 0-based
@@ -140,12 +146,70 @@ type trainer struct {
 	hist         *History
 	pos          position
 	validCache   *Features
+	trainCache   *Features // rows in dataset order
 }
 
 func (t *trainer) closeCache() {
-	if t.validCache != nil {
-		t.validCache.Close()
+	for _, f := range []*Features{t.validCache, t.trainCache} {
+		if f != nil {
+			f.Close()
+		}
 	}
+}
+
+// batches yields the epoch's batches from batch first on: from the loader,
+// or as (features, labels) rows of the training cache in the loader's order.
+func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
+	return func(yield func(trainBatch, error) bool) {
+		if !t.cfg.CacheTrainFeatures {
+			for b, err := range t.train.BatchesFrom(ctx, e, first) {
+				if !yield(trainBatch{batch: b}, err) {
+					return
+				}
+			}
+			return
+		}
+		if t.trainCache == nil {
+			all, err := dataset.NewLoader(t.train.Dataset(), fullPass(t.train.Config()))
+			if err == nil {
+				t.trainCache, err = ExtractFeatures(ctx, t.net, all)
+			}
+			if err != nil {
+				yield(trainBatch{}, err)
+				return
+			}
+		}
+		order, bs := t.train.Order(e), t.train.Config().BatchSize
+		for k := first; k < t.train.NumBatches(); k++ {
+			if err := ctx.Err(); err != nil {
+				yield(trainBatch{}, err)
+				return
+			}
+			idx := order[k*bs : min((k+1)*bs, len(order))]
+			if !yield(trainBatch{cached: idx}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// fullPass is cfg for one pass over every sample in dataset order.
+func fullPass(cfg dataset.LoaderConfig) dataset.LoaderConfig {
+	cfg.Shuffle, cfg.DropLast = false, false
+	return cfg
+}
+
+// trainBatch is a loader batch, or the dataset indices of cached rows.
+type trainBatch struct {
+	batch  *dataset.Batch
+	cached []int
+}
+
+func (b trainBatch) size() int {
+	if b.batch != nil {
+		return b.batch.N
+	}
+	return len(b.cached)
 }
 
 // epoch runs (the rest of) one epoch, validation and the schedule step.
@@ -156,7 +220,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 	bar := newProgress(t.cfg.Log, fmt.Sprintf("epoch %d/%d", e+1, t.cfg.Epochs), nb, t.pos.batch)
 	start := time.Now()
 	i := t.pos.batch
-	for b, err := range t.train.BatchesFrom(ctx, e, t.pos.batch) {
+	for b, err := range t.batches(ctx, e, t.pos.batch) {
 		if err != nil {
 			bar.abort()
 			t.pos.seconds += time.Since(start).Seconds()
@@ -178,7 +242,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 			t.cfg.OnStep(e, i, loss)
 		}
 		t.pos.lossSum += loss
-		t.pos.count += b.N
+		t.pos.count += b.size()
 		i++
 		t.pos.batch = i
 		if every := max(1, nb/5); i%every == 0 || i == nb {
@@ -216,18 +280,13 @@ func (t *trainer) epoch(ctx context.Context) error {
 }
 
 // step trains the head on one batch and returns the batch's summed loss.
-func (t *trainer) step(b *dataset.Batch) (loss float64, err error) {
+func (t *trainer) step(b trainBatch) (loss float64, err error) {
 	defer torch.Recover(&err)
-	feats, err := t.net.Features(b)
+	feats, y, err := t.inputs(b)
 	if err != nil {
 		return 0, err
 	}
-	defer feats.Close()
-	y, err := batchLabels(b, t.net.Device)
-	if err != nil {
-		return 0, err
-	}
-	defer y.Close()
+	defer torch.CloseAll(feats, y)
 	logits := t.net.Head.Forward(feats)
 	defer logits.Close()
 	l := torch.CrossEntropy(logits, y, torch.ReduceSum)
@@ -236,6 +295,39 @@ func (t *trainer) step(b *dataset.Batch) (loss float64, err error) {
 	l.Backward()
 	t.opt.Step()
 	return l.Item(), nil
+}
+
+// inputs returns a batch's features and labels on the net's device.
+func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
+	if b.batch == nil {
+		rows := make([]int64, len(b.cached))
+		for i, idx := range b.cached {
+			rows[i] = int64(idx)
+		}
+		r, err := torch.FromSlice(rows, int64(len(rows)))
+		if err != nil {
+			return nil, nil, err
+		}
+		if t.net.Device.IsCUDA() {
+			moved, err := r.To(t.net.Device)
+			r.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			r = moved
+		}
+		defer r.Close()
+		return t.trainCache.X.IndexSelect(0, r), t.trainCache.Labels.IndexSelect(0, r), nil
+	}
+	feats, err = t.net.Features(b.batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	if y, err = batchLabels(b.batch, t.net.Device); err != nil {
+		feats.Close()
+		return nil, nil, err
+	}
+	return feats, y, nil
 }
 
 func (t *trainer) validate(ctx context.Context) (Metrics, error) {

@@ -34,7 +34,13 @@ def main():
     ctor = getattr(torchvision.models, args.arch)
     if args.weights == "imagenet":
         weights = getattr(torchvision.models, WEIGHTS[args.arch]).IMAGENET1K_V1
-        model = ctor(weights=weights)
+        try:
+            model = ctor(weights=weights)
+        except OSError as e:  # URLError and friends: no internet, no cached copy
+            print(f"export: cannot get the ImageNet weights ({e}). They need internet once, or the file "
+                  f"{weights.url.rsplit('/', 1)[-1]} in ~/.cache/torch/hub/checkpoints/. "
+                  "Use --weights none for a random-weight model.", file=sys.stderr)
+            sys.exit(3)
         print(f"export: {args.arch} with ImageNet weights ({weights})", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)

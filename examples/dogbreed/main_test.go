@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/demodata"
+)
+
+const tinyBackbone = "../../finetune/testdata/tiny_backbone.pt"
+
+var (
+	sharedOnce sync.Once
+	sharedDir  string
+	sharedErr  error
+)
+
+// sharedData is a small generated dataset (small images) that the tests
+// which do not test generation itself share.
+func sharedData(t *testing.T) string {
+	sharedOnce.Do(func() {
+		sharedDir, sharedErr = os.MkdirTemp("", "dogbreed-test-*")
+		if sharedErr == nil {
+			sharedErr = demodata.Generate(demodata.Config{Dir: sharedDir, Scale: 0.03, MinSide: 40, MaxSide: 64, Seed: 4})
+		}
+	})
+	require.NoError(t, sharedErr)
+	return sharedDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+// demoOptions are flags for a short run on the shared dataset.
+func demoOptions(t *testing.T, extra ...string) *options {
+	t.Helper()
+	return runOptions(t, sharedData(t), extra...)
+}
+
+func runOptions(t *testing.T, data string, extra ...string) *options {
+	t.Helper()
+	dir := t.TempDir()
+	args := append([]string{"--demo", "--demo-scale", "0.03", "--data-dir", data, "--model", tinyBackbone,
+		"--input-size", "48", "--epochs", "2", "--out", filepath.Join(dir, "submission.csv"),
+		"--plot", filepath.Join(dir, "loss.png"), "--save-head", filepath.Join(dir, "head.pt")}, extra...)
+	o, err := parseFlags(args)
+	require.NoError(t, err)
+	return o
+}
+
+// TestEndToEndOnDemoData runs the whole chapter on a tiny generated dataset
+// with a tiny TorchScript backbone and checks the submission.
+func TestEndToEndOnDemoData(t *testing.T) {
+	o := runOptions(t, filepath.Join(t.TempDir(), "data"))
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), o, &out))
+	log := out.String()
+	require.Contains(t, log, "generating the demo dataset")
+	require.Regexp(t, `(?m)^train loss \d+\.\d+, valid loss \d+\.\d+$`, log)
+	require.Regexp(t, `(?m)^\d+\.\d examples/sec on \[cpu\]$`, log)
+
+	data, err := os.ReadFile(o.out)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	breeds := demodata.Breeds()
+	require.Equal(t, "id,"+strings.Join(breeds, ","), lines[0])
+	tests, err := os.ReadDir(filepath.Join(o.dataDir, "test"))
+	require.NoError(t, err)
+	require.Len(t, lines, 1+len(tests))
+	for i, line := range lines[1:] {
+		fields := strings.Split(line, ",")
+		require.Len(t, fields, 1+len(breeds))
+		require.Equal(t, strings.TrimSuffix(tests[i].Name(), ".jpg"), fields[0], "rows follow the sorted test ids")
+		sum := 0.0
+		for _, f := range fields[1:] {
+			v, err := strconv.ParseFloat(f, 64)
+			require.NoError(t, err)
+			sum += v
+		}
+		require.InDelta(t, 1, sum, 1e-4, "row %d", i)
+	}
+	for _, f := range []string{o.plot, o.saveHead, filepath.Join(o.dataDir, "train_valid_test", "valid")} {
+		_, err := os.Stat(f)
+		require.NoError(t, err, f)
+	}
+}
+
+func TestBadInputsGiveClearErrorsAndKeepOutputs(t *testing.T) {
+	o := runOptions(t, filepath.Join(t.TempDir(), "data"), "--skip-final")
+	require.NoError(t, os.WriteFile(o.out, []byte("previous submission"), 0o644))
+
+	// A data dir without labels.csv (and no --demo).
+	o.demo = false
+	require.NoError(t, os.MkdirAll(o.dataDir, 0o755))
+	err := run(context.Background(), o, &bytes.Buffer{})
+	require.ErrorContains(t, err, "labels.csv")
+
+	// A missing backbone file.
+	o2 := demoOptions(t)
+	o2.model = filepath.Join(t.TempDir(), "nope.pt")
+	err = run(context.Background(), o2, &bytes.Buffer{})
+	require.ErrorContains(t, err, "nope.pt")
+	require.ErrorContains(t, err, "export_backbone.py")
+
+	// A backbone whose output is not [N, k].
+	o3 := demoOptions(t)
+	o3.model = "../../finetune/testdata/conv_backbone.pt"
+	err = run(context.Background(), o3, &bytes.Buffer{})
+	require.ErrorContains(t, err, "want [N, k]")
+
+	// An empty test folder.
+	o4 := runOptions(t, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, demodata.Generate(demodata.Config{Dir: o4.dataDir, Classes: demodata.Breeds()[:3], Scale: 0.05, MinSide: 40, MaxSide: 60}))
+	tests, _ := os.ReadDir(filepath.Join(o4.dataDir, "test"))
+	for _, f := range tests {
+		require.NoError(t, os.Remove(filepath.Join(o4.dataDir, "test", f.Name())))
+	}
+	err = run(context.Background(), o4, &bytes.Buffer{})
+	require.ErrorContains(t, err, "no test image")
+
+	// An unwritable output path: the error names it, the old file stays.
+	o5 := demoOptions(t)
+	o5.out = filepath.Join(t.TempDir(), "missing-dir", "submission.csv")
+	err = run(context.Background(), o5, &bytes.Buffer{})
+	require.ErrorContains(t, err, o5.out)
+	prev, err := os.ReadFile(o.out)
+	require.NoError(t, err)
+	require.Equal(t, "previous submission", string(prev))
+}
+
+func TestFlagErrors(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"--epochs -1", "--epochs -1"},
+		{"--batch-size -3", "--batch-size -3"},
+		{"--lr 0", "--lr 0"},
+		{"--lr -1", "--lr -1"},
+		{"--resume", "--resume needs --checkpoint"},
+		{"--workers 0", "--workers"},
+		{"extra", "unexpected argument"},
+	} {
+		_, err := parseFlags(strings.Fields(c.args))
+		require.ErrorContains(t, err, c.want, c.args)
+	}
+	o, err := parseFlags([]string{"--device", "gpu"})
+	require.NoError(t, err)
+	err = run(context.Background(), o, &bytes.Buffer{})
+	require.ErrorContains(t, err, `invalid device "gpu"`)
+	o, err = parseFlags([]string{"--device", "cuda:3"})
+	require.NoError(t, err)
+	err = run(context.Background(), o, &bytes.Buffer{})
+	require.ErrorContains(t, err, "cuda:3")
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/finetune"
+	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// run is the chapter, step by step.
+func run(ctx context.Context, o *options, out io.Writer) error {
+	dev, devices, err := pickDevice(o.device)
+	if err != nil {
+		return err
+	}
+	if err := torch.SetNumThreads(o.threads); err != nil {
+		return err
+	}
+	if _, err := os.Stat(o.model); err != nil {
+		return fmt.Errorf("backbone %s: %w (export one with: /usr/bin/python3 scripts/export_backbone.py --weights imagenet --out %s)", o.model, err, o.model)
+	}
+	if o.demo {
+		if err := ensureDemoData(o, out); err != nil {
+			return err
+		}
+	}
+
+	// Reorganise: the chapter's train_valid_test layout (or the same split in memory).
+	layout := dataset.DogBreedLayout(o.dataDir)
+	split, err := splitData(layout, o)
+	if err != nil {
+		return err
+	}
+	if split.Test.Len() == 0 && !o.skipFinal {
+		return fmt.Errorf("%s: no test image to predict", filepath.Join(o.dataDir, layout.Test))
+	}
+	fmt.Fprintf(out, "data: %d training, %d validation (%d per breed), %d test images, %d breeds\n",
+		split.Train.Len(), split.Valid.Len(), split.NValidPerLabel, split.Test.Len(), len(split.Train.Classes))
+
+	trainT, testT := chapterTransforms(o.inputSize)
+	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
+		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: min(o.batchSize, ds.Len()), Shuffle: shuffle, DropLast: dropLast,
+			Workers: o.workers, Seed: o.seed, Transform: tr})
+	}
+	cfg := finetune.TrainConfig{Epochs: o.epochs, LR: o.lr, WeightDecay: o.wd, Momentum: 0.9, LRPeriod: o.lrPeriod,
+		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices}
+	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
+		OptimizeBackbone: o.optimizeBackbone}
+
+	// Train with validation.
+	trainIter, err := load(split.Train, trainT, true, true)
+	if err != nil {
+		return err
+	}
+	validIter, err := load(split.Valid, testT, false, false)
+	if err != nil {
+		return err
+	}
+	net, err := finetune.LoadNet(o.model, netCfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "backbone %s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, net.FeatureDim,
+		net.FeatureDim, net.Classes, devices, torch.Version())
+	hist, err := finetune.Train(ctx, net, trainIter, validIter, cfg)
+	net.Close()
+	if err != nil {
+		return err
+	}
+	if o.plot != "" {
+		if err := finetune.WritePlot(o.plot, hist); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s\n", o.plot)
+	}
+	if o.skipFinal {
+		return nil
+	}
+
+	// Retrain on train+valid with a fresh head, then predict the test set.
+	fmt.Fprintln(out, "retraining on train+valid")
+	tvIter, err := load(split.TrainValid, trainT, true, true)
+	if err != nil {
+		return err
+	}
+	testIter, err := load(split.Test, testT, false, false)
+	if err != nil {
+		return err
+	}
+	final, err := finetune.LoadNet(o.model, netCfg)
+	if err != nil {
+		return err
+	}
+	defer final.Close()
+	if cfg.Checkpoint != "" {
+		cfg.Checkpoint = strings.TrimSuffix(o.checkpoint, filepath.Ext(o.checkpoint)) + "-final.pt"
+	}
+	if _, err := finetune.Train(ctx, final, tvIter, nil, cfg); err != nil {
+		return err
+	}
+	preds, err := finetune.Predict(ctx, final, testIter)
+	if err != nil {
+		return err
+	}
+	if err := finetune.WriteSubmission(o.out, split.TrainValid.Classes, preds); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s: %d rows, %d breeds\n", o.out, len(preds.IDs), len(split.TrainValid.Classes))
+	if o.saveHead != "" {
+		if err := finetune.SaveHead(o.saveHead, final, split.TrainValid.Classes); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s (the head, for examples/predict)\n", o.saveHead)
+	}
+	return nil
+}
+
+// chapterTransforms are the chapter's train and test transforms for a
+// square input of side size (224: Resize 256, CenterCrop 224).
+func chapterTransforms(size int) (train, test transforms.Transform) {
+	train = transforms.MustCompose(
+		transforms.RandomResizedCrop{Size: transforms.Square(size), Scale: [2]float64{0.08, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
+		transforms.RandomHorizontalFlip{P: 0.5},
+		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4},
+		transforms.ToTensor{}, transforms.ImageNetNormalize)
+	test = transforms.MustCompose(transforms.ResizeShorter(size*256/224), transforms.CenterCropSquare(size),
+		transforms.ToTensor{}, transforms.ImageNetNormalize)
+	return train, test
+}
+
+func splitData(l dataset.KaggleLayout, o *options) (*dataset.Split, error) {
+	if o.inMemory {
+		return dataset.SplitKaggle(l, o.validRatio)
+	}
+	return dataset.ReorgKaggle(l, o.validRatio)
+}
+
+// ensureDemoData generates the demo dataset unless labels.csv is there.
+func ensureDemoData(o *options, out io.Writer) error {
+	if _, err := os.Stat(filepath.Join(o.dataDir, "labels.csv")); err == nil {
+		return nil
+	}
+	fmt.Fprintf(out, "generating the demo dataset in %s (120 breeds, %.0f%% of the real class sizes)\n", o.dataDir, 100*o.demoScale)
+	return demodata.Generate(demodata.Config{Dir: o.dataDir, Scale: o.demoScale, Seed: o.seed})
+}
+
+// pickDevice parses --device; "all" means every GPU when there are any.
+func pickDevice(s string) (torch.Device, string, error) {
+	if s == "all" {
+		n := torch.CUDADeviceCount()
+		if n == 0 {
+			return torch.CPU, "[cpu]", nil
+		}
+		if n > 1 {
+			fmt.Fprintf(os.Stderr, "dogbreed: %d GPUs found; multi-GPU training is not built yet, using cuda:0\n", n)
+		}
+		return torch.CUDA(0), "[cuda:0]", nil
+	}
+	d, err := torch.ParseDevice(s)
+	if err != nil {
+		return torch.Device{}, "", err
+	}
+	if d.IsCUDA() && d.Index >= torch.CUDADeviceCount() {
+		return torch.Device{}, "", fmt.Errorf("--device %s: libtorch %s sees %d CUDA device(s)", s, torch.Version(), torch.CUDADeviceCount())
+	}
+	return d, "[" + d.String() + "]", nil
+}
