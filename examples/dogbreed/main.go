@@ -27,8 +27,8 @@ import (
 
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
-	dataDir, model, device, out, plot, checkpoint, saveHead string
-	demo, resume, skipFinal, inMemory, optimizeBackbone     bool
+	dataDir, model, device, out, plot, checkpoint, saveHead  string
+	demo, resume, skipFinal, inMemory, optimizeBackbone      bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize int
 	lr, wd, lrDecay, validRatio                              float64
 	seed                                                     uint64
