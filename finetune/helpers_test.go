@@ -1,9 +1,6 @@
 package finetune
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,17 +52,3 @@ func tinyNet(t *testing.T, classes int) *Net {
 func chapterConfig(epochs int) TrainConfig {
 	return TrainConfig{Epochs: epochs, LR: 1e-2, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9}
 }
-
-// python returns the interpreter with PyTorch (make deps installs it).
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("TUNETORCH_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	out, err := exec.Command(py, "-c", "import torch").CombinedOutput()
-	require.NoError(t, err, "this test needs %s with PyTorch (make deps installs python3-torch): %s", py, out)
-	return py
-}
-
-func script(name string) string { return filepath.Join("..", "scripts", "golden", name) }

@@ -2,29 +2,15 @@ package finetune
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 	"github.com/tunetorch/tunetorch/transforms"
 )
-
-// resnet34Path is the ResNet-34 fixture (random weights) that `make fixtures`
-// exports into build/cache.
-func resnet34Path(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("TUNETORCH_RESNET34")
-	if p == "" {
-		p = filepath.Join("..", "build", "cache", "resnet34.pt")
-	}
-	_, err := os.Stat(p)
-	require.NoError(t, err, "the ResNet-34 fixture is missing: run `make fixtures` (or make test)")
-	return p
-}
 
 // TestHeadLearnsOnRandomResNet34Features: on the generated data (12 breeds,
 // about 600 images) a head on a random-weight ResNet-34 reaches a validation
@@ -45,7 +31,7 @@ func TestHeadLearnsOnRandomResNet34Features(t *testing.T) {
 		require.NoError(t, err)
 		return l
 	}
-	net, err := LoadNet(resnet34Path(t), NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2})
+	net, err := LoadNet(testenv.ResNet34(t), NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2})
 	require.NoError(t, err)
 	defer net.Close()
 	cfg := TrainConfig{Epochs: 200, LR: 1e-6, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 50, LRDecay: 0.9,

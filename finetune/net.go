@@ -132,26 +132,22 @@ func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 
 // batchImages copies a batch's NCHW images into a tensor on dev.
 func batchImages(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	x, err := torch.FromSlice(b.Images, int64(b.N), int64(b.C), int64(b.H), int64(b.W))
-	if err != nil {
-		return nil, err
-	}
-	if !dev.IsCUDA() {
-		return x, nil
-	}
-	defer x.Close()
-	return x.To(dev)
+	return onDevice(torch.FromSlice(b.Images, int64(b.N), int64(b.C), int64(b.H), int64(b.W)))(dev)
 }
 
 // batchLabels copies a batch's labels into an int64 tensor on dev.
 func batchLabels(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	y, err := torch.FromSlice(b.Labels, int64(b.N))
-	if err != nil {
-		return nil, err
+	return onDevice(torch.FromSlice(b.Labels, int64(b.N)))(dev)
+}
+
+// onDevice moves a freshly made CPU tensor to dev (a no-op for the CPU),
+// closing the CPU copy: onDevice(torch.FromSlice(...))(dev).
+func onDevice(x *torch.Tensor, err error) func(torch.Device) (*torch.Tensor, error) {
+	return func(dev torch.Device) (*torch.Tensor, error) {
+		if err != nil || !dev.IsCUDA() {
+			return x, err
+		}
+		defer x.Close()
+		return x.To(dev)
 	}
-	if !dev.IsCUDA() {
-		return y, nil
-	}
-	defer y.Close()
-	return y.To(dev)
 }

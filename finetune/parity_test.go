@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -19,7 +20,7 @@ import (
 // backbone file, the same initial head and the same batches (augmentation
 // off), and compares every step's loss and the final head.
 func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	_, split := smallKaggle(t, 4, 0.12)
 	net := tinyNet(t, 4)
 	cfg := chapterConfig(3)
@@ -57,7 +58,7 @@ func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
 	require.NoError(t, err)
 
 	lossFile, headOut := filepath.Join(dir, "losses.json"), filepath.Join(dir, "head_py.pt")
-	out, err := exec.Command(py, script("finetune_parity.py"), tinyBackbone, dataFile, headFile, lossFile, headOut).CombinedOutput()
+	out, err := exec.Command(py, testenv.Script("finetune_parity.py"), tinyBackbone, dataFile, headFile, lossFile, headOut).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	raw, err := os.ReadFile(lossFile)
 	require.NoError(t, err)

@@ -304,17 +304,9 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 		for i, idx := range b.cached {
 			rows[i] = int64(idx)
 		}
-		r, err := torch.FromSlice(rows, int64(len(rows)))
+		r, err := onDevice(torch.FromSlice(rows, int64(len(rows))))(t.net.Device)
 		if err != nil {
 			return nil, nil, err
-		}
-		if t.net.Device.IsCUDA() {
-			moved, err := r.To(t.net.Device)
-			r.Close()
-			if err != nil {
-				return nil, nil, err
-			}
-			r = moved
 		}
 		defer r.Close()
 		return t.trainCache.X.IndexSelect(0, r), t.trainCache.Labels.IndexSelect(0, r), nil

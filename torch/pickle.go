@@ -143,6 +143,19 @@ func (u *unpickler) popMark() ([]any, error) {
 	return nil, fmt.Errorf("no MARK on the stack")
 }
 
+// popItems pops everything above the topmost MARK (with mark), else the top n items.
+func (u *unpickler) popItems(n int, mark bool) ([]any, error) {
+	if mark {
+		return u.popMark()
+	}
+	if len(u.stack) < n {
+		return nil, fmt.Errorf("stack underflow")
+	}
+	items := append([]any(nil), u.stack[len(u.stack)-n:]...)
+	u.stack = u.stack[:len(u.stack)-n]
+	return items, nil
+}
+
 func (u *unpickler) memoize(idx int) error {
 	v, err := u.top()
 	if err != nil {
@@ -270,26 +283,15 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(pickleTuple(items))
 	case 0x85, 0x86, 0x87: // TUPLE1..3
-		n := int(op - 0x84)
-		if len(u.stack) < n {
-			return fmt.Errorf("stack underflow")
+		items, err := u.popItems(int(op-0x84), false)
+		if err != nil {
+			return err
 		}
-		items := append(pickleTuple(nil), u.stack[len(u.stack)-n:]...)
-		u.stack = u.stack[:len(u.stack)-n]
-		u.push(items)
+		u.push(pickleTuple(items))
 	case 'a', 'e': // APPEND, APPENDS
-		var items []any
-		if op == 'a' {
-			v, err := u.pop()
-			if err != nil {
-				return err
-			}
-			items = []any{v}
-		} else {
-			var err error
-			if items, err = u.popMark(); err != nil {
-				return err
-			}
+		items, err := u.popItems(1, op == 'e')
+		if err != nil {
+			return err
 		}
 		t, err := u.top()
 		if err != nil {
@@ -301,18 +303,9 @@ func (u *unpickler) step(op byte) error {
 		}
 		l.items = append(l.items, items...)
 	case 's', 'u': // SETITEM, SETITEMS
-		var items []any
-		if op == 's' {
-			if len(u.stack) < 2 {
-				return fmt.Errorf("stack underflow")
-			}
-			items = append([]any(nil), u.stack[len(u.stack)-2:]...)
-			u.stack = u.stack[:len(u.stack)-2]
-		} else {
-			var err error
-			if items, err = u.popMark(); err != nil {
-				return err
-			}
+		items, err := u.popItems(2, op == 'u')
+		if err != nil {
+			return err
 		}
 		t, err := u.top()
 		if err != nil {

@@ -1,28 +1,14 @@
 package torch
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
-// resnet34Path is the ResNet-34 fixture `make fixtures` exports with
-// scripts/export_backbone.py (random weights, seeded).
-func resnet34Path(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("TUNETORCH_RESNET34")
-	if p == "" {
-		p = filepath.Join("..", "build", "cache", "resnet34.pt")
-	}
-	_, err := os.Stat(p)
-	require.NoError(t, err, "the ResNet-34 fixture is missing: run `make fixtures` (or make test)")
-	return p
-}
-
 func TestResNet34ExportRunsABatch(t *testing.T) {
-	m, err := Load(resnet34Path(t), CPU)
+	m, err := Load(testenv.ResNet34(t), CPU)
 	require.NoError(t, err)
 	defer m.Close()
 	require.False(t, m.IsTraining(), "the export script saves the model in eval mode")

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
 type tinyCNNGolden struct {
@@ -37,20 +38,8 @@ func TestLoadTensorsReadsPyTorchStateDict(t *testing.T) {
 	require.Equal(t, Int64, ts[6].Tensor.Dtype())
 }
 
-// python returns the interpreter with PyTorch (make deps installs it).
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("TUNETORCH_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	out, err := exec.Command(py, "-c", "import torch").CombinedOutput()
-	require.NoError(t, err, "this test needs %s with PyTorch (make deps installs python3-torch): %s", py, out)
-	return py
-}
-
 func TestParameterFileRoundTripsGoPyTorchGo(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	dir := t.TempDir()
 	ManualSeed(3)
 	head := NewSequential(NewLinear(6, 4, true), ReLU{}, NewLinear(4, 3, true))
@@ -62,7 +51,7 @@ func TestParameterFileRoundTripsGoPyTorchGo(t *testing.T) {
 	require.NoError(t, SaveTensors(goFile, saved))
 
 	pyFile := filepath.Join(dir, "doubled.pt")
-	out, err := exec.Command(py, filepath.Join("..", "scripts", "golden", "roundtrip_params.py"), goFile, pyFile).CombinedOutput()
+	out, err := exec.Command(py, testenv.Script("roundtrip_params.py"), goFile, pyFile).CombinedOutput()
 	require.NoError(t, err, "PyTorch could not read Go's file: %s", out)
 	require.Equal(t, "0.weight float32 [4, 6]\n0.bias float32 [4]\n2.weight float32 [3, 4]\n2.bias float32 [3]\nsteps int64 []",
 		strings.TrimSpace(string(out)))
