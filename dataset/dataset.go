@@ -65,6 +65,7 @@ func (d *Dataset) Subset(n int) *Dataset {
 	return &Dataset{Classes: d.Classes, Samples: d.Samples[:n]}
 }
 
+// String summarises the dataset.
 func (d *Dataset) String() string {
 	return fmt.Sprintf("Dataset(%d samples, %d classes)", len(d.Samples), len(d.Classes))
 }

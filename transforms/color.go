@@ -278,6 +278,7 @@ func (c ColorJitter) Apply(d Data, rng *rand.Rand) (Data, error) {
 // Kinds returns image → image.
 func (ColorJitter) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
+// String describes the value, as torchvision's repr does.
 func (c ColorJitter) String() string {
 	return fmt.Sprintf("ColorJitter(brightness=%g, contrast=%g, saturation=%g, hue=%g)",
 		c.Brightness, c.Contrast, c.Saturation, c.Hue)

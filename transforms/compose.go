@@ -15,6 +15,7 @@ const (
 	KindTensor             // a float32 CHW *Tensor (after ToTensor)
 )
 
+// String returns "image" or "tensor".
 func (k Kind) String() string {
 	if k == KindTensor {
 		return "tensor"
@@ -129,6 +130,7 @@ func (c *Compose) Kinds() (in, out Kind) {
 // Steps returns the transforms in order.
 func (c *Compose) Steps() []Transform { return c.steps }
 
+// String describes the value, as torchvision's repr does.
 func (c *Compose) String() string {
 	var b strings.Builder
 	b.WriteString("Compose(")

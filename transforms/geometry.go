@@ -72,6 +72,7 @@ func (r Resize) Apply(d Data, _ *rand.Rand) (Data, error) {
 // Kinds returns image → image.
 func (Resize) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
+// String describes the value, as torchvision's repr does.
 func (r Resize) String() string {
 	if r.Shorter > 0 {
 		return fmt.Sprintf("Resize(size=%d, interpolation=bilinear)", r.Shorter)
@@ -123,6 +124,7 @@ func (c CenterCrop) Apply(d Data, _ *rand.Rand) (Data, error) {
 // Kinds returns image → image.
 func (CenterCrop) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
+// String describes the value, as torchvision's repr does.
 func (c CenterCrop) String() string { return fmt.Sprintf("CenterCrop(size=(%d, %d))", c.H, c.W) }
 
 // RandomHorizontalFlip mirrors the image with probability P.
@@ -145,6 +147,7 @@ func (f RandomHorizontalFlip) Apply(d Data, rng *rand.Rand) (Data, error) {
 // Kinds returns image → image.
 func (RandomHorizontalFlip) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
+// String describes the value, as torchvision's repr does.
 func (f RandomHorizontalFlip) String() string { return fmt.Sprintf("RandomHorizontalFlip(p=%g)", f.P) }
 
 // RandomResizedCrop crops a random region of random area fraction (in Scale)
@@ -231,6 +234,7 @@ func (c RandomResizedCrop) validate() error {
 // Kinds returns image → image.
 func (RandomResizedCrop) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
+// String describes the value, as torchvision's repr does.
 func (c RandomResizedCrop) String() string {
 	return fmt.Sprintf("RandomResizedCrop(size=(%d, %d), scale=(%g, %g), ratio=(%g, %g), interpolation=bilinear)",
 		c.Size.H, c.Size.W, c.Scale[0], c.Scale[1], c.Ratio[0], c.Ratio[1])

@@ -61,6 +61,7 @@ func toTensor(img *Image, norm *Normalize) *Tensor {
 // Kinds returns image → tensor.
 func (ToTensor) Kinds() (Kind, Kind) { return KindImage, KindTensor }
 
+// String describes the value, as torchvision's repr does.
 func (ToTensor) String() string { return "ToTensor()" }
 
 // Normalize subtracts Mean and divides by Std, per channel, in float32, as
@@ -108,6 +109,7 @@ func (nm Normalize) validate() error {
 // Kinds returns tensor → tensor.
 func (Normalize) Kinds() (Kind, Kind) { return KindTensor, KindTensor }
 
+// String describes the value, as torchvision's repr does.
 func (nm Normalize) String() string {
 	return fmt.Sprintf("Normalize(mean=%v, std=%v)", nm.Mean, nm.Std)
 }
