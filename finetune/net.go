@@ -17,15 +17,20 @@ type NetConfig struct {
 	// OptimizeBackbone freezes the backbone (torch.jit.freeze) and optimises
 	// it for inference: faster, same outputs up to float rounding.
 	OptimizeBackbone bool
+	// BackboneDtype runs the backbone under autocast in torch.BFloat16 or
+	// torch.Float16 (features are converted back to float32; the head always
+	// trains in float32). The zero value, torch.Float32, means full precision.
+	BackboneDtype torch.Dtype
 }
 
 // Net is a frozen backbone followed by a trainable head.
 type Net struct {
-	Backbone   *torch.Module
-	Head       *torch.Sequential
-	Device     torch.Device
-	FeatureDim int // the backbone's output width, the head's input
-	Classes    int
+	Backbone      *torch.Module
+	Head          *torch.Sequential
+	Device        torch.Device
+	FeatureDim    int // the backbone's output width, the head's input
+	Classes       int
+	BackboneDtype torch.Dtype // Float32, or the autocast dtype of the backbone
 }
 
 // NewNet puts backbone (which the Net then owns) in eval mode on the device,
@@ -41,6 +46,11 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	}
 	if cfg.InputSize == 0 {
 		cfg.InputSize = 224
+	}
+	switch cfg.BackboneDtype {
+	case torch.Float32, torch.BFloat16, torch.Float16:
+	default:
+		return nil, fmt.Errorf("finetune: backbone dtype %s: want float32, bfloat16 or float16", cfg.BackboneDtype)
 	}
 	if err := backbone.To(cfg.Device); err != nil {
 		return nil, err
@@ -67,7 +77,8 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		head.Close()
 		return nil, err
 	}
-	return &Net{Backbone: backbone, Head: head, Device: cfg.Device, FeatureDim: int(width), Classes: cfg.Classes}, nil
+	return &Net{Backbone: backbone, Head: head, Device: cfg.Device, FeatureDim: int(width), Classes: cfg.Classes,
+		BackboneDtype: cfg.BackboneDtype}, nil
 }
 
 // LoadNet loads the TorchScript backbone at path and builds a Net on it.
@@ -119,7 +130,7 @@ func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 		return nil, err
 	}
 	defer x.Close()
-	f, err := n.Backbone.ForwardNoGrad(x)
+	f, err := n.Backbone.ForwardAutocast(n.BackboneDtype, x)
 	if err != nil {
 		return nil, err
 	}

@@ -212,3 +212,29 @@ func TestPredictAndSubmission(t *testing.T) {
 	require.InDelta(t, m.Loss, m.LogLoss, 1e-4, "log loss is the cross-entropy when no probability is clipped")
 	require.GreaterOrEqual(t, m.Top5, m.Top1)
 }
+
+func TestBF16BackboneGivesCloseFeatures(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	l := loader(t, split.Valid, evalTransform(), false, 8)
+	full := tinyNet(t, 3)
+	half, err := LoadNet(tinyBackbone, NetConfig{Classes: 3, Hidden: 32, InputSize: 32, Seed: 1, BackboneDtype: torch.BFloat16})
+	require.NoError(t, err)
+	defer half.Close()
+	a, err := ExtractFeatures(context.Background(), full, l)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ExtractFeatures(context.Background(), half, l)
+	require.NoError(t, err)
+	defer b.Close()
+	require.Equal(t, torch.Float32, b.X.Dtype())
+	x, y := a.X.Float32s(), b.X.Float32s()
+	worst, scale := 0.0, 0.0
+	for i := range x {
+		worst = math.Max(worst, math.Abs(float64(x[i]-y[i])))
+		scale = math.Max(scale, math.Abs(float64(x[i])))
+	}
+	require.Positive(t, worst, "bf16 must differ a little from float32")
+	require.Less(t, worst, 0.05*scale)
+	_, err = LoadNet(tinyBackbone, NetConfig{Classes: 3, BackboneDtype: torch.Int64})
+	require.ErrorContains(t, err, "backbone dtype int64")
+}

@@ -56,14 +56,18 @@ func (m *Module) Close() {
 	runtime.SetFinalizer(m, nil)
 }
 
-func (m *Module) forward(inputs []*Tensor, mode C.int) (*Tensor, error) {
+func (m *Module) forward(inputs []*Tensor, mode C.int, autocast Dtype) (*Tensor, error) {
+	cast := C.int(-1)
+	if autocast != Float32 {
+		cast = C.int(autocast)
+	}
 	hs := handles(inputs)
 	var p *C.tt_tensor
 	if len(hs) > 0 {
 		p = &hs[0]
 	}
 	var h C.tt_tensor
-	err := check("forward", C.tt_module_forward(m.handle(), p, C.int(len(hs)), mode, &h))
+	err := check("forward", C.tt_module_forward(m.handle(), p, C.int(len(hs)), mode, cast, &h))
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(inputs)
 	if err != nil {
@@ -75,19 +79,29 @@ func (m *Module) forward(inputs []*Tensor, mode C.int) (*Tensor, error) {
 // Forward runs the module's forward method, recording the autograd graph.
 // The method must return a single tensor. Inputs of the wrong shape or dtype
 // give libtorch's error.
-func (m *Module) Forward(inputs ...*Tensor) (*Tensor, error) { return m.forward(inputs, C.TT_GRAD) }
+func (m *Module) Forward(inputs ...*Tensor) (*Tensor, error) {
+	return m.forward(inputs, C.TT_GRAD, Float32)
+}
 
 // ForwardNoGrad runs forward without recording a graph (torch.no_grad): the
 // way to use a frozen feature extractor.
 func (m *Module) ForwardNoGrad(inputs ...*Tensor) (*Tensor, error) {
-	return m.forward(inputs, C.TT_NO_GRAD)
+	return m.forward(inputs, C.TT_NO_GRAD, Float32)
 }
 
 // ForwardInference runs forward under torch.inference_mode: a little faster
 // than ForwardNoGrad, but its outputs can never be used in a graph that is
 // backpropagated (not even as inputs to a trained head). For prediction only.
 func (m *Module) ForwardInference(inputs ...*Tensor) (*Tensor, error) {
-	return m.forward(inputs, C.TT_INFERENCE)
+	return m.forward(inputs, C.TT_INFERENCE, Float32)
+}
+
+// ForwardAutocast is ForwardNoGrad under automatic mixed precision
+// (torch.autocast) with dtype BFloat16 or Float16 for the inputs' device
+// type: matrix products and convolutions run in the low precision. The
+// output is converted back to float32. Float32 means no autocast.
+func (m *Module) ForwardAutocast(dtype Dtype, inputs ...*Tensor) (*Tensor, error) {
+	return m.forward(inputs, C.TT_NO_GRAD, dtype)
 }
 
 // Eval puts the module and its submodules in evaluation mode (BatchNorm uses

@@ -185,3 +185,32 @@ func TestModuleTo(t *testing.T) {
 		require.ErrorContains(t, err, "without CUDA support")
 	}
 }
+
+func TestForwardAutocastBF16(t *testing.T) {
+	m, g := loadTinyCNN(t)
+	m.Eval()
+	x := g.Input.tensor(t)
+	defer x.Close()
+	out, err := m.ForwardAutocast(BFloat16, x)
+	require.NoError(t, err)
+	defer out.Close()
+	require.Equal(t, Float32, out.Dtype(), "converted back to float32")
+	// bfloat16 keeps 8 bits of mantissa: close to the float32 result, not equal.
+	requireClose(t, g.Eval, out, 5e-2, "bf16 autocast forward")
+	exact, err := m.ForwardAutocast(Float32, x)
+	require.NoError(t, err)
+	defer exact.Close()
+	requireClose(t, g.Eval, exact, 1e-5, "Float32 means no autocast")
+	differs := false
+	for i, v := range out.Float32s() {
+		differs = differs || v != exact.Float32s()[i]
+	}
+	require.True(t, differs, "the bf16 forward gave exactly the float32 result: autocast did not apply")
+	_, err = m.ForwardAutocast(Int64, x)
+	require.ErrorContains(t, err, "autocast needs bfloat16 or float16")
+	// The autocast state does not leak into later calls.
+	after, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer after.Close()
+	requireClose(t, g.Eval, after, 1e-5, "forward after autocast")
+}

@@ -27,12 +27,12 @@ import (
 
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
-	dataDir, model, device, out, plot, checkpoint, saveHead  string
-	demo, resume, skipFinal, inMemory, optimizeBackbone      bool
-	epochs, batchSize, lrPeriod, workers, threads, inputSize int
-	lr, wd, lrDecay, validRatio                              float64
-	seed                                                     uint64
-	demoScale                                                float64
+	dataDir, model, device, out, plot, checkpoint, saveHead   string
+	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16 bool
+	epochs, batchSize, lrPeriod, workers, threads, inputSize  int
+	lr, wd, lrDecay, validRatio                               float64
+	seed                                                      uint64
+	demoScale                                                 float64
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -61,6 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.skipFinal, "skip-final", false, "stop after training with validation: no retraining on train+valid, no prediction")
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", false, "freeze and optimise the TorchScript backbone for inference (faster)")
+	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dogbreed [flags]\n\nThe d2l.ai dog-breed chapter in Go. Flags:\n")

@@ -54,6 +54,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices}
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone}
+	if o.bf16 {
+		netCfg.BackboneDtype = torch.BFloat16
+	}
 
 	// Train with validation.
 	trainIter, err := load(split.Train, trainT, true, true)

@@ -1,4 +1,5 @@
 // module.cpp: TorchScript modules: load, forward, train/eval, parameters, freeze.
+#include <ATen/autocast_mode.h>
 #include <torch/script.h>
 
 #include <vector>
@@ -7,6 +8,41 @@
 
 namespace {
 torch::jit::Module &M(tt_module m) { return *reinterpret_cast<torch::jit::Module *>(m); }
+
+// AutocastGuard turns autocast on for one device type for its lifetime, as
+// Python's torch.autocast context manager does, restoring the previous state.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool cuda, at::ScalarType dtype) : cuda_(cuda) {
+    if (cuda_) {
+      prev_enabled_ = at::autocast::is_enabled();
+      prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
+      at::autocast::set_enabled(true);
+      at::autocast::set_autocast_gpu_dtype(dtype);
+    } else {
+      prev_enabled_ = at::autocast::is_cpu_enabled();
+      prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(dtype);
+    }
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cuda_) {
+      at::autocast::set_enabled(prev_enabled_);
+      at::autocast::set_autocast_gpu_dtype(prev_dtype_);
+    } else {
+      at::autocast::set_cpu_enabled(prev_enabled_);
+      at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+    }
+  }
+
+ private:
+  bool cuda_;
+  bool prev_enabled_;
+  at::ScalarType prev_dtype_;
+};
 
 tt_module wrap_module(torch::jit::Module m) {
   return reinterpret_cast<tt_module>(new torch::jit::Module(std::move(m)));
@@ -25,11 +61,19 @@ tt_error tt_module_load(const char *path, int dev_type, int dev_index, tt_module
 void tt_module_free(tt_module m) { delete reinterpret_cast<torch::jit::Module *>(m); }
 
 tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n, int grad_mode,
-                           tt_tensor *out) {
+                           int autocast_dtype, tt_tensor *out) {
   TT_TRY
   std::vector<c10::IValue> args;
   args.reserve(n);
   for (int i = 0; i < n; i++) args.emplace_back(tt::T(inputs[i]));
+  c10::optional<AutocastGuard> autocast;
+  if (autocast_dtype >= 0) {
+    auto dt = tt::scalar_type(autocast_dtype);
+    if (dt != at::kBFloat16 && dt != at::kHalf)
+      throw std::invalid_argument(std::string("autocast needs bfloat16 or float16, not ") + c10::toString(dt));
+    bool cuda = n > 0 && tt::T(inputs[0]).is_cuda();
+    autocast.emplace(cuda, dt);
+  }
   c10::IValue r;
   switch (grad_mode) {
     case TT_GRAD: r = M(m).forward(std::move(args)); break;
@@ -46,7 +90,9 @@ tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n, int grad
   if (!r.isTensor())
     throw std::invalid_argument(std::string("forward returned a ") + r.tagKind() +
                                 ", expected a single Tensor");
-  *out = tt::wrap(r.toTensor());
+  auto result = r.toTensor();
+  if (autocast_dtype >= 0 && result.is_floating_point()) result = result.to(at::kFloat);
+  *out = tt::wrap(std::move(result));
   TT_CATCH
 }
 

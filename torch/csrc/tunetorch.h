@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 1
+#define TT_ABI_VERSION 2
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -153,9 +153,11 @@ void tt_module_free(tt_module m);
 /* Grad modes for tt_module_forward. */
 enum { TT_GRAD = 0, TT_NO_GRAD = 1, TT_INFERENCE = 2 };
 /* Runs forward under the grad mode (TT_INFERENCE: c10::InferenceMode, whose
- * outputs can never enter an autograd graph). */
+ * outputs can never enter an autograd graph). With autocast_dtype >= 0
+ * (TT_BFLOAT16 or TT_FLOAT16) the forward runs under autocast for the
+ * inputs' device type and the output is converted back to float32. */
 tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n,
-                           int grad_mode, tt_tensor *out);
+                           int grad_mode, int autocast_dtype, tt_tensor *out);
 tt_error tt_module_set_training(tt_module m, int training);
 int tt_module_is_training(tt_module m);
 tt_error tt_module_to(tt_module m, int dev_type, int dev_index);
