@@ -5,6 +5,7 @@
 #   make test     go vet + go test, libtorch tests included
 #   make fixtures export the ResNet-34 test fixture (random weights) into build/cache
 #   make demo     the chapter end to end on generated data: build/demo/submission.csv, loss.png
+#   make bench    Go against the chapter's PyTorch code, side by side, plus go test -bench
 #
 # Variables: LIBTORCH=/path/to/libtorch uses that libtorch instead of Debian's
 # (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch.
@@ -24,7 +25,7 @@ endif
 
 SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)
 
-.PHONY: all deps build fixtures test vet demo clean
+.PHONY: all deps build fixtures test vet demo bench clean
 
 all: build
 
@@ -77,6 +78,15 @@ demo: build fixtures
 	model=$(CACHE)/resnet34-imagenet.pt; [ -f $$model ] || model=$(CACHE)/resnet34.pt; \
 	$(GO) run ./examples/dogbreed --demo --data-dir $(DEMO)/data --model $$model --epochs $(DEMO_EPOCHS) \
 	  --checkpoint $(DEMO)/checkpoint.pt --out $(DEMO)/submission.csv --plot $(DEMO)/loss.png --save-head $(DEMO)/head.pt
+
+# Go against the chapter's PyTorch code, side by side (several minutes; not part of make test):
+# the table goes to stdout and $(BUILD)/bench/results.md, the raw numbers to results.json.
+bench: build fixtures
+	@mkdir -p $(BUILD)/bench
+	$(GO) build -o $(BUILD)/bench/bench ./examples/bench
+	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --python $(PYTHON) \
+	  --json $(BUILD)/bench/results.json | tee $(BUILD)/bench/results.md
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
 clean:
 	rm -rf $(BUILD)

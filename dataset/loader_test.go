@@ -17,7 +17,7 @@ import (
 
 // jpegFolder writes n small JPEGs of varied sizes into an ImageFolder tree
 // with 3 classes and returns the dataset.
-func jpegFolder(t *testing.T, n int) *Dataset {
+func jpegFolder(t testing.TB, n int) *Dataset {
 	t.Helper()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(9, 9))

@@ -1,0 +1,231 @@
+// Command bench measures the Go pipeline against the chapter's PyTorch code
+// (scripts/bench/chapter_reference.py) on the same machine, data, TorchScript
+// ResNet-34, threads, epochs and batch size, and prints a markdown table (and
+// writes JSON):
+//
+//  1. backbone-only ceiling: images/s of the backbone on ready tensors
+//  2. loader-only throughput: images/s of decoding + augmentation
+//  3. end-to-end training: examples/s including loading and validation, and
+//     wall time, run alternately (Go, PyTorch, Go, PyTorch, ...) with medians
+//  4. peak RSS of each run's process
+//
+// Each lever (an optimised frozen backbone, bf16 autocast) is measured on its
+// own row. `make bench` runs it.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/internal/atomicfile"
+	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+type config struct {
+	data, model, python, reference, jsonOut string
+	epochs, batchSize, threads, reps        int
+	classes                                 int
+	scale                                   float64
+	worker                                  string
+	optimize, bf16                          bool
+}
+
+func main() {
+	c := config{}
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	fs.StringVar(&c.data, "data", "build/bench/data", "the generated dataset (made when missing)")
+	fs.StringVar(&c.model, "model", "build/cache/resnet34.pt", "the TorchScript backbone both sides use")
+	fs.StringVar(&c.python, "python", "/usr/bin/python3", "the Python with PyTorch and torchvision")
+	fs.StringVar(&c.reference, "reference", "scripts/bench/chapter_reference.py", "the chapter's code")
+	fs.StringVar(&c.jsonOut, "json", "build/bench/results.json", "where the JSON results go")
+	fs.IntVar(&c.epochs, "epochs", 1, "epochs per training run")
+	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
+	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "libtorch threads, both sides")
+	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
+	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
+	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
+	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
+	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
+	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
+	fs.Parse(os.Args[1:])
+	var err error
+	if c.worker != "" {
+		err = runWorker(c)
+	} else {
+		err = orchestrate(c)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one measurement, from either side.
+type result struct {
+	Side           string  `json:"side"`
+	What           string  `json:"what"`
+	ImagesPerSec   float64 `json:"images_per_sec,omitempty"`
+	ExamplesPerSec float64 `json:"examples_per_sec,omitempty"`
+	WallSeconds    float64 `json:"wall_seconds,omitempty"`
+	TrainLoss      float64 `json:"train_loss,omitempty"`
+	ValidLoss      float64 `json:"valid_loss,omitempty"`
+	ChapterRate    float64 `json:"chapter_examples_per_sec,omitempty"`
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+}
+
+// run starts one measurement in its own process and reads its JSON line and
+// its peak RSS.
+func run(name string, args ...string) (result, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	var r result
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return result{}, fmt.Errorf("%s: output %q: %w", name, lines[len(lines)-1], err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.PeakRSSMiB = float64(ru.Maxrss) / 1024
+	}
+	return r, nil
+}
+
+func orchestrate(c config) error {
+	if err := prepareData(c); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	common := []string{"--data", c.data, "--model", c.model, "--epochs", fmt.Sprint(c.epochs),
+		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads)}
+	goRun := func(worker string, extra ...string) (result, error) {
+		r, err := run(self, append(append([]string{"--worker", worker}, common...), extra...)...)
+		r.Side = "Go"
+		return r, err
+	}
+	pyRun := func(mode string) (result, error) {
+		r, err := run(c.python, append([]string{c.reference, "--mode", mode}, common...)...)
+		r.Side, r.What = "PyTorch", mode
+		return r, err
+	}
+	var all []result
+	add := func(r result, err error) error {
+		if err == nil {
+			all = append(all, r)
+			fmt.Fprintf(os.Stderr, "bench: %-7s %-22s %s\n", r.Side, r.What, summary(r))
+		}
+		return err
+	}
+	steps := []func() error{
+		func() error { return add(goRun("backbone")) },
+		func() error { return add(pyRun("backbone")) },
+		func() error { return add(goRun("backbone", "--optimize-backbone")) },
+		func() error { return add(goRun("backbone", "--bf16")) },
+		func() error { return add(goRun("loader")) },
+		func() error { return add(pyRun("loader")) },
+	}
+	for range c.reps {
+		steps = append(steps, func() error { return add(goRun("train")) }, func() error { return add(pyRun("train")) })
+	}
+	steps = append(steps,
+		func() error { return add(goRun("train", "--optimize-backbone")) },
+		func() error {
+			// bf16 pays off only where the CPU computes it natively (AVX-512 BF16,
+			// AMX); elsewhere a training run would take many times longer.
+			plain, bf16 := median(pick(all, "Go", "backbone")), median(pick(all, "Go", "backbone +bf16"))
+			if bf16 <= plain {
+				fmt.Fprintf(os.Stderr, "bench: skipping the bf16 training run: the bf16 backbone is slower here (%.1f vs %.1f img/s)\n", bf16, plain)
+				return nil
+			}
+			return add(goRun("train", "--bf16"))
+		})
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	data, _ := json.MarshalIndent(all, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(c.jsonOut), 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(c.jsonOut, 0o644, data); err != nil {
+		return err
+	}
+	fmt.Print(markdown(c, all))
+	return nil
+}
+
+func summary(r result) string {
+	if r.ImagesPerSec > 0 {
+		return fmt.Sprintf("%.1f img/s, peak RSS %.0f MiB", r.ImagesPerSec, r.PeakRSSMiB)
+	}
+	return fmt.Sprintf("%.1f examples/s, %.1f s, train loss %.3f, peak RSS %.0f MiB", r.ExamplesPerSec, r.WallSeconds, r.TrainLoss, r.PeakRSSMiB)
+}
+
+// prepareData generates and reorganises the dataset when it is missing.
+func prepareData(c config) error {
+	if _, err := os.Stat(filepath.Join(c.data, "labels.csv")); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "bench: generating %d breeds in %s\n", c.classes, c.data)
+		if err := demodata.Generate(demodata.Config{Dir: c.data, Classes: demodata.Breeds()[:c.classes], Scale: c.scale, Seed: 1}); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.data, "train_valid_test", "valid")); err == nil {
+		return nil
+	}
+	_, err := dataset.ReorgKaggle(dataset.DogBreedLayout(c.data), 0.1)
+	return err
+}
+
+// pick returns the images/s (or examples/s) of the matching results.
+func pick(all []result, side, what string) []float64 {
+	var v []float64
+	for _, r := range all {
+		if r.Side == side && r.What == what {
+			v = append(v, max(r.ImagesPerSec, r.ExamplesPerSec))
+		}
+	}
+	return v
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// machine describes where the numbers were taken.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, libtorch %s", model, runtime.NumCPU(), torch.Version())
+}

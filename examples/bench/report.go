@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// markdown renders the results as the README's performance table.
+func markdown(c config, all []result) string {
+	field := func(side, what string, f func(result) float64) []float64 {
+		var v []float64
+		for _, r := range all {
+			if r.Side == side && r.What == what {
+				v = append(v, f(r))
+			}
+		}
+		return v
+	}
+	img := func(r result) float64 { return r.ImagesPerSec }
+	eps := func(r result) float64 { return r.ExamplesPerSec }
+	wall := func(r result) float64 { return r.WallSeconds }
+	rss := func(r result) float64 { return r.PeakRSSMiB }
+	var b strings.Builder
+	fmt.Fprintf(&b, "Machine: %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run; medians of %d alternating Go/PyTorch runs.\n\n",
+		machine(), c.classes, c.batchSize, c.threads, c.epochs, c.reps)
+	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
+	row := func(name string, g, p []float64, unit string) {
+		gm, pm := median(g), median(p)
+		ratio := "—"
+		if gm > 0 && pm > 0 {
+			ratio = fmt.Sprintf("%.2f×", gm/pm)
+		}
+		cell := func(v float64) string {
+			if v == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.1f %s", v, unit)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, cell(gm), cell(pm), ratio)
+	}
+	row("backbone only (ready tensors)", field("Go", "backbone", img), field("PyTorch", "backbone", img), "img/s")
+	row("backbone only, frozen + optimize_for_inference", field("Go", "backbone +optimize-backbone", img), nil, "img/s")
+	row("backbone only, bf16 autocast", field("Go", "backbone +bf16", img), nil, "img/s")
+	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
+	row("end-to-end training (loading + validation included)", field("Go", "train", eps), field("PyTorch", "train", eps), "examples/s")
+	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
+	row("end-to-end, frozen + optimized backbone", field("Go", "train +optimize-backbone", eps), nil, "examples/s")
+	row("end-to-end, bf16 backbone (run only where bf16 is faster)", field("Go", "train +bf16", eps), nil, "examples/s")
+	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
+	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
+	if gb > 0 {
+		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only): %.2f.\n", ge/gb)
+	}
+	return b.String()
+}

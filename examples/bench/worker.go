@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/finetune"
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// runWorker makes one Go measurement and prints it as a JSON line.
+func runWorker(c config) error {
+	if err := torch.SetNumThreads(c.threads); err != nil {
+		return err
+	}
+	root := filepath.Join(c.data, "train_valid_test")
+	train, err := dataset.ImageFolder(filepath.Join(root, "train"))
+	if err != nil {
+		return err
+	}
+	valid, err := dataset.ImageFolder(filepath.Join(root, "valid"))
+	if err != nil {
+		return err
+	}
+	trainT := transforms.MustCompose(transforms.NewRandomResizedCrop(224), transforms.RandomHorizontalFlip{P: 0.5},
+		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
+	testT := transforms.MustCompose(transforms.ResizeShorter(256), transforms.CenterCropSquare(224), transforms.ToTensor{}, transforms.ImageNetNormalize)
+	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
+		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle, Transform: tr})
+	}
+	netCfg := finetune.NetConfig{Classes: len(train.Classes), OptimizeBackbone: c.optimize}
+	what := c.worker
+	if c.optimize {
+		what += " +optimize-backbone"
+	}
+	if c.bf16 {
+		netCfg.BackboneDtype = torch.BFloat16
+		what += " +bf16"
+	}
+	r := result{What: what}
+	ctx := context.Background()
+	switch c.worker {
+	case "backbone":
+		net, err := finetune.LoadNet(c.model, netCfg)
+		if err != nil {
+			return err
+		}
+		defer net.Close()
+		b := &dataset.Batch{N: c.batchSize, C: 3, H: 224, W: 224, Images: make([]float32, c.batchSize*3*224*224)}
+		for i := range b.Images {
+			b.Images[i] = float32(math.Sin(float64(i)))
+		}
+		const batches = 4
+		var start time.Time
+		for i := range batches + 1 { // the first one warms up
+			if i == 1 {
+				start = time.Now()
+			}
+			f, err := net.Features(b)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
+		r.ImagesPerSec = float64(batches*c.batchSize) / time.Since(start).Seconds()
+	case "loader":
+		l, err := load(train, trainT, true)
+		if err != nil {
+			return err
+		}
+		start, n := time.Now(), 0
+		for b, err := range l.Batches(ctx, 0) {
+			if err != nil {
+				return err
+			}
+			n += b.N
+		}
+		r.ImagesPerSec = float64(n) / time.Since(start).Seconds()
+	case "train":
+		tl, err := load(train, trainT, true)
+		if err != nil {
+			return err
+		}
+		vl, err := load(valid, testT, false)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		net, err := finetune.LoadNet(c.model, netCfg)
+		if err != nil {
+			return err
+		}
+		defer net.Close()
+		h, err := finetune.Train(ctx, net, tl, vl, finetune.TrainConfig{Epochs: c.epochs, LR: 1e-4, WeightDecay: 1e-4,
+			Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9, CacheValidFeatures: true})
+		if err != nil {
+			return err
+		}
+		r.WallSeconds = time.Since(start).Seconds()
+		examples := 0
+		for _, e := range h.Epochs {
+			examples += e.Examples
+		}
+		last := h.Epochs[len(h.Epochs)-1]
+		r.ExamplesPerSec = float64(examples) / r.WallSeconds
+		r.TrainLoss, r.ValidLoss = last.TrainLoss, last.ValidLoss
+	default:
+		return fmt.Errorf("unknown worker %q", c.worker)
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
