@@ -25,7 +25,7 @@ endif
 
 SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)
 
-.PHONY: all deps build fixtures test vet demo bench clean
+.PHONY: all deps build fixtures test vet demo bench race fuzz clean
 
 all: build
 
@@ -63,6 +63,18 @@ vet: build
 
 test: build fixtures vet
 	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -count=1 -timeout 60m ./...
+	$(GO) test -race -count=1 ./dataset/... ./transforms/... ./internal/...
+
+# The race detector over everything, cgo packages included (about 2.5 minutes).
+race: build fixtures
+	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -race -count=1 -timeout 60m ./...
+
+# Fuzz the label parser and the decoder + transforms for FUZZTIME each; crashers
+# land in testdata/fuzz and become regression tests.
+FUZZTIME ?= 60s
+fuzz:
+	cd dataset && $(GO) test -run '^$$' -fuzz FuzzParseLabels -fuzztime $(FUZZTIME) .
+	cd transforms && $(GO) test -run '^$$' -fuzz FuzzDecodeAndTransform -fuzztime $(FUZZTIME) .
 
 # The chapter end to end on a generated dataset (120 breeds, ~4% of the real
 # class sizes), with ResNet-34's ImageNet weights when they can be downloaded

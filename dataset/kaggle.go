@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -182,9 +183,10 @@ func firstFew(s []string) string {
 // test/unknown/, hard-linking the images where the file system allows and
 // copying otherwise. The inputs are never modified. The new tree is built
 // beside the old one and swapped in only when complete, so a failure or a
-// cancellation leaves the previous tree as it was, and re-running with
-// another ratio leaves no stale files. It returns the split of the new tree.
-func ReorgKaggle(l KaggleLayout, validRatio float64) (*Split, error) {
+// cancellation of ctx leaves the previous tree as it was, and re-running
+// with another ratio leaves no stale files. It returns the split of the new
+// tree.
+func ReorgKaggle(ctx context.Context, l KaggleLayout, validRatio float64) (*Split, error) {
 	s, err := SplitKaggle(l, validRatio)
 	if err != nil {
 		return nil, err
@@ -203,6 +205,9 @@ func ReorgKaggle(l KaggleLayout, validRatio float64) (*Split, error) {
 	}{{"train", s.Train, &out.Train}, {"valid", s.Valid, &out.Valid}, {"train_valid", s.TrainValid, &out.TrainValid}, {"test", s.Test, &out.Test}} {
 		d := &Dataset{Classes: part.src.Classes}
 		for _, smp := range part.src.Samples {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("reorganising %s: %w", l.Dir, err)
+			}
 			label := "unknown"
 			if smp.Label >= 0 {
 				label = part.src.Classes[smp.Label]

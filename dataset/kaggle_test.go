@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -76,7 +77,7 @@ func TestReorgOnDiskMatchesInMemoryAndReplacesOldTree(t *testing.T) {
 	before := snapshot(t, dir)
 	mem, err := SplitKaggle(DogBreedLayout(dir), 0.5)
 	require.NoError(t, err)
-	disk, err := ReorgKaggle(DogBreedLayout(dir), 0.5)
+	disk, err := ReorgKaggle(context.Background(), DogBreedLayout(dir), 0.5)
 	require.NoError(t, err)
 	root := filepath.Join(dir, "train_valid_test")
 	for _, part := range []struct {
@@ -103,7 +104,7 @@ func TestReorgOnDiskMatchesInMemoryAndReplacesOldTree(t *testing.T) {
 	require.True(t, os.SameFile(src, dst), "expected a hard link")
 
 	// Another ratio: the new tree replaces the old one, with no stale file.
-	_, err = ReorgKaggle(DogBreedLayout(dir), 0.1)
+	_, err = ReorgKaggle(context.Background(), DogBreedLayout(dir), 0.1)
 	require.NoError(t, err)
 	valid, err := ImageFolder(filepath.Join(root, "valid"))
 	require.NoError(t, err)
@@ -212,4 +213,33 @@ func TestImageFolder(t *testing.T) {
 	require.ErrorContains(t, err, "no class folders")
 	_, err = ImageFolder(filepath.Join(dir, "missing"))
 	require.Error(t, err)
+}
+
+func TestReorgCancelledLeavesThePreviousTree(t *testing.T) {
+	dir := kaggleFromGolden(t)
+	_, err := ReorgKaggle(context.Background(), DogBreedLayout(dir), 0.5)
+	require.NoError(t, err)
+	before, err := ImageFolder(filepath.Join(dir, "train_valid_test", "valid"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = ReorgKaggle(ctx, DogBreedLayout(dir), 0.1)
+	require.ErrorIs(t, err, context.Canceled)
+	after, err := ImageFolder(filepath.Join(dir, "train_valid_test", "valid"))
+	require.NoError(t, err)
+	require.Equal(t, byLabel(before), byLabel(after), "the 0.5 tree is still there")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 4, "no temporary tree left behind")
+}
+
+func TestLabelsWithoutHeaderNameTheLostImage(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "labels.csv", "a1,pug\nb2,pug\nc3,chow\nd4,chow\n") // no "id,breed" line
+	for _, id := range []string{"a1", "b2", "c3", "d4"} {
+		writeFile(t, dir, "train/"+id+".jpg", "x")
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "test"), 0o755))
+	_, err := SplitKaggle(DogBreedLayout(dir), 0.1)
+	require.ErrorContains(t, err, "have no label in labels.csv: a1.jpg")
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/tunetorch/tunetorch/transforms"
@@ -26,6 +27,11 @@ type LoaderConfig struct {
 	Transform transforms.Transform
 	// Decode options (the pixel limit of the decompression-bomb guard).
 	Decode transforms.DecodeOptions
+	// SkipBadImages leaves out samples whose file cannot be read or decoded
+	// (the batch is then smaller) instead of ending the epoch with an error;
+	// OnSkip, when set, is told each one (from the worker goroutines).
+	SkipBadImages bool
+	OnSkip        func(path string, err error)
 }
 
 // Batch is a batch of transformed images.
@@ -121,7 +127,30 @@ type batchJob struct {
 	pending sync.WaitGroup
 	mu      sync.Mutex
 	err     error
+	skipped []bool // positions left out (SkipBadImages)
 	done    chan struct{}
+}
+
+// compact removes the skipped positions from the batch.
+func (j *batchJob) compact() {
+	b, keep := j.b, 0
+	if b.Images == nil { // every sample was skipped
+		b.N, b.Indices = 0, nil
+		return
+	}
+	size := b.C * b.H * b.W
+	var idx []int
+	for pos := 0; pos < b.N; pos++ {
+		if j.skipped[pos] {
+			continue
+		}
+		copy(b.Images[keep*size:(keep+1)*size], b.Images[pos*size:(pos+1)*size])
+		b.Labels[keep], b.IDs[keep] = b.Labels[pos], b.IDs[pos]
+		idx = append(idx, b.Indices[pos])
+		keep++
+	}
+	b.N, b.Indices = keep, idx
+	b.Images, b.Labels, b.IDs = b.Images[:keep*size], b.Labels[:keep], b.IDs[:keep]
 }
 
 type sampleJob struct {
@@ -165,7 +194,7 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 			defer close(queue)
 			for k := first; k < nb; k++ {
 				idx := order[k*bs : min((k+1)*bs, len(order))]
-				job := &batchJob{b: &Batch{N: len(idx), Indices: idx}, done: make(chan struct{})}
+				job := &batchJob{b: &Batch{N: len(idx), Indices: idx}, skipped: make([]bool, len(idx)), done: make(chan struct{})}
 				job.pending.Add(len(idx))
 				go func() { job.pending.Wait(); close(job.done) }()
 				select {
@@ -209,6 +238,12 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 				yield(nil, job.err)
 				return
 			}
+			if slices.Contains(job.skipped, true) {
+				job.compact()
+				if job.b.N == 0 {
+					continue
+				}
+			}
 			if !yield(job.b, nil) {
 				return
 			}
@@ -226,6 +261,16 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	idx := job.b.Indices[sj.pos]
 	smp := l.ds.Samples[idx]
 	t, err := l.load(smp, epoch, idx)
+	var bad *badImageError
+	if err != nil && l.cfg.SkipBadImages && errors.As(err, &bad) {
+		if l.cfg.OnSkip != nil {
+			l.cfg.OnSkip(smp.Path, bad.err)
+		}
+		job.mu.Lock()
+		job.skipped[sj.pos] = true
+		job.mu.Unlock()
+		return
+	}
 	job.mu.Lock()
 	defer job.mu.Unlock()
 	if job.err != nil {
@@ -252,11 +297,17 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	b.IDs[sj.pos] = smp.ID
 }
 
+// badImageError marks a file that cannot be read or decoded.
+type badImageError struct{ err error }
+
+func (e *badImageError) Error() string { return e.err.Error() }
+func (e *badImageError) Unwrap() error { return e.err }
+
 // load decodes and transforms one sample with its own generator.
 func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
 	img, err := transforms.DecodeFile(smp.Path, l.cfg.Decode)
 	if err != nil {
-		return nil, err
+		return nil, &badImageError{err}
 	}
 	d, err := l.cfg.Transform.Apply(transforms.Data{Image: img}, SampleRNG(l.cfg.Seed, epoch, idx))
 	if err != nil {

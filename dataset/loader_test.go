@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -170,4 +171,50 @@ func TestLoaderConfigErrors(t *testing.T) {
 		require.ErrorContains(t, err, "fixed-size crop")
 		break
 	}
+}
+
+func TestLoaderSkipsBadImagesWhenAsked(t *testing.T) {
+	ds := jpegFolder(t, 12)
+	bad := map[string]bool{ds.Samples[2].Path: true, ds.Samples[7].Path: true}
+	for p := range bad {
+		require.NoError(t, os.WriteFile(p, []byte("garbage"), 0o644))
+	}
+	var mu sync.Mutex
+	skipped := map[string]string{}
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 4, Workers: 3, Transform: trainTransform(), SkipBadImages: true,
+		OnSkip: func(path string, err error) { mu.Lock(); skipped[path] = err.Error(); mu.Unlock() }})
+	require.NoError(t, err)
+	n := 0
+	for _, b := range collect(t, l, 0) {
+		n += b.N
+		require.Len(t, b.Labels, b.N)
+		require.Len(t, b.Images, b.N*3*24*24)
+		for i, idx := range b.Indices {
+			require.False(t, bad[ds.Samples[idx].Path])
+			require.Equal(t, ds.Samples[idx].ID, b.IDs[i])
+		}
+	}
+	require.Equal(t, 10, n)
+	require.Len(t, skipped, 2)
+	for p, msg := range skipped {
+		require.True(t, bad[p])
+		require.Contains(t, msg, p)
+	}
+}
+
+func TestLoaderNamesAFileThatDisappeared(t *testing.T) {
+	ds := jpegFolder(t, 6)
+	gone := ds.Samples[4].Path
+	require.NoError(t, os.Remove(gone))
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 3, Transform: trainTransform()})
+	require.NoError(t, err)
+	var got error
+	for _, err := range l.Batches(context.Background(), 0) {
+		if err != nil {
+			got = err
+			break
+		}
+	}
+	require.ErrorContains(t, got, gone)
+	require.ErrorIs(t, got, os.ErrNotExist)
 }

@@ -221,6 +221,9 @@ func (t *trainer) epoch(ctx context.Context) error {
 	start := time.Now()
 	i := t.pos.batch
 	for b, err := range t.batches(ctx, e, t.pos.batch) {
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err() // cancelled while the batch was ready: do not train on it
+		}
 		if err != nil {
 			bar.abort()
 			t.pos.seconds += time.Since(start).Seconds()

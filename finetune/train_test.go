@@ -238,3 +238,13 @@ func TestBF16BackboneGivesCloseFeatures(t *testing.T) {
 	_, err = LoadNet(tinyBackbone, NetConfig{Classes: 3, BackboneDtype: torch.Int64})
 	require.ErrorContains(t, err, "backbone dtype int64")
 }
+
+func TestPredictStopsWhenCancelled(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	net := tinyNet(t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p, err := Predict(ctx, net, loader(t, split.Test, evalTransform(), false, 2))
+	require.ErrorIs(t, err, context.Canceled)
+	require.Nil(t, p)
+}

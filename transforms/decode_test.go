@@ -153,3 +153,13 @@ func pngHeader(w, h uint32) []byte {
 	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
 }
+
+func TestDecodeGoesByContentNotExtension(t *testing.T) {
+	png, err := os.ReadFile(filepath.Join("testdata", "images", "p00_rgb.png"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "actually-a-png.jpg")
+	require.NoError(t, os.WriteFile(path, png, 0o644))
+	img, err := DecodeFile(path, DecodeOptions{})
+	require.NoError(t, err)
+	require.Equal(t, pixelSHA(pilRGB(t, "p00_rgb.png")), pixelSHA(img))
+}

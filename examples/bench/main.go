@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -189,7 +190,7 @@ func prepareData(c config) error {
 	if _, err := os.Stat(filepath.Join(c.data, "train_valid_test", "valid")); err == nil {
 		return nil
 	}
-	_, err := dataset.ReorgKaggle(dataset.DogBreedLayout(c.data), 0.1)
+	_, err := dataset.ReorgKaggle(context.Background(), dataset.DogBreedLayout(c.data), 0.1)
 	return err
 }
 

@@ -29,6 +29,7 @@ import (
 type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead   string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16 bool
+	skipBad                                                   bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize  int
 	lr, wd, lrDecay, validRatio                               float64
 	seed                                                      uint64
@@ -43,7 +44,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.demoScale, "demo-scale", 0.04, "with --demo: fraction of the real class sizes (66-126 images per breed)")
 	fs.StringVar(&o.model, "model", "build/cache/resnet34.pt", "the TorchScript backbone (scripts/export_backbone.py)")
 	fs.IntVar(&o.epochs, "epochs", 10, "training epochs")
-	fs.IntVar(&o.batchSize, "batch-size", 0, "batch size (default 32 with --demo, else 128)")
+	fs.IntVar(&o.batchSize, "batch-size", 128, "batch size (32 with --demo unless given)")
 	fs.Float64Var(&o.lr, "lr", 1e-4, "learning rate")
 	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay")
 	fs.IntVar(&o.lrPeriod, "lr-period", 2, "StepLR: decay the learning rate every this many epochs")
@@ -63,6 +64,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", false, "freeze and optimise the TorchScript backbone for inference (faster)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
+	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dogbreed [flags]\n\nThe d2l.ai dog-breed chapter in Go. Flags:\n")
 		fs.PrintDefaults()
@@ -73,11 +75,10 @@ func parseFlags(args []string) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.batchSize == 0 {
-		o.batchSize = 128
-		if o.demo {
-			o.batchSize = 32
-		}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.demo && !given["batch-size"] {
+		o.batchSize = 32
 	}
 	switch {
 	case o.epochs < 0:

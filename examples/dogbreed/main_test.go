@@ -144,6 +144,7 @@ func TestFlagErrors(t *testing.T) {
 	for _, c := range []struct{ args, want string }{
 		{"--epochs -1", "--epochs -1"},
 		{"--batch-size -3", "--batch-size -3"},
+		{"--batch-size 0", "--batch-size 0"},
 		{"--lr 0", "--lr 0"},
 		{"--lr -1", "--lr -1"},
 		{"--resume", "--resume needs --checkpoint"},
@@ -161,4 +162,32 @@ func TestFlagErrors(t *testing.T) {
 	require.NoError(t, err)
 	err = run(context.Background(), o, &bytes.Buffer{})
 	require.ErrorContains(t, err, "cuda:3")
+}
+
+func TestSkipBadImages(t *testing.T) {
+	o := runOptions(t, filepath.Join(t.TempDir(), "data"), "--skip-final")
+	require.NoError(t, demodata.Generate(demodata.Config{Dir: o.dataDir, Classes: demodata.Breeds()[:3], Scale: 0.06, MinSide: 40, MaxSide: 60}))
+	train, err := os.ReadDir(filepath.Join(o.dataDir, "train"))
+	require.NoError(t, err)
+	bad := filepath.Join(o.dataDir, "train", train[0].Name())
+	require.NoError(t, os.WriteFile(bad, []byte("truncated"), 0o644))
+
+	// By default the bad image stops the run, naming the file.
+	err = run(context.Background(), o, &bytes.Buffer{})
+	require.ErrorContains(t, err, train[0].Name())
+
+	// With --skip-bad-images it is reported once and skipped.
+	o.skipBad = true
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), o, &out))
+	require.Equal(t, 1, strings.Count(out.String(), "warning: skipping a bad image"), out.String())
+	require.Contains(t, out.String(), train[0].Name())
+	require.Contains(t, out.String(), "skipped 1 bad image(s)")
+}
+
+func TestBatchLargerThanADatasetIsShrunkWithANote(t *testing.T) {
+	o := demoOptions(t, "--skip-final", "--batch-size", "100000")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), o, &out))
+	require.Contains(t, out.String(), "note: batch size 100000 is larger than the")
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/finetune"
@@ -35,7 +36,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 
 	// Reorganise: the chapter's train_valid_test layout (or the same split in memory).
 	layout := dataset.DogBreedLayout(o.dataDir)
-	split, err := splitData(layout, o)
+	split, err := splitData(ctx, layout, o)
 	if err != nil {
 		return err
 	}
@@ -46,9 +47,16 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		split.Train.Len(), split.Valid.Len(), split.NValidPerLabel, split.Test.Len(), len(split.Train.Classes))
 
 	trainT, testT := chapterTransforms(o.inputSize)
+	skips := &skipLog{w: out}
+	defer skips.summary()
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
-		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: min(o.batchSize, ds.Len()), Shuffle: shuffle, DropLast: dropLast,
-			Workers: o.workers, Seed: o.seed, Transform: tr})
+		bs := o.batchSize
+		if bs > ds.Len() {
+			fmt.Fprintf(out, "note: batch size %d is larger than the %d images of a set: using %d\n", bs, ds.Len(), ds.Len())
+			bs = ds.Len()
+		}
+		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
+			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add})
 	}
 	cfg := finetune.TrainConfig{Epochs: o.epochs, LR: o.lr, WeightDecay: o.wd, Momentum: 0.9, LRPeriod: o.lrPeriod,
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices}
@@ -139,11 +147,39 @@ func chapterTransforms(size int) (train, test transforms.Transform) {
 	return train, test
 }
 
-func splitData(l dataset.KaggleLayout, o *options) (*dataset.Split, error) {
+func splitData(ctx context.Context, l dataset.KaggleLayout, o *options) (*dataset.Split, error) {
 	if o.inMemory {
 		return dataset.SplitKaggle(l, o.validRatio)
 	}
-	return dataset.ReorgKaggle(l, o.validRatio)
+	return dataset.ReorgKaggle(ctx, l, o.validRatio)
+}
+
+// skipLog reports each skipped image once, and their count at the end.
+type skipLog struct {
+	w    io.Writer
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (s *skipLog) add(path string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[path] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[path] = true
+	fmt.Fprintf(s.w, "warning: skipping a bad image: %v\n", err)
+}
+
+func (s *skipLog) summary() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen) > 0 {
+		fmt.Fprintf(s.w, "skipped %d bad image(s)\n", len(s.seen))
+	}
 }
 
 // ensureDemoData generates the demo dataset unless labels.csv is there.
