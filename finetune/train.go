@@ -58,6 +58,8 @@ type EpochStats struct {
 	Examples       int
 	Seconds        float64 // the training pass, data loading included
 	ExamplesPerSec float64
+	LiveTensors    int64   // torch.LiveTensors() at the end of the epoch
+	RSSMiB         float64 // the process's resident memory then (0 where unknown)
 }
 
 // Point is a point of a loss curve; X is in epochs.
@@ -270,6 +272,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		stats.ValidLoss, stats.ValidTop1, stats.ValidTop5 = m.Loss, m.Top1, m.Top5
 		t.hist.ValidCurve = append(t.hist.ValidCurve, Point{X: float64(e + 1), Y: m.Loss})
 	}
+	stats.LiveTensors, stats.RSSMiB = torch.LiveTensors(), residentMiB()
 	t.hist.Epochs = append(t.hist.Epochs, stats)
 	t.logEpoch(stats)
 	t.sched.Step()
@@ -359,7 +362,11 @@ func (t *trainer) logEpoch(s EpochStats) {
 	if !math.IsNaN(s.ValidLoss) {
 		line += fmt.Sprintf(", valid loss %.3f, top-1 %.1f%%, top-5 %.1f%%", s.ValidLoss, 100*s.ValidTop1, 100*s.ValidTop5)
 	}
-	line += fmt.Sprintf(", lr %.3g, %.1f examples/sec (%.1fs)\n", s.LR, s.ExamplesPerSec, s.Seconds)
+	line += fmt.Sprintf(", lr %.3g, %.1f examples/sec (%.1fs)", s.LR, s.ExamplesPerSec, s.Seconds)
+	if s.RSSMiB > 0 {
+		line += fmt.Sprintf(", rss %.0f MiB", s.RSSMiB)
+	}
+	line += "\n"
 	io.WriteString(t.cfg.Log, line)
 }
 

@@ -75,6 +75,8 @@ func TestTrainingLossGoesDownAndMemoryStaysFlat(t *testing.T) {
 	require.Less(t, h.Epochs[5].TrainLoss, h.Epochs[0].TrainLoss)
 	require.InDelta(t, 1e-2*0.9*0.9, h.Epochs[5].LR, 1e-15, "StepLR: period 2, decay 0.9")
 	for _, s := range h.Epochs {
+		require.Equal(t, h.Epochs[0].LiveTensors, s.LiveTensors, "live tensors at the end of epoch %d", s.Epoch)
+		require.Positive(t, s.RSSMiB)
 		require.False(t, math.IsNaN(s.ValidLoss))
 		require.Equal(t, split.Train.Len(), s.Examples)
 		require.Positive(t, s.ExamplesPerSec)
