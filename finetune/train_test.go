@@ -250,3 +250,19 @@ func TestPredictStopsWhenCancelled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.Nil(t, p)
 }
+
+func TestUnwritableCheckpointStopsWithItsPath(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-dir")
+	require.NoError(t, os.WriteFile(blocker, []byte("a file"), 0o644))
+	cfg := chapterConfig(2)
+	cfg.Checkpoint = filepath.Join(blocker, "ckpt.pt")
+	h, err := Train(context.Background(), tinyNet(t, 3), loader(t, split.Train, evalTransform(), false, 4), nil, cfg)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), cfg.Checkpoint)
+	require.Len(t, h.Epochs, 1, "stops at the first epoch whose checkpoint cannot be written")
+	b, err := os.ReadFile(blocker)
+	require.NoError(t, err)
+	require.Equal(t, "a file", string(b))
+}
