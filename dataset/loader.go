@@ -300,7 +300,10 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 // badImageError marks a file that cannot be read or decoded.
 type badImageError struct{ err error }
 
+// Error returns the decoding or reading error's message.
 func (e *badImageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the decoding or reading error.
 func (e *badImageError) Unwrap() error { return e.err }
 
 // load decodes and transforms one sample with its own generator.
