@@ -18,7 +18,7 @@ BUILD ?= build
 CACHE := $(BUILD)/cache
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-APT_PACKAGES := libopenblas0-pthread cmake g++ python3-torch python3-torchvision
+APT_PACKAGES := libopenblas0-pthread libgloo-dev cmake g++ python3-torch python3-torchvision
 ifeq ($(LIBTORCH)$(wildcard third_party/libtorch),)
 APT_PACKAGES += libtorch-dev
 endif

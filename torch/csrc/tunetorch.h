@@ -23,11 +23,12 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 2
+#define TT_ABI_VERSION 3
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
 typedef struct tt_module_s *tt_module;
+typedef struct tt_pg_s *tt_pg;
 
 /* Device types. */
 enum { TT_CPU = 0, TT_CUDA = 1 };
@@ -167,6 +168,20 @@ tt_error tt_module_save(tt_module m, const char *path);
 /* torch.jit.freeze (the module must be in eval mode), then
  * torch.jit.optimize_for_inference when optimize != 0. */
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
+
+/* ---- distributed (c10d) ---- */
+/* Joins a process group of world_size processes over Gloo, meeting at a
+ * TCPStore that rank 0 serves on master_addr:master_port. Every collective
+ * fails after timeout_ms (e.g. when a peer died). */
+tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank,
+                        int world_size, int timeout_ms, tt_pg *out);
+void tt_pg_free(tt_pg g);
+/* Sums each tensor in place across the group (then divides by the group's
+ * size when average != 0). */
+tt_error tt_pg_allreduce(tt_pg g, const tt_tensor *ts, int n, int average);
+/* Copies root's tensor into every rank's tensor, in place. */
+tt_error tt_pg_broadcast(tt_pg g, tt_tensor t, int root);
+tt_error tt_pg_barrier(tt_pg g);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,145 @@
+package torch
+
+// #include <stdlib.h>
+// #include "tunetorch.h"
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// ProcessGroup is a group of processes (ranks) that exchange tensors through
+// PyTorch's c10d: a TCPStore rendezvous and Gloo on CPU tensors. Close it
+// when done.
+type ProcessGroup struct {
+	h          C.tt_pg
+	rank, size int
+}
+
+// DistributedConfig says how to join a group, as torchrun and Kubernetes'
+// PyTorchJob describe it in the environment.
+type DistributedConfig struct {
+	MasterAddr string        // MASTER_ADDR: where rank 0 serves the rendezvous
+	MasterPort int           // MASTER_PORT
+	Rank       int           // RANK: this process, 0 ≤ Rank < WorldSize
+	WorldSize  int           // WORLD_SIZE: the number of processes
+	LocalRank  int           // LOCAL_RANK: this process's index on its machine
+	Timeout    time.Duration // every collective, and the rendezvous, fail after this
+}
+
+// DistributedFromEnv reads MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and
+// LOCAL_RANK. ok is false when WORLD_SIZE is unset (a single process);
+// a malformed value is an error naming the variable.
+func DistributedFromEnv() (cfg DistributedConfig, ok bool, err error) {
+	if _, set := os.LookupEnv("WORLD_SIZE"); !set {
+		return cfg, false, nil
+	}
+	num := func(name string, def int) (int, error) {
+		v, set := os.LookupEnv(name)
+		if !set || v == "" {
+			if def >= 0 {
+				return def, nil
+			}
+			return 0, fmt.Errorf("torch: distributed: %s is not set (torchrun sets it)", name)
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("torch: distributed: %s=%q is not a non-negative integer", name, v)
+		}
+		return n, nil
+	}
+	if cfg.WorldSize, err = num("WORLD_SIZE", -1); err != nil {
+		return cfg, true, err
+	}
+	if cfg.Rank, err = num("RANK", -1); err != nil {
+		return cfg, true, err
+	}
+	if cfg.LocalRank, err = num("LOCAL_RANK", cfg.Rank); err != nil {
+		return cfg, true, err
+	}
+	if cfg.MasterPort, err = num("MASTER_PORT", 29500); err != nil {
+		return cfg, true, err
+	}
+	cfg.MasterAddr = os.Getenv("MASTER_ADDR")
+	if cfg.MasterAddr == "" {
+		cfg.MasterAddr = "127.0.0.1"
+	}
+	cfg.Timeout = 5 * time.Minute
+	return cfg, true, nil
+}
+
+// NewProcessGroup joins the group described by cfg: it blocks until all
+// WorldSize processes have met at the rendezvous (or Timeout passes).
+func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Minute
+	}
+	addr := C.CString(cfg.MasterAddr)
+	defer C.free(unsafe.Pointer(addr))
+	var h C.tt_pg
+	op := fmt.Sprintf("join process group (rank %d of %d at %s:%d)", cfg.Rank, cfg.WorldSize, cfg.MasterAddr, cfg.MasterPort)
+	if err := check(op, C.tt_pg_new_gloo(addr, C.int(cfg.MasterPort), C.int(cfg.Rank), C.int(cfg.WorldSize),
+		C.int(cfg.Timeout.Milliseconds()), &h)); err != nil {
+		return nil, err
+	}
+	g := &ProcessGroup{h: h, rank: cfg.Rank, size: cfg.WorldSize}
+	runtime.SetFinalizer(g, (*ProcessGroup).Close)
+	return g, nil
+}
+
+// Rank returns this process's rank.
+func (g *ProcessGroup) Rank() int { return g.rank }
+
+// Size returns the number of processes in the group.
+func (g *ProcessGroup) Size() int { return g.size }
+
+func (g *ProcessGroup) handle() C.tt_pg {
+	if g == nil || g.h == nil {
+		panic(&Error{Op: "process group", Msg: "use of a closed or nil ProcessGroup"})
+	}
+	return g.h
+}
+
+// AllReduce sums each tensor in place across the group (then divides by
+// the group's size with average). A dead or stuck peer gives an error after
+// the group's timeout.
+func (g *ProcessGroup) AllReduce(average bool, ts ...*Tensor) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	hs := handles(ts)
+	err := check("all_reduce", C.tt_pg_allreduce(g.handle(), &hs[0], C.int(len(hs)), cBool(average)))
+	runtime.KeepAlive(ts)
+	runtime.KeepAlive(g)
+	return err
+}
+
+// Broadcast copies root's tensor into t on every rank, in place.
+func (g *ProcessGroup) Broadcast(t *Tensor, root int) error {
+	err := check("broadcast", C.tt_pg_broadcast(g.handle(), t.handle(), C.int(root)))
+	runtime.KeepAlive(t)
+	runtime.KeepAlive(g)
+	return err
+}
+
+// Barrier returns when every rank has called it.
+func (g *ProcessGroup) Barrier() error {
+	err := check("barrier", C.tt_pg_barrier(g.handle()))
+	runtime.KeepAlive(g)
+	return err
+}
+
+// Close leaves the group. It is safe to call more than once.
+func (g *ProcessGroup) Close() {
+	if g == nil || g.h == nil {
+		return
+	}
+	C.tt_pg_free(g.h)
+	g.h = nil
+	runtime.SetFinalizer(g, nil)
+}

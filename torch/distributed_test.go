@@ -1,0 +1,142 @@
+package torch
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The distributed tests start this test binary again as ranks (the helper
+// below), joined over Gloo on 127.0.0.1, the way torchrun starts processes.
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRanks runs the helper in mode as world ranks and returns their outputs.
+func startRanks(t *testing.T, mode string, world int, timeout time.Duration) ([]string, []error) {
+	t.Helper()
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmds := make([]*exec.Cmd, world)
+	outs := make([]*strings.Builder, world)
+	for r := range world {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDistributedHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "TT_DIST_HELPER="+mode, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
+			fmt.Sprintf("RANK=%d", r), fmt.Sprintf("WORLD_SIZE=%d", world), fmt.Sprintf("TT_DIST_TIMEOUT_MS=%d", timeout.Milliseconds()))
+		outs[r] = &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = outs[r], outs[r]
+		require.NoError(t, cmd.Start())
+		cmds[r] = cmd
+	}
+	errs := make([]error, world)
+	res := make([]string, world)
+	for r, cmd := range cmds {
+		errs[r] = cmd.Wait()
+		res[r] = outs[r].String()
+	}
+	return res, errs
+}
+
+func TestDistributedHelper(t *testing.T) {
+	mode := os.Getenv("TT_DIST_HELPER")
+	if mode == "" {
+		t.Skip("runs only as a rank started by the distributed tests")
+	}
+	cfg, ok, err := DistributedFromEnv()
+	require.NoError(t, err)
+	require.True(t, ok)
+	ms, _ := strconv.Atoi(os.Getenv("TT_DIST_TIMEOUT_MS"))
+	cfg.Timeout = time.Duration(ms) * time.Millisecond
+	g, err := NewProcessGroup(cfg)
+	require.NoError(t, err)
+	defer g.Close()
+	r := float32(g.Rank())
+	switch mode {
+	case "collectives":
+		x := MustFromSlice([]float32{r + 1, 10 * (r + 1)}, 2)
+		y := MustFromSlice([]float32{r + 1, 10 * (r + 1)}, 2)
+		require.NoError(t, g.AllReduce(false, x))
+		require.NoError(t, g.AllReduce(true, y))
+		b := MustFromSlice([]float32{r, r, r}, 3)
+		require.NoError(t, g.Broadcast(b, 1))
+		require.NoError(t, g.Barrier())
+		fmt.Printf("RESULT sum=%v avg=%v bcast=%v\n", x.Float32s(), y.Float32s(), b.Float32s())
+	case "die", "stall":
+		if g.Rank() == 1 {
+			if mode == "stall" {
+				time.Sleep(6 * time.Second) // alive but not joining the collective in time
+			}
+			os.Exit(3) // a rank that dies before the collective
+		}
+		start := time.Now()
+		x := MustFromSlice([]float32{1}, 1)
+		err := g.AllReduce(false, x)
+		fmt.Printf("RESULT after %.1fs: %v\n", time.Since(start).Seconds(), err)
+		require.Error(t, err)
+	}
+}
+
+func TestProcessGroupCollectivesOverGloo(t *testing.T) {
+	outs, errs := startRanks(t, "collectives", 2, 30*time.Second)
+	for r := range 2 {
+		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
+		require.Contains(t, outs[r], "RESULT sum=[3 30] avg=[1.5 15] bcast=[1 1 1]", "rank %d", r)
+	}
+}
+
+func TestDeadRankMakesTheOthersFailWithinTheTimeout(t *testing.T) {
+	start := time.Now()
+	outs, errs := startRanks(t, "die", 2, 5*time.Second)
+	require.Error(t, errs[1], "rank 1 exits with status 3")
+	require.NoError(t, errs[0], "rank 0 must report an error, not hang or crash:\n%s", outs[0])
+	require.Contains(t, outs[0], "RESULT after")
+	require.Contains(t, outs[0], "all_reduce")
+	require.Less(t, time.Since(start), 60*time.Second)
+	t.Logf("rank 0: %s", strings.TrimSpace(outs[0][strings.Index(outs[0], "RESULT"):]))
+}
+
+func TestStuckRankMakesTheOthersFailAfterTheTimeout(t *testing.T) {
+	start := time.Now()
+	outs, errs := startRanks(t, "stall", 2, 3*time.Second)
+	require.NoError(t, errs[0], "rank 0 must report an error, not hang:\n%s", outs[0])
+	require.Contains(t, outs[0], "RESULT after")
+	require.Less(t, time.Since(start), 60*time.Second)
+	t.Logf("rank 0: %s", strings.TrimSpace(outs[0][strings.Index(outs[0], "RESULT"):]))
+	_ = errs[1]
+}
+
+func TestDistributedFromEnv(t *testing.T) {
+	t.Setenv("WORLD_SIZE", "")
+	os.Unsetenv("WORLD_SIZE")
+	_, ok, err := DistributedFromEnv()
+	require.NoError(t, err)
+	require.False(t, ok)
+	t.Setenv("WORLD_SIZE", "4")
+	t.Setenv("RANK", "2")
+	t.Setenv("MASTER_ADDR", "10.1.2.3")
+	t.Setenv("MASTER_PORT", "1234")
+	t.Setenv("LOCAL_RANK", "0")
+	cfg, ok, err := DistributedFromEnv()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, DistributedConfig{MasterAddr: "10.1.2.3", MasterPort: 1234, Rank: 2, WorldSize: 4, Timeout: 5 * time.Minute}, cfg)
+	t.Setenv("RANK", "two")
+	_, _, err = DistributedFromEnv()
+	require.ErrorContains(t, err, `RANK="two"`)
+	_, err = NewProcessGroup(DistributedConfig{MasterAddr: "127.0.0.1", MasterPort: 1, Rank: 3, WorldSize: 2})
+	require.ErrorContains(t, err, "rank 3 is not in a world of 2")
+}
