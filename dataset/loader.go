@@ -32,6 +32,15 @@ type LoaderConfig struct {
 	// OnSkip, when set, is told each one (from the worker goroutines).
 	SkipBadImages bool
 	OnSkip        func(path string, err error)
+	// Rank and WorldSize shard every epoch's order for distributed training,
+	// as torch.utils.data.DistributedSampler: all ranks draw the same
+	// permutation (same Seed) and rank r takes positions r, r+WorldSize, ...
+	// WorldSize 0 or 1 means no sharding.
+	Rank, WorldSize int
+	// EvenShards pads the order (repeating its start) to a multiple of
+	// WorldSize so that every rank gets as many samples, and so as many
+	// batches: training needs it, since every step is a collective.
+	EvenShards bool
 }
 
 // Batch is a batch of transformed images.
@@ -68,6 +77,8 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 		return nil, fmt.Errorf("dataset: batch size %d must be positive", cfg.BatchSize)
 	case cfg.Workers < 0 || cfg.Prefetch < 0:
 		return nil, fmt.Errorf("dataset: workers (%d) and prefetch (%d) must be positive", cfg.Workers, cfg.Prefetch)
+	case cfg.WorldSize > 1 && (cfg.Rank < 0 || cfg.Rank >= cfg.WorldSize):
+		return nil, fmt.Errorf("dataset: rank %d is not in a world of %d", cfg.Rank, cfg.WorldSize)
 	case cfg.Transform == nil:
 		return nil, errors.New("dataset: the loader needs a Transform ending with ToTensor")
 	case ds == nil || len(ds.Samples) == 0:
@@ -85,24 +96,37 @@ func (l *Loader) Dataset() *Dataset { return l.ds }
 // Config returns the configuration in use, defaults filled in.
 func (l *Loader) Config() LoaderConfig { return l.cfg }
 
-// NumBatches returns the number of batches in an epoch.
+// shardLen is the number of samples of this rank's share of an epoch.
+func (l *Loader) shardLen() int {
+	n, w := len(l.ds.Samples), l.cfg.WorldSize
+	if w <= 1 {
+		return n
+	}
+	if l.cfg.EvenShards {
+		return (n + w - 1) / w
+	}
+	return (n - l.cfg.Rank + w - 1) / w
+}
+
+// NumBatches returns the number of batches in an epoch (of this rank's share).
 func (l *Loader) NumBatches() int {
-	n, b := len(l.ds.Samples), l.cfg.BatchSize
+	n, b := l.shardLen(), l.cfg.BatchSize
 	if l.cfg.DropLast {
 		return n / b
 	}
 	return (n + b - 1) / b
 }
 
-// NumSamples returns the number of samples an epoch yields.
+// NumSamples returns the number of samples an epoch yields (on this rank).
 func (l *Loader) NumSamples() int {
 	if l.cfg.DropLast {
 		return l.NumBatches() * l.cfg.BatchSize
 	}
-	return len(l.ds.Samples)
+	return l.shardLen()
 }
 
-// Order returns the sample indices of an epoch in the order they are batched.
+// Order returns the sample indices of an epoch in the order they are
+// batched: this rank's share when sharded.
 func (l *Loader) Order(epoch int) []int {
 	n := len(l.ds.Samples)
 	order := make([]int, n)
@@ -113,7 +137,20 @@ func (l *Loader) Order(epoch int) []int {
 		rng := rand.New(rand.NewPCG(l.cfg.Seed, 0x5eed0000+uint64(epoch)))
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	return order
+	w := l.cfg.WorldSize
+	if w <= 1 {
+		return order
+	}
+	if l.cfg.EvenShards {
+		for pad := 0; len(order)%w != 0; pad++ {
+			order = append(order, order[pad%n])
+		}
+	}
+	shard := make([]int, 0, l.shardLen())
+	for i := l.cfg.Rank; i < len(order); i += w {
+		shard = append(shard, order[i])
+	}
+	return shard
 }
 
 // SampleRNG returns the generator a sample's transform draws from in an epoch.

@@ -218,3 +218,37 @@ func TestLoaderNamesAFileThatDisappeared(t *testing.T) {
 	require.ErrorContains(t, got, gone)
 	require.ErrorIs(t, got, os.ErrNotExist)
 }
+
+func TestShardsFollowDistributedSampler(t *testing.T) {
+	ds := jpegFolder(t, 11)
+	full, err := NewLoader(ds, LoaderConfig{BatchSize: 2, Shuffle: true, Seed: 3, Transform: trainTransform()})
+	require.NoError(t, err)
+	perm := full.Order(4)
+	var shards [][]int
+	for r := range 3 {
+		l, err := NewLoader(ds, LoaderConfig{BatchSize: 2, Shuffle: true, Seed: 3, Transform: trainTransform(), Rank: r, WorldSize: 3, EvenShards: true})
+		require.NoError(t, err)
+		shards = append(shards, l.Order(4))
+		require.Equal(t, 4, l.NumSamples())
+		require.Equal(t, 2, l.NumBatches())
+	}
+	// Padded to 12 with the permutation's first index; rank r takes r, r+3, ...
+	padded := append(append([]int(nil), perm...), perm[0])
+	for r, s := range shards {
+		for j, idx := range s {
+			require.Equal(t, padded[r+3*j], idx)
+		}
+	}
+	// Without EvenShards every sample appears exactly once over the ranks.
+	seen := map[int]int{}
+	for r := range 3 {
+		l, err := NewLoader(ds, LoaderConfig{BatchSize: 2, Transform: trainTransform(), Rank: r, WorldSize: 3})
+		require.NoError(t, err)
+		for _, i := range l.Order(0) {
+			seen[i]++
+		}
+	}
+	require.Len(t, seen, 11)
+	_, err = NewLoader(ds, LoaderConfig{Transform: trainTransform(), Rank: 3, WorldSize: 3})
+	require.ErrorContains(t, err, "rank 3 is not in a world of 3")
+}

@@ -45,6 +45,14 @@ type TrainConfig struct {
 	// OnStep, when set, is called after every training step with the 0-based
 	// epoch and batch and the batch's summed loss.
 	OnStep func(epoch, batch int, loss float64)
+	// Group, when set, trains data-parallel over its ranks: the loaders must
+	// be sharded for this rank (dataset.LoaderConfig Rank/WorldSize; the
+	// training loader with EvenShards). The head starts from rank 0's
+	// values, gradients are summed over the ranks before each step (the
+	// chapter's loss is a sum, so a step equals one on the ranks' batches
+	// together), losses and metrics are reduced over the ranks, and only
+	// rank 0 logs and writes checkpoints.
+	Group *torch.ProcessGroup
 }
 
 // EpochStats are one epoch's measures. Valid* are NaN without validation.
@@ -123,11 +131,24 @@ func Train(ctx context.Context, net *Net, train, valid *dataset.Loader, cfg Trai
 	if err != nil {
 		return nil, err
 	}
+	if err := checkShards(cfg.Group, train, valid); err != nil {
+		return nil, err
+	}
+	if cfg.Group != nil && cfg.Group.Rank() != 0 {
+		cfg.Log = nil
+	}
 	t := &trainer{net: net, train: train, valid: valid, cfg: cfg, opt: opt, sched: sched, hist: &History{}}
 	defer t.closeCache()
 	if cfg.Resume && cfg.Checkpoint != "" {
 		if err := t.resume(); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.Group != nil {
+		for _, p := range net.Head.NamedParameters() {
+			if err := cfg.Group.Broadcast(p.Tensor, 0); err != nil {
+				return nil, fmt.Errorf("finetune: broadcasting the head from rank 0: %w", err)
+			}
 		}
 	}
 	for t.pos.epoch < cfg.Epochs {
@@ -195,9 +216,11 @@ func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatc
 	}
 }
 
-// fullPass is cfg for one pass over every sample in dataset order.
+// fullPass is cfg for one pass over every sample in dataset order (not
+// sharded: the cache holds every sample, each rank picks its rows).
 func fullPass(cfg dataset.LoaderConfig) dataset.LoaderConfig {
 	cfg.Shuffle, cfg.DropLast = false, false
+	cfg.Rank, cfg.WorldSize, cfg.EvenShards = 0, 0, false
 	return cfg
 }
 
@@ -258,8 +281,13 @@ func (t *trainer) epoch(ctx context.Context) error {
 	}
 	bar.finish()
 	seconds := t.pos.seconds + time.Since(start).Seconds()
-	stats := EpochStats{Epoch: e + 1, TrainLoss: t.pos.lossSum / float64(max(1, t.pos.count)), LR: t.sched.LR(),
-		Examples: t.pos.count, Seconds: seconds, ExamplesPerSec: float64(t.pos.count) / seconds,
+	sums, err := t.reduce(t.pos.lossSum, float64(t.pos.count))
+	if err != nil {
+		return err
+	}
+	examples := int(sums[1])
+	stats := EpochStats{Epoch: e + 1, TrainLoss: sums[0] / math.Max(1, sums[1]), LR: t.sched.LR(),
+		Examples: examples, Seconds: seconds, ExamplesPerSec: float64(examples) / seconds,
 		ValidLoss: math.NaN(), ValidTop1: math.NaN(), ValidTop5: math.NaN()}
 	if t.valid != nil {
 		m, err := t.validate(ctx)
@@ -277,7 +305,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 	t.logEpoch(stats)
 	t.sched.Step()
 	t.pos = position{epoch: e + 1}
-	if t.cfg.Checkpoint != "" {
+	if t.cfg.Checkpoint != "" && t.rank() == 0 {
 		if err := saveCheckpoint(t.cfg.Checkpoint, t); err != nil {
 			return err
 		}
@@ -299,8 +327,59 @@ func (t *trainer) step(b trainBatch) (loss float64, err error) {
 	defer l.Close()
 	t.opt.ZeroGrad()
 	l.Backward()
+	if t.cfg.Group != nil {
+		if err := t.sumGradients(); err != nil {
+			return 0, err
+		}
+	}
 	t.opt.Step()
 	return l.Item(), nil
+}
+
+// sumGradients adds up the head's gradients over the ranks, in place.
+func (t *trainer) sumGradients() error {
+	var grads []*torch.Tensor
+	for _, p := range torch.Parameters(t.net.Head) {
+		if g := p.Grad(); g != nil {
+			grads = append(grads, g)
+		}
+	}
+	defer torch.CloseAll(grads...)
+	return t.cfg.Group.AllReduce(false, grads...)
+}
+
+// reduce sums values over the ranks (returns them unchanged without a group).
+func (t *trainer) reduce(values ...float64) ([]float64, error) {
+	if t.cfg.Group == nil {
+		return values, nil
+	}
+	x := torch.MustFromSlice(values, int64(len(values)))
+	defer x.Close()
+	if err := t.cfg.Group.AllReduce(false, x); err != nil {
+		return nil, err
+	}
+	return x.Float64s(), nil
+}
+
+// checkShards verifies the loaders are sharded for the group's rank.
+func checkShards(g *torch.ProcessGroup, train, valid *dataset.Loader) error {
+	if g == nil {
+		return nil
+	}
+	for _, l := range []*dataset.Loader{train, valid} {
+		if l == nil {
+			continue
+		}
+		c := l.Config()
+		if c.WorldSize != g.Size() || c.Rank != g.Rank() {
+			return fmt.Errorf("finetune: a loader is sharded as rank %d of %d, the process group is rank %d of %d",
+				c.Rank, c.WorldSize, g.Rank(), g.Size())
+		}
+	}
+	if !train.Config().EvenShards {
+		return errors.New("finetune: distributed training needs the training loader's EvenShards (equal batches on every rank)")
+	}
+	return nil
 }
 
 // inputs returns a batch's features and labels on the net's device.
@@ -328,25 +407,48 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 	return feats, y, nil
 }
 
+func (t *trainer) rank() int {
+	if t.cfg.Group == nil {
+		return 0
+	}
+	return t.cfg.Group.Rank()
+}
+
+// validate evaluates on this rank's share of the validation set and
+// combines the ranks' results.
 func (t *trainer) validate(ctx context.Context) (Metrics, error) {
+	var m Metrics
+	var err error
 	if !t.cfg.CacheValidFeatures {
-		return Evaluate(ctx, t.net, t.valid)
-	}
-	if t.validCache == nil {
-		f, err := ExtractFeatures(ctx, t.net, t.valid)
-		if err != nil {
-			return Metrics{}, err
+		m, err = Evaluate(ctx, t.net, t.valid)
+	} else {
+		if t.validCache == nil {
+			if t.validCache, err = ExtractFeatures(ctx, t.net, t.valid); err != nil {
+				return Metrics{}, err
+			}
 		}
-		t.validCache = f
+		m, err = EvaluateFeatures(t.net, t.validCache)
 	}
-	return EvaluateFeatures(t.net, t.validCache)
+	if err != nil || t.cfg.Group == nil {
+		return m, err
+	}
+	n := float64(m.N)
+	s, err := t.reduce(m.Loss*n, m.Top1*n, m.Top5*n, m.LogLoss*n, n)
+	if err != nil {
+		return Metrics{}, err
+	}
+	return Metrics{N: int(s[4]), Loss: s[0] / s[4], Top1: s[1] / s[4], Top5: s[2] / s[4], LogLoss: s[3] / s[4]}, nil
 }
 
 // interrupted saves where training stopped and returns ErrInterrupted.
 func (t *trainer) interrupted(ctx context.Context) error {
 	where := fmt.Sprintf("epoch %d, after batch %d of %d", t.pos.epoch+1, t.pos.batch, t.train.NumBatches())
-	if t.cfg.Checkpoint == "" {
-		return fmt.Errorf("finetune: %w at %s (no checkpoint file configured): %w", ErrInterrupted, where, ctx.Err())
+	if t.cfg.Checkpoint == "" || t.rank() != 0 {
+		why := "no checkpoint file configured"
+		if t.cfg.Checkpoint != "" {
+			why = fmt.Sprintf("rank %d: rank 0 writes the checkpoint", t.rank())
+		}
+		return fmt.Errorf("finetune: %w at %s (%s): %w", ErrInterrupted, where, why, ctx.Err())
 	}
 	if err := saveCheckpoint(t.cfg.Checkpoint, t); err != nil {
 		return fmt.Errorf("finetune: %w at %s, and the checkpoint could not be saved: %w", ErrInterrupted, where, err)

@@ -22,16 +22,33 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	group, err := joinGroup()
+	if err != nil {
+		return err
+	}
+	defer group.Close()
+	rank0 := group == nil || group.Rank() == 0
+	if !rank0 {
+		out = io.Discard // rank 0 reports and writes the outputs
+	} else if group != nil {
+		fmt.Fprintf(out, "distributed: %d processes (c10d, Gloo)\n", group.Size())
+	}
 	if err := torch.SetNumThreads(o.threads); err != nil {
 		return err
 	}
 	if _, err := os.Stat(o.model); err != nil {
 		return fmt.Errorf("backbone %s: %w (export one with: /usr/bin/python3 scripts/export_backbone.py --weights imagenet --out %s)", o.model, err, o.model)
 	}
-	if o.demo {
+	if o.demo && (group == nil || localRank() == 0) {
 		if err := ensureDemoData(o, out); err != nil {
 			return err
 		}
+	}
+	if group != nil {
+		if err := group.Barrier(); err != nil { // the data is ready everywhere
+			return err
+		}
+		o.inMemory = true // ranks must not rewrite the same tree at once
 	}
 
 	// Reorganise: the chapter's train_valid_test layout (or the same split in memory).
@@ -55,11 +72,16 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 			fmt.Fprintf(out, "note: batch size %d is larger than the %d images of a set: using %d\n", bs, ds.Len(), ds.Len())
 			bs = ds.Len()
 		}
-		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
-			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add})
+		cfg := dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
+			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add}
+		if group != nil && ds != split.Test {
+			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
+		}
+		return dataset.NewLoader(ds, cfg)
 	}
 	cfg := finetune.TrainConfig{Epochs: o.epochs, LR: o.lr, WeightDecay: o.wd, Momentum: 0.9, LRPeriod: o.lrPeriod,
-		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices}
+		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices,
+		Group: group}
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone}
 	if o.bf16 {
@@ -86,7 +108,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.plot != "" {
+	if o.plot != "" && rank0 {
 		if err := finetune.WritePlot(o.plot, hist); err != nil {
 			return err
 		}
@@ -117,6 +139,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if _, err := finetune.Train(ctx, final, tvIter, nil, cfg); err != nil {
 		return err
 	}
+	if !rank0 {
+		return nil // rank 0 predicts and writes the submission
+	}
 	preds, err := finetune.Predict(ctx, final, testIter)
 	if err != nil {
 		return err
@@ -132,6 +157,22 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		fmt.Fprintf(out, "wrote %s (the head, for examples/predict)\n", o.saveHead)
 	}
 	return nil
+}
+
+// joinGroup joins the process group torchrun (or a PyTorchJob) describes in
+// the environment; nil for a single process.
+func joinGroup() (*torch.ProcessGroup, error) {
+	cfg, ok, err := torch.DistributedFromEnv()
+	if err != nil || !ok || cfg.WorldSize == 1 {
+		return nil, err
+	}
+	return torch.NewProcessGroup(cfg)
+}
+
+// localRank is LOCAL_RANK (0 when unset).
+func localRank() int {
+	cfg, _, _ := torch.DistributedFromEnv()
+	return cfg.LocalRank
 }
 
 // chapterTransforms are the chapter's train and test transforms for a

@@ -1,0 +1,128 @@
+package finetune
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+const distBatch = 4
+
+// distData splits the dataset at dir and trims the training set to whole
+// global batches, so the ranks' shards and a single process see the same
+// global batches.
+func distData(t testing.TB, dir string, world int) *dataset.Split {
+	s, err := dataset.SplitKaggle(dataset.DogBreedLayout(dir), 0.25)
+	require.NoError(t, err)
+	n := s.Train.Len()
+	s.Train = s.Train.Subset(n - n%(world*distBatch))
+	return s
+}
+
+func distConfig(g *torch.ProcessGroup) TrainConfig {
+	cfg := chapterConfig(3)
+	cfg.Group, cfg.CacheValidFeatures = g, true
+	return cfg
+}
+
+// TestDistributedRank is a rank started by TestTwoRanksTrainLikeOneProcess.
+func TestDistributedRank(t *testing.T) {
+	dir := os.Getenv("TT_FT_DATA")
+	if dir == "" {
+		t.Skip("runs only as a rank started by TestTwoRanksTrainLikeOneProcess")
+	}
+	dc, ok, err := torch.DistributedFromEnv()
+	require.NoError(t, err)
+	require.True(t, ok)
+	dc.Timeout = 30 * time.Second
+	g, err := torch.NewProcessGroup(dc)
+	require.NoError(t, err)
+	defer g.Close()
+	s := distData(t, dir, g.Size())
+	mk := func(ds *dataset.Dataset, shuffle, even bool) *dataset.Loader {
+		l, err := dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: distBatch, Shuffle: shuffle, DropLast: shuffle, Seed: 5,
+			Transform: evalTransform(), Workers: 2, Rank: g.Rank(), WorldSize: g.Size(), EvenShards: even})
+		require.NoError(t, err)
+		return l
+	}
+	// Each rank starts from its own head (seed = rank): the broadcast must align them.
+	net, err := LoadNet(tinyBackbone, NetConfig{Classes: len(s.Train.Classes), Hidden: 32, InputSize: 32, Seed: uint64(1 + g.Rank())})
+	require.NoError(t, err)
+	defer net.Close()
+	h, err := Train(context.Background(), net, mk(s.Train, true, true), mk(s.Valid, false, false), distConfig(g))
+	require.NoError(t, err)
+	out, _ := json.Marshal(map[string]any{"head": headValues(net), "train_loss": h.Epochs[2].TrainLoss,
+		"valid_loss": h.Epochs[2].ValidLoss, "examples": h.Epochs[2].Examples})
+	fmt.Printf("RESULT %s\n", out)
+}
+
+type rankResult struct {
+	Head      [][]float32 `json:"head"`
+	TrainLoss float64     `json:"train_loss"`
+	ValidLoss float64     `json:"valid_loss"`
+	Examples  int         `json:"examples"`
+}
+
+func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:4], Scale: 0.15, MinSide: 40, MaxSide: 72, TestImages: 1, Seed: 8}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for r := range 2 {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDistributedRank$", "-test.v")
+		cmd.Env = append(os.Environ(), "TT_FT_DATA="+dir, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
+			fmt.Sprintf("RANK=%d", r), "WORLD_SIZE=2", "OMP_NUM_THREADS=1")
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		require.NoError(t, cmd.Start())
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	results := make([]rankResult, 2)
+	for r, cmd := range cmds {
+		require.NoError(t, cmd.Wait(), "rank %d:\n%s", r, outs[r])
+		i := strings.Index(outs[r].String(), "RESULT ")
+		require.GreaterOrEqual(t, i, 0, outs[r].String())
+		line := strings.SplitN(outs[r].String()[i+len("RESULT "):], "\n", 2)[0]
+		require.NoError(t, json.Unmarshal([]byte(line), &results[r]))
+	}
+	require.Equal(t, results[0].Head, results[1].Head, "the ranks' heads must be identical")
+	require.Equal(t, results[0].TrainLoss, results[1].TrainLoss)
+
+	// One process over the same global batches (twice the batch size, same order).
+	s := distData(t, dir, 2)
+	single := tinyNet(t, len(s.Train.Classes))
+	tl, err := dataset.NewLoader(s.Train, dataset.LoaderConfig{BatchSize: 2 * distBatch, Shuffle: true, DropLast: true, Seed: 5, Transform: evalTransform()})
+	require.NoError(t, err)
+	h, err := Train(context.Background(), single, tl, loader(t, s.Valid, evalTransform(), false, 4), distConfig(nil))
+	require.NoError(t, err)
+	worst := 0.0
+	for i, p := range headValues(single) {
+		for j, v := range p {
+			d := math.Abs(float64(v - results[0].Head[i][j]))
+			worst = math.Max(worst, d)
+			require.LessOrEqual(t, d, 1e-5*(1+math.Abs(float64(v))), "parameter %d[%d]", i, j)
+		}
+	}
+	require.Equal(t, h.Epochs[2].Examples, results[0].Examples, "examples summed over the ranks")
+	require.InDelta(t, h.Epochs[2].TrainLoss, results[0].TrainLoss, 1e-5*h.Epochs[2].TrainLoss)
+	require.InDelta(t, h.Epochs[2].ValidLoss, results[0].ValidLoss, 1e-5*h.Epochs[2].ValidLoss, "validation reduced over the ranks")
+	t.Logf("2 ranks vs 1 process: max parameter difference %.2g", worst)
+}
