@@ -30,6 +30,12 @@ type DistributedConfig struct {
 	WorldSize  int           // WORLD_SIZE: the number of processes
 	LocalRank  int           // LOCAL_RANK: this process's index on its machine
 	Timeout    time.Duration // every collective, and the rendezvous, fail after this
+	// AgentStore says torchrun's agent already serves the TCPStore at
+	// MASTER_ADDR:MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE=True): every rank
+	// is then a client, under the key prefix /worker/attempt_<restart count>,
+	// as PyTorch's workers do.
+	AgentStore   bool
+	RestartCount int // TORCHELASTIC_RESTART_COUNT
 }
 
 // DistributedFromEnv reads MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and
@@ -70,6 +76,10 @@ func DistributedFromEnv() (cfg DistributedConfig, ok bool, err error) {
 		cfg.MasterAddr = "127.0.0.1"
 	}
 	cfg.Timeout = 5 * time.Minute
+	cfg.AgentStore = os.Getenv("TORCHELASTIC_USE_AGENT_STORE") == "True"
+	if cfg.RestartCount, err = num("TORCHELASTIC_RESTART_COUNT", 0); err != nil {
+		return cfg, true, err
+	}
 	return cfg, true, nil
 }
 
@@ -81,10 +91,16 @@ func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
 	}
 	addr := C.CString(cfg.MasterAddr)
 	defer C.free(unsafe.Pointer(addr))
+	serve, prefix := cfg.Rank == 0, ""
+	if cfg.AgentStore {
+		serve, prefix = false, fmt.Sprintf("/worker/attempt_%d", cfg.RestartCount)
+	}
+	cprefix := C.CString(prefix)
+	defer C.free(unsafe.Pointer(cprefix))
 	var h C.tt_pg
 	op := fmt.Sprintf("join process group (rank %d of %d at %s:%d)", cfg.Rank, cfg.WorldSize, cfg.MasterAddr, cfg.MasterPort)
 	if err := check(op, C.tt_pg_new_gloo(addr, C.int(cfg.MasterPort), C.int(cfg.Rank), C.int(cfg.WorldSize),
-		C.int(cfg.Timeout.Milliseconds()), &h)); err != nil {
+		C.int(cfg.Timeout.Milliseconds()), cBool(serve), cprefix, &h)); err != nil {
 		return nil, err
 	}
 	g := &ProcessGroup{h: h, rank: cfg.Rank, size: cfg.WorldSize}

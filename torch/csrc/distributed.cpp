@@ -1,5 +1,6 @@
 // distributed.cpp: c10d process groups (TCPStore rendezvous, Gloo on CPU)
 // with all-reduce, broadcast and barrier.
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -38,7 +39,7 @@ void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
 extern "C" {
 
 tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank, int world_size,
-                        int timeout_ms, tt_pg *out) {
+                        int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
   TT_TRY
   if (world_size < 1 || rank < 0 || rank >= world_size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " is not in a world of " +
@@ -48,10 +49,11 @@ tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank, int 
   auto timeout = std::chrono::milliseconds(timeout_ms);
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(master_port);
-  so.isServer = rank == 0;
+  so.isServer = serve_store != 0;
   so.numWorkers = static_cast<std::size_t>(world_size);
   so.timeout = timeout;
-  auto store = c10::make_intrusive<c10d::TCPStore>(master_addr, so);
+  c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(master_addr, so);
+  if (prefix != nullptr && *prefix != '\0') store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
   auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
   opts->devices.push_back(gloo_device(master_addr));
   auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, opts);

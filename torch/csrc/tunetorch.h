@@ -171,10 +171,13 @@ tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
 
 /* ---- distributed (c10d) ---- */
 /* Joins a process group of world_size processes over Gloo, meeting at a
- * TCPStore that rank 0 serves on master_addr:master_port. Every collective
- * fails after timeout_ms (e.g. when a peer died). */
+ * TCPStore on master_addr:master_port, which this process serves when
+ * serve_store != 0 (rank 0, unless torchrun's agent serves it). Keys are
+ * prefixed with prefix when it is not empty. Every collective fails after
+ * timeout_ms (e.g. when a peer died). */
 tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank,
-                        int world_size, int timeout_ms, tt_pg *out);
+                        int world_size, int timeout_ms, int serve_store,
+                        const char *prefix, tt_pg *out);
 void tt_pg_free(tt_pg g);
 /* Sums each tensor in place across the group (then divides by the group's
  * size when average != 0). */
