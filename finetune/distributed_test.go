@@ -61,7 +61,20 @@ func TestDistributedRank(t *testing.T) {
 	net, err := LoadNet(tinyBackbone, NetConfig{Classes: len(s.Train.Classes), Hidden: 32, InputSize: 32, Seed: uint64(1 + g.Rank())})
 	require.NoError(t, err)
 	defer net.Close()
-	h, err := Train(context.Background(), net, mk(s.Train, true, true), mk(s.Valid, false, false), distConfig(g))
+	cfg := distConfig(g)
+	if os.Getenv("TT_FT_KILL") != "" {
+		cfg.OnStep = func(epoch, batch int, _ float64) {
+			if g.Rank() == 1 && epoch == 1 && batch == 1 {
+				os.Exit(7) // rank 1 dies in the middle of epoch 2
+			}
+		}
+		start := time.Now()
+		_, err := Train(context.Background(), net, mk(s.Train, true, true), mk(s.Valid, false, false), cfg)
+		fmt.Printf("RESULT after %.1fs: %v\n", time.Since(start).Seconds(), err)
+		require.Error(t, err)
+		return
+	}
+	h, err := Train(context.Background(), net, mk(s.Train, true, true), mk(s.Valid, false, false), cfg)
 	require.NoError(t, err)
 	out, _ := json.Marshal(map[string]any{"head": headValues(net), "train_loss": h.Epochs[2].TrainLoss,
 		"valid_loss": h.Epochs[2].ValidLoss, "examples": h.Epochs[2].Examples})
@@ -75,9 +88,10 @@ type rankResult struct {
 	Examples  int         `json:"examples"`
 }
 
-func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:4], Scale: 0.15, MinSide: 40, MaxSide: 72, TestImages: 1, Seed: 8}))
+// startTrainingRanks runs TestDistributedRank as two ranks on the data in
+// dir, with extra environment, and returns their outputs and exit errors.
+func startTrainingRanks(t *testing.T, dir string, extra ...string) ([]*strings.Builder, []error) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
@@ -88,16 +102,44 @@ func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
 	var outs []*strings.Builder
 	for r := range 2 {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDistributedRank$", "-test.v")
-		cmd.Env = append(os.Environ(), "TT_FT_DATA="+dir, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
-			fmt.Sprintf("RANK=%d", r), "WORLD_SIZE=2", "OMP_NUM_THREADS=1")
+		cmd.Env = append(append(os.Environ(), "TT_FT_DATA="+dir, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
+			fmt.Sprintf("RANK=%d", r), "WORLD_SIZE=2", "OMP_NUM_THREADS=1"), extra...)
 		out := &strings.Builder{}
 		cmd.Stdout, cmd.Stderr = out, out
 		require.NoError(t, cmd.Start())
 		cmds, outs = append(cmds, cmd), append(outs, out)
 	}
-	results := make([]rankResult, 2)
+	errs := make([]error, 2)
 	for r, cmd := range cmds {
-		require.NoError(t, cmd.Wait(), "rank %d:\n%s", r, outs[r])
+		errs[r] = cmd.Wait()
+	}
+	return outs, errs
+}
+
+func distDataset(t *testing.T) string {
+	dir := t.TempDir()
+	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:4], Scale: 0.15, MinSide: 40, MaxSide: 72, TestImages: 1, Seed: 8}))
+	return dir
+}
+
+func TestARankDyingMidEpochFailsTheOther(t *testing.T) {
+	start := time.Now()
+	outs, errs := startTrainingRanks(t, distDataset(t), "TT_FT_KILL=1")
+	require.Error(t, errs[1], "rank 1 exits with status 7")
+	require.NoError(t, errs[0], "rank 0 must return an error, not hang or crash:\n%s", outs[0])
+	require.Contains(t, outs[0].String(), "RESULT after")
+	require.Contains(t, outs[0].String(), "all_reduce")
+	require.Less(t, time.Since(start), 2*time.Minute)
+	i := strings.Index(outs[0].String(), "RESULT")
+	t.Logf("rank 0: %s", strings.SplitN(outs[0].String()[i:], "\n", 2)[0])
+}
+
+func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
+	dir := distDataset(t)
+	outs, errs := startTrainingRanks(t, dir)
+	results := make([]rankResult, 2)
+	for r := range 2 {
+		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
 		i := strings.Index(outs[r].String(), "RESULT ")
 		require.GreaterOrEqual(t, i, 0, outs[r].String())
 		line := strings.SplitN(outs[r].String()[i+len("RESULT "):], "\n", 2)[0]
