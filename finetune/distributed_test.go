@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -88,34 +87,6 @@ type rankResult struct {
 	Examples  int         `json:"examples"`
 }
 
-// startTrainingRanks runs TestDistributedRank as two ranks on the data in
-// dir, with extra environment, and returns their outputs and exit errors.
-func startTrainingRanks(t *testing.T, dir string, extra ...string) ([]*strings.Builder, []error) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var cmds []*exec.Cmd
-	var outs []*strings.Builder
-	for r := range 2 {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDistributedRank$", "-test.v")
-		cmd.Env = append(append(os.Environ(), "TT_FT_DATA="+dir, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
-			fmt.Sprintf("RANK=%d", r), "WORLD_SIZE=2", "OMP_NUM_THREADS=1"), extra...)
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		require.NoError(t, cmd.Start())
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	errs := make([]error, 2)
-	for r, cmd := range cmds {
-		errs[r] = cmd.Wait()
-	}
-	return outs, errs
-}
-
 func distDataset(t *testing.T) string {
 	dir := t.TempDir()
 	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:4], Scale: 0.15, MinSide: 40, MaxSide: 72, TestImages: 1, Seed: 8}))
@@ -124,25 +95,25 @@ func distDataset(t *testing.T) string {
 
 func TestARankDyingMidEpochFailsTheOther(t *testing.T) {
 	start := time.Now()
-	outs, errs := startTrainingRanks(t, distDataset(t), "TT_FT_KILL=1")
+	outs, errs := testenv.StartRanks(t, "TestDistributedRank", 2, "TT_FT_DATA="+distDataset(t), "TT_FT_KILL=1")
 	require.Error(t, errs[1], "rank 1 exits with status 7")
 	require.NoError(t, errs[0], "rank 0 must return an error, not hang or crash:\n%s", outs[0])
-	require.Contains(t, outs[0].String(), "RESULT after")
-	require.Contains(t, outs[0].String(), "all_reduce")
+	require.Contains(t, outs[0], "RESULT after")
+	require.Contains(t, outs[0], "all_reduce")
 	require.Less(t, time.Since(start), 2*time.Minute)
-	i := strings.Index(outs[0].String(), "RESULT")
-	t.Logf("rank 0: %s", strings.SplitN(outs[0].String()[i:], "\n", 2)[0])
+	i := strings.Index(outs[0], "RESULT")
+	t.Logf("rank 0: %s", strings.SplitN(outs[0][i:], "\n", 2)[0])
 }
 
 func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
 	dir := distDataset(t)
-	outs, errs := startTrainingRanks(t, dir)
+	outs, errs := testenv.StartRanks(t, "TestDistributedRank", 2, "TT_FT_DATA="+dir)
 	results := make([]rankResult, 2)
 	for r := range 2 {
 		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
-		i := strings.Index(outs[r].String(), "RESULT ")
-		require.GreaterOrEqual(t, i, 0, outs[r].String())
-		line := strings.SplitN(outs[r].String()[i+len("RESULT "):], "\n", 2)[0]
+		i := strings.Index(outs[r], "RESULT ")
+		require.GreaterOrEqual(t, i, 0, outs[r])
+		line := strings.SplitN(outs[r][i+len("RESULT "):], "\n", 2)[0]
 		require.NoError(t, json.Unmarshal([]byte(line), &results[r]))
 	}
 	require.Equal(t, results[0].Head, results[1].Head, "the ranks' heads must be identical")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/internal/procstat"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -300,7 +301,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		stats.ValidLoss, stats.ValidTop1, stats.ValidTop5 = m.Loss, m.Top1, m.Top5
 		t.hist.ValidCurve = append(t.hist.ValidCurve, Point{X: float64(e + 1), Y: m.Loss})
 	}
-	stats.LiveTensors, stats.RSSMiB = torch.LiveTensors(), residentMiB()
+	stats.LiveTensors, stats.RSSMiB = torch.LiveTensors(), procstat.ResidentMiB()
 	t.hist.Epochs = append(t.hist.Epochs, stats)
 	t.logEpoch(stats)
 	t.sched.Step()

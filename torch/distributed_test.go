@@ -1,54 +1,25 @@
 package torch
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
 // The distributed tests start this test binary again as ranks (the helper
 // below), joined over Gloo on 127.0.0.1, the way torchrun starts processes.
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startRanks runs the helper in mode as world ranks and returns their outputs.
 func startRanks(t *testing.T, mode string, world int, timeout time.Duration) ([]string, []error) {
 	t.Helper()
-	port := freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmds := make([]*exec.Cmd, world)
-	outs := make([]*strings.Builder, world)
-	for r := range world {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDistributedHelper$", "-test.v")
-		cmd.Env = append(os.Environ(), "TT_DIST_HELPER="+mode, "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
-			fmt.Sprintf("RANK=%d", r), fmt.Sprintf("WORLD_SIZE=%d", world), fmt.Sprintf("TT_DIST_TIMEOUT_MS=%d", timeout.Milliseconds()))
-		outs[r] = &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = outs[r], outs[r]
-		require.NoError(t, cmd.Start())
-		cmds[r] = cmd
-	}
-	errs := make([]error, world)
-	res := make([]string, world)
-	for r, cmd := range cmds {
-		errs[r] = cmd.Wait()
-		res[r] = outs[r].String()
-	}
-	return res, errs
+	return testenv.StartRanks(t, "TestDistributedHelper", world, "TT_DIST_HELPER="+mode,
+		fmt.Sprintf("TT_DIST_TIMEOUT_MS=%d", timeout.Milliseconds()))
 }
 
 func TestDistributedHelper(t *testing.T) {

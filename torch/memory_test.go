@@ -1,33 +1,13 @@
 package torch
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/procstat"
 )
-
-// rssKiB reads the process's resident set size from /proc (0 where absent).
-func rssKiB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			v, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-			return v
-		}
-	}
-	return 0
-}
 
 // TestTrainingLoopFreesEveryTensor runs 1,000 steps of the fine-tuning loop's
 // shape (frozen backbone forward, head forward, loss, backward, SGD step) and
@@ -63,13 +43,13 @@ func TestTrainingLoopFreesEveryTensor(t *testing.T) {
 	}
 	first := step() // creates the momentum buffers
 	runtime.GC()
-	live, rss := LiveTensors(), rssKiB()
+	live, rss := LiveTensors(), procstat.ResidentMiB()
 	var last float64
 	for i := 0; i < 1000; i++ {
 		last = step()
 	}
 	runtime.GC()
-	t.Logf("RSS %d KiB before, %d KiB after 1000 steps; loss %.4f -> %.4f", rss, rssKiB(), first, last)
+	t.Logf("RSS %.0f MiB before, %.0f MiB after 1000 steps; loss %.4f -> %.4f", rss, procstat.ResidentMiB(), first, last)
 	require.Equal(t, live, LiveTensors(), "tensors leaked across 1000 training steps")
 	require.Less(t, last, first, "the head must learn the fixed batch")
 }

@@ -4,11 +4,16 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Python returns the interpreter with PyTorch: $TUNETORCH_PYTHON, else
@@ -48,4 +53,40 @@ func ResNet34(t testing.TB) string {
 		t.Fatalf("the ResNet-34 fixture is missing (%v): run `make fixtures` (or make test)", err)
 	}
 	return p
+}
+
+// StartRanks runs the test named run of the current test binary as world
+// processes with torchrun's environment (MASTER_ADDR 127.0.0.1, a free
+// MASTER_PORT, RANK, LOCAL_RANK, WORLD_SIZE, one OpenMP thread each) plus
+// extra variables, waits for them (two minutes at most) and returns each
+// rank's combined output and exit error.
+func StartRanks(t testing.TB, run string, world int, extra ...string) ([]string, []error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmds := make([]*exec.Cmd, world)
+	bufs := make([]*strings.Builder, world)
+	for r := range world {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+run+"$", "-test.v")
+		cmd.Env = append(append(os.Environ(), "MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port),
+			fmt.Sprintf("RANK=%d", r), fmt.Sprintf("LOCAL_RANK=%d", r), fmt.Sprintf("WORLD_SIZE=%d", world), "OMP_NUM_THREADS=1"), extra...)
+		bufs[r] = &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = bufs[r], bufs[r]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds[r] = cmd
+	}
+	outs, errs := make([]string, world), make([]error, world)
+	for r, cmd := range cmds {
+		errs[r] = cmd.Wait()
+		outs[r] = bufs[r].String()
+	}
+	return outs, errs
 }

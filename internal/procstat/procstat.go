@@ -1,4 +1,5 @@
-package finetune
+// Package procstat reads figures about the running process from /proc.
+package procstat
 
 import (
 	"bufio"
@@ -7,9 +8,9 @@ import (
 	"strings"
 )
 
-// residentMiB reads the process's resident set size from /proc (Linux);
-// 0 where it is not available.
-func residentMiB() float64 {
+// ResidentMiB returns the process's resident set size (VmRSS) in MiB, or 0
+// where /proc is not available.
+func ResidentMiB() float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
