@@ -71,6 +71,15 @@ func requireClose(t *testing.T, want goldenTensor, got *Tensor, tol float64, wha
 	}
 }
 
+// Data32 returns the values as float32s.
+func (g goldenTensor) Data32() []float32 {
+	v := make([]float32, len(g.Data))
+	for i, x := range g.Data {
+		v[i] = float32(x)
+	}
+	return v
+}
+
 func nonNilShape(s []int64) []int64 {
 	if s == nil {
 		return []int64{}

@@ -1,0 +1,21 @@
+// distributed_stub.cpp: the process-group entry points for a libtorch
+// without Gloo headers; each reports how to get them.
+#include "shim.h"
+
+namespace {
+tt_error no_gloo() {
+  return tt::dup_string(
+      "this libtunetorch was built without Gloo (no gloo headers were found next to "
+      "libtorch): install them (Debian: libgloo-dev) and rebuild the shim");
+}
+}  // namespace
+
+extern "C" {
+
+tt_error tt_pg_new_gloo(const char *, int, int, int, int, int, const char *, tt_pg *) { return no_gloo(); }
+void tt_pg_free(tt_pg) {}
+tt_error tt_pg_allreduce(tt_pg, const tt_tensor *, int, int) { return no_gloo(); }
+tt_error tt_pg_broadcast(tt_pg, tt_tensor, int) { return no_gloo(); }
+tt_error tt_pg_barrier(tt_pg) { return no_gloo(); }
+
+}  // extern "C"
