@@ -25,7 +25,7 @@ endif
 
 SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)
 
-.PHONY: all deps build fixtures test vet demo bench race fuzz clean
+.PHONY: all deps build fixtures test vet demo bench race fuzz gpu-binaries clean
 
 all: build
 
@@ -100,5 +100,11 @@ bench: build fixtures
 	  --json $(BUILD)/bench/results.json | tee $(BUILD)/bench/results.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
+# The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go).
+gpu-binaries: build
+	mkdir -p .gpu
+	$(GO) test -c -o .gpu/torch.test ./torch
+	$(GO) build -o .gpu/dogbreed ./examples/dogbreed
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) .gpu

@@ -2,7 +2,7 @@
 """The chapter's PyTorch code, runnable standalone on CPU, for examples/bench.
 
     chapter_reference.py --mode train|backbone|loader --data DIR --model FILE
-                         [--epochs N] [--batch-size N] [--threads N]
+                         [--epochs N] [--batch-size N] [--threads N] [--device cpu|cuda]
 
 DIR is the reorganised data (DIR/train_valid_test/{train,valid}/<breed>/), FILE
 the same TorchScript backbone the Go side uses (in place of torchvision's
@@ -45,16 +45,17 @@ def get_net(model, classes):
 loss = nn.CrossEntropyLoss(reduction="none")
 
 
-def evaluate_loss(data_iter, net):
+def evaluate_loss(data_iter, net, device):
     l_sum, n = 0.0, 0
     with torch.no_grad():
         for features, labels in data_iter:
+            features, labels = features.to(device), labels.to(device)
             l_sum += loss(net(features), labels).sum().item()
             n += labels.numel()
     return l_sum / n if n else float("nan")  # drop_last can leave nothing
 
 
-def train(net, train_iter, valid_iter, num_epochs, lr, wd, lr_period, lr_decay):
+def train(net, train_iter, valid_iter, num_epochs, lr, wd, lr_period, lr_decay, device):
     trainer = torch.optim.SGD((p for p in net.parameters() if p.requires_grad), lr=lr, momentum=0.9, weight_decay=wd)
     scheduler = torch.optim.lr_scheduler.StepLR(trainer, lr_period, lr_decay)
     compute, examples, train_l, valid_l = 0.0, 0, 0.0, None
@@ -63,6 +64,7 @@ def train(net, train_iter, valid_iter, num_epochs, lr, wd, lr_period, lr_decay):
         l_sum, n = 0.0, 0
         for features, labels in train_iter:
             start = time.perf_counter()
+            features, labels = features.to(device), labels.to(device)
             trainer.zero_grad()
             output = net(features)
             l = loss(output, labels).sum()
@@ -74,7 +76,7 @@ def train(net, train_iter, valid_iter, num_epochs, lr, wd, lr_period, lr_decay):
         examples += n
         train_l = l_sum / n
         if valid_iter is not None:
-            valid_l = evaluate_loss(valid_iter, net)
+            valid_l = evaluate_loss(valid_iter, net, device)
         scheduler.step()
     return {"train_loss": train_l, "valid_loss": valid_l, "examples": examples,
             "chapter_examples_per_sec": examples / compute}
@@ -89,6 +91,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batches", type=int, default=4)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -99,8 +102,8 @@ def main():
     valid_iter = torch.utils.data.DataLoader(valid_ds, a.batch_size, shuffle=False, drop_last=True)
     out = {"threads": torch.get_num_threads(), "torch": torch.__version__}
     if a.mode == "backbone":
-        net = torch.jit.load(a.model).eval()
-        x = torch.randn(a.batch_size, 3, 224, 224)
+        net = torch.jit.load(a.model, map_location=a.device).eval()
+        x = torch.randn(a.batch_size, 3, 224, 224, device=a.device)
         with torch.no_grad():
             net(x)  # warm-up
             start = time.perf_counter()
@@ -113,9 +116,9 @@ def main():
             n += features.shape[0]
         out["images_per_sec"] = n / (time.perf_counter() - start)
     else:
-        net = get_net(a.model, len(train_ds.classes))
+        net = get_net(a.model, len(train_ds.classes)).to(a.device)
         start = time.perf_counter()
-        r = train(net, train_iter, valid_iter, a.epochs, 1e-4, 1e-4, 2, 0.9)
+        r = train(net, train_iter, valid_iter, a.epochs, 1e-4, 1e-4, 2, 0.9, a.device)
         out.update(r)
         out["wall_seconds"] = time.perf_counter() - start
         out["examples_per_sec"] = r["examples"] / out["wall_seconds"]
