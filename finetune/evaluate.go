@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -33,6 +34,8 @@ func (f *Features) Close() { torch.CloseAll(f.X, f.Labels) }
 
 // ExtractFeatures runs the frozen backbone over every batch of loader.
 func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *Features, err error) {
+	runtime.LockOSThread() // one malloc arena for libtorch's buffers (see Train)
+	defer runtime.UnlockOSThread()
 	defer torch.Recover(&err)
 	var xs, ys []*torch.Tensor
 	defer func() { torch.CloseAll(xs...); torch.CloseAll(ys...) }()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -117,6 +118,11 @@ func (c *TrainConfig) validate() error {
 // may be nil, as in the chapter's final retraining on train+valid) after
 // each epoch. The loss is the chapter's: cross-entropy summed over the batch.
 func Train(ctx context.Context, net *Net, train, valid *dataset.Loader, cfg TrainConfig) (*History, error) {
+	// Every libtorch call of the run from one OS thread: glibc gives each
+	// thread that allocates its own malloc arena, and libtorch's large
+	// per-batch buffers spread over many arenas keep far more memory resident.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
