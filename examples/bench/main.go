@@ -36,6 +36,7 @@ import (
 type config struct {
 	data, model, python, reference, jsonOut string
 	epochs, batchSize, threads, reps        int
+	workers                                 int
 	classes                                 int
 	scale                                   float64
 	worker                                  string
@@ -54,6 +55,7 @@ func main() {
 	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
 	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "libtorch threads, both sides")
 	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
+	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
 	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
@@ -115,8 +117,9 @@ func orchestrate(c config) error {
 	}
 	common := []string{"--data", c.data, "--model", c.model, "--epochs", fmt.Sprint(c.epochs),
 		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads)}
+	goArgs := []string{"--workers", fmt.Sprint(c.workers)}
 	goRun := func(worker string, extra ...string) (result, error) {
-		r, err := run(self, append(append([]string{"--worker", worker}, common...), extra...)...)
+		r, err := run(self, append(append(append([]string{"--worker", worker}, common...), goArgs...), extra...)...)
 		r.Side = "Go"
 		return r, err
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -32,8 +33,13 @@ func runWorker(c config) error {
 	trainT := transforms.MustCompose(transforms.NewRandomResizedCrop(224), transforms.RandomHorizontalFlip{P: 0.5},
 		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
 	testT := transforms.MustCompose(transforms.ResizeShorter(256), transforms.CenterCropSquare(224), transforms.ToTensor{}, transforms.ImageNetNormalize)
+	workers := c.workers
+	if workers <= 0 {
+		workers = max(1, runtime.NumCPU()-c.threads)
+	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
-		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle, Transform: tr})
+		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
+			Transform: tr, Workers: workers})
 	}
 	netCfg := finetune.NetConfig{Classes: len(train.Classes), OptimizeBackbone: c.optimize}
 	what := c.worker
