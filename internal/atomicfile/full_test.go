@@ -1,0 +1,33 @@
+//go:build linux
+
+package atomicfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
+)
+
+func TestDiskFullMidWriteKeepsThePreviousFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "submission.csv")
+	require.NoError(t, WriteBytes(path, 0o644, []byte("previous")))
+	var err error
+	testenv.WithFileSizeLimit(t, 4096, func() {
+		err = WriteBytes(path, 0o644, bytes.Repeat([]byte("x"), 1<<20))
+	})
+	require.Error(t, err)
+	require.ErrorIs(t, err, syscall.EFBIG)
+	require.Contains(t, err.Error(), path)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "previous", string(got))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file left")
+}
