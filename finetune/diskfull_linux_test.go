@@ -12,16 +12,10 @@ import (
 )
 
 func TestDiskFullWhileCheckpointingKeepsThePreviousCheckpoint(t *testing.T) {
-	_, split := smallKaggle(t, 3, 0.1)
-	ckpt := filepath.Join(t.TempDir(), "ckpt.pt")
-	cfg := chapterConfig(1)
-	cfg.Checkpoint = ckpt
-	_, err := Train(context.Background(), tinyNet(t, 3), loader(t, split.Train, evalTransform(), false, 4), nil, cfg)
-	require.NoError(t, err)
-	before, err := os.ReadFile(ckpt)
-	require.NoError(t, err)
-
+	split, cfg, before := trainedCheckpoint(t)
+	ckpt := cfg.Checkpoint
 	cfg.Epochs, cfg.Resume = 2, true
+	var err error
 	testenv.WithFileSizeLimit(t, 4096, func() { // the checkpoint is ~30 KiB: the disk "fills" mid-write
 		_, err = Train(context.Background(), tinyNet(t, 3), loader(t, split.Train, evalTransform(), false, 4), nil, cfg)
 	})

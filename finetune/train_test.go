@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -146,15 +147,23 @@ func TestBackboneWithoutVectorOutputIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "at least 2 classes")
 }
 
-func TestCheckpointOfAnotherHeadIsRefused(t *testing.T) {
+// trainedCheckpoint trains a 3-class head for one epoch with a checkpoint
+// and returns the split, the config (Checkpoint set) and the file's bytes.
+func trainedCheckpoint(t *testing.T) (*dataset.Split, TrainConfig, []byte) {
+	t.Helper()
 	_, split := smallKaggle(t, 3, 0.1)
-	ckpt := filepath.Join(t.TempDir(), "ckpt.pt")
 	cfg := chapterConfig(1)
-	cfg.Checkpoint = ckpt
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "ckpt.pt")
 	_, err := Train(context.Background(), tinyNet(t, 3), loader(t, split.Train, evalTransform(), false, 4), nil, cfg)
 	require.NoError(t, err)
-	before, err := os.ReadFile(ckpt)
+	before, err := os.ReadFile(cfg.Checkpoint)
 	require.NoError(t, err)
+	return split, cfg, before
+}
+
+func TestCheckpointOfAnotherHeadIsRefused(t *testing.T) {
+	split, cfg, before := trainedCheckpoint(t)
+	ckpt := cfg.Checkpoint
 
 	other, err := LoadNet(tinyBackbone, NetConfig{Classes: 4, Hidden: 32, InputSize: 32})
 	require.NoError(t, err)

@@ -30,10 +30,17 @@ func TestFailedWriteKeepsPreviousFileAndLeavesNoTemp(t *testing.T) {
 	})
 	require.ErrorIs(t, err, boom)
 	require.Contains(t, err.Error(), path)
+	requireOnlyFile(t, path, "previous")
+}
+
+// requireOnlyFile asserts path still holds want and is the only file in its
+// folder (no temporary file left behind).
+func requireOnlyFile(t *testing.T, path, want string) {
+	t.Helper()
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, "previous", string(got))
-	entries, err := os.ReadDir(dir)
+	require.Equal(t, want, string(got))
+	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "temporary file left behind")
 }

@@ -4,7 +4,6 @@ package atomicfile
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -24,10 +23,5 @@ func TestDiskFullMidWriteKeepsThePreviousFile(t *testing.T) {
 	require.Error(t, err)
 	require.ErrorIs(t, err, syscall.EFBIG)
 	require.Contains(t, err.Error(), path)
-	got, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "previous", string(got))
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary file left")
+	requireOnlyFile(t, path, "previous")
 }
