@@ -47,8 +47,11 @@ func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
 // Decode decodes a JPEG, PNG, GIF (first frame), BMP, TIFF, WebP, PPM or PGM
 // image into RGB as PIL's Image.open(...).convert("RGB") does: grey is
 // replicated, palettes are looked up, alpha is dropped (not composited), and
-// EXIF orientation is ignored (as torchvision does). JPEG chroma is upsampled
-// and converted with libjpeg's "fancy" filter and fixed-point arithmetic.
+// EXIF orientation is ignored (as torchvision does). Baseline JPEGs are
+// decoded as libjpeg-turbo decodes them for PIL (same inverse DCT, "fancy"
+// chroma upsampling, fixed-point colour conversion); other JPEG kinds
+// (progressive, CMYK) use Go's image/jpeg with the same upsampling and colour
+// conversion.
 func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty file")
@@ -59,6 +62,16 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	}
 	if isNetpbm(data) {
 		return decodeNetpbm(data, limit)
+	}
+	if len(data) > 2 && data[0] == 0xFF && data[1] == 0xD8 {
+		m, err := decodeBaselineJPEG(data, limit)
+		if err == nil {
+			return toRGB(m), nil
+		}
+		if errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
+		// Other kinds, and damaged files, go to image/jpeg, whose errors say what is wrong.
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {

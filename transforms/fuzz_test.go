@@ -11,7 +11,8 @@ import (
 // give an image the chapter's train and test pipelines turn into a
 // 3×32×32 tensor of finite values; nothing panics.
 func FuzzDecodeAndTransform(f *testing.F) {
-	for _, name := range []string{"j07_33x47_420.jpg", "j15_17x13_420.jpg", "j20_1x1_420.jpg", "p00_rgb.png",
+	for _, name := range []string{"j07_33x47_420.jpg", "j15_17x13_420.jpg", "j20_1x1_420.jpg", "j22_257x193_restart_5blocks.jpg",
+		"j24_150x100_grey_restart.jpg", "p00_rgb.png",
 		"p02_palette.png", "p06_palette.gif", "p07_rgb.bmp", "p10_rgb.ppm", "p11_grey.pgm"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "images", name))
 		if err != nil {
