@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -344,12 +345,28 @@ func (e *badImageError) Error() string { return e.err.Error() }
 func (e *badImageError) Unwrap() error { return e.err }
 
 // load decodes and transforms one sample with its own generator.
+// A Compose decodes the file itself, so that a leading RandomResizedCrop
+// decodes only its crop.
 func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
-	img, err := transforms.DecodeFile(smp.Path, l.cfg.Decode)
+	data, err := os.ReadFile(smp.Path)
 	if err != nil {
 		return nil, &badImageError{err}
 	}
-	d, err := l.cfg.Transform.Apply(transforms.Data{Image: img}, SampleRNG(l.cfg.Seed, epoch, idx))
+	rng := SampleRNG(l.cfg.Seed, epoch, idx)
+	var d transforms.Data
+	if c, ok := l.cfg.Transform.(*transforms.Compose); ok {
+		d, err = c.DecodeApply(data, l.cfg.Decode, rng)
+	} else {
+		var img *transforms.Image
+		if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
+			err = &transforms.DecodeError{Err: err}
+		} else {
+			d, err = l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+		}
+	}
+	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {
+		return nil, &badImageError{fmt.Errorf("%s: %w", smp.Path, de.Err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", smp.Path, err)
 	}

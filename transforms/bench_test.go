@@ -48,11 +48,8 @@ func benchPipeline(b *testing.B, c *Compose) {
 	files := benchData(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; b.Loop(); i++ {
-		img, err := Decode(files[i%len(files)], DecodeOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.ImageToTensor(img, rng); err != nil {
+		// As the dataset loader does: a leading RandomResizedCrop decodes only its crop.
+		if _, err := c.DecodeApply(files[i%len(files)], DecodeOptions{}, rng); err != nil {
 			b.Fatal(err)
 		}
 	}

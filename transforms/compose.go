@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"image"
 	"math/rand/v2"
 	"strings"
 )
@@ -88,8 +89,13 @@ func MustCompose(ts ...Transform) *Compose {
 // once, writing mirrored when the flip is drawn; ToTensor then Normalize
 // convert and normalise in one pass.
 func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
+	return c.applyFrom(0, d, rng)
+}
+
+// applyFrom runs the steps from the start-th on.
+func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 	var err error
-	for i := 0; i < len(c.steps); i++ {
+	for i := start; i < len(c.steps); i++ {
 		var next Transform
 		if i+1 < len(c.steps) {
 			next = c.steps[i+1]
@@ -168,4 +174,52 @@ func needTensor(d Data, name string) (*Tensor, error) {
 		return nil, fmt.Errorf("transforms: %s needs a tensor; put it after ToTensor", name)
 	}
 	return d.Tensor, nil
+}
+
+// DecodeError is an image file that could not be read or decoded, as
+// opposed to a pipeline that failed on a decoded image.
+type DecodeError struct{ Err error }
+
+// Error returns the decoder's message.
+func (e *DecodeError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// DecodeApply decodes an image file and runs it through c, with the same
+// random draws and the same result as Apply on Decode's image. When c starts
+// with RandomResizedCrop, the crop is drawn from the size in the file's
+// header and only that region is decoded (see DecodeCropped), which saves
+// most of the decoding of a JPEG outside the crop. Decoding errors are
+// returned as *DecodeError.
+func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (Data, error) {
+	rrc, ok := RandomResizedCrop{}, false
+	if len(c.steps) > 0 {
+		rrc, ok = c.steps[0].(RandomResizedCrop)
+	}
+	if !ok || rrc.validate() != nil {
+		img, err := Decode(data, opts)
+		if err != nil {
+			return Data{}, &DecodeError{err}
+		}
+		return c.Apply(Data{Image: img}, rng)
+	}
+	var h, w int
+	img, err := DecodeCropped(data, opts, func(width, height int) image.Rectangle {
+		var top, left int
+		top, left, h, w = rrc.CropParams(height, width, rng)
+		return image.Rect(left, top, left+w, top+h)
+	})
+	if err != nil {
+		return Data{}, &DecodeError{err}
+	}
+	next := 1
+	mirror := false
+	if len(c.steps) > 1 {
+		if flip, ok := c.steps[1].(RandomHorizontalFlip); ok {
+			mirror, next = rng.Float64() < flip.P, 2
+		}
+	}
+	d := Data{Image: ResizedCrop(img, 0, 0, h, w, rrc.Size.H, rrc.Size.W, mirror)}
+	return c.applyFrom(next, d, rng)
 }

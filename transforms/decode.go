@@ -53,6 +53,17 @@ func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
 // (progressive, CMYK) use Go's image/jpeg with the same upsampling and colour
 // conversion.
 func Decode(data []byte, opts DecodeOptions) (*Image, error) {
+	return DecodeCropped(data, opts, nil)
+}
+
+// DecodeCropped decodes the region of an image that crop picks: crop is
+// called once with the image's size, read from its header, and returns the
+// region wanted (a rectangle from the top-left corner; parts outside the
+// image are black, as PIL's crop makes them). The result equals
+// Decode(data, opts).Crop(region) but, for baseline JPEGs, only the blocks
+// the region needs are transformed and only the region is converted to RGB.
+// A nil crop decodes the whole image.
+func DecodeCropped(data []byte, opts DecodeOptions, crop func(w, h int) image.Rectangle) (*Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty file")
 	}
@@ -60,13 +71,22 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	if limit == 0 {
 		limit = DefaultMaxPixels
 	}
+	crop = cropOnce(crop)
 	if isNetpbm(data) {
-		return decodeNetpbm(data, limit)
+		img, err := decodeNetpbm(data, limit)
+		if err != nil {
+			return nil, err
+		}
+		return cropImage(img, crop), nil
 	}
 	if len(data) > 2 && data[0] == 0xFF && data[1] == 0xD8 {
-		m, err := decodeBaselineJPEG(data, limit)
+		m, region, err := decodeBaselineJPEG(data, limit, crop)
 		if err == nil {
-			return toRGB(m), nil
+			out := toRGBRegion(m, region)
+			if b := m.Bounds(); crop != nil && region == b {
+				out = cropImage(out, crop) // a region reaching outside the image
+			}
+			return out, nil
 		}
 		if errors.Is(err, ErrTooLarge) {
 			return nil, err
@@ -89,7 +109,38 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s image: %w", format, err)
 	}
-	return toRGB(src), nil
+	return cropImage(toRGB(src), crop), nil
+}
+
+// cropOnce makes crop answer the same for the same size without calling the
+// caller's function again (a decoder that gives up hands over to another
+// one, which asks again): random crops are drawn once.
+func cropOnce(crop func(w, h int) image.Rectangle) func(w, h int) image.Rectangle {
+	if crop == nil {
+		return nil
+	}
+	var asked image.Point
+	var answer image.Rectangle
+	called := false
+	return func(w, h int) image.Rectangle {
+		if !called || asked != image.Pt(w, h) {
+			asked, answer, called = image.Pt(w, h), crop(w, h), true
+		}
+		return answer
+	}
+}
+
+// cropImage returns the region crop picks from img (img itself for nil or
+// the whole image).
+func cropImage(img *Image, crop func(w, h int) image.Rectangle) *Image {
+	if crop == nil {
+		return img
+	}
+	r := crop(img.W, img.H)
+	if r == image.Rect(0, 0, img.W, img.H) {
+		return img
+	}
+	return img.Crop(r.Min.Y, r.Min.X, r.Dy(), r.Dx())
 }
 
 func checkSize(w, h, limit int) error {
@@ -102,6 +153,21 @@ func checkSize(w, h, limit int) error {
 	return nil
 }
 
+// toRGBRegion converts the region r (in coordinates from the image's
+// top-left corner) of a decoded image to RGB, following PIL's convert("RGB").
+func toRGBRegion(src image.Image, r image.Rectangle) *Image {
+	if m, ok := src.(*image.YCbCr); ok {
+		out := NewImage(r.Dx(), r.Dy())
+		ycbcrToRGB(m, out, r)
+		return out
+	}
+	out := toRGB(src)
+	if r != image.Rect(0, 0, out.W, out.H) {
+		out = out.Crop(r.Min.Y, r.Min.X, r.Dy(), r.Dx())
+	}
+	return out
+}
+
 // toRGB converts a decoded image to RGB, following PIL's convert("RGB").
 func toRGB(src image.Image) *Image {
 	b := src.Bounds()
@@ -109,7 +175,7 @@ func toRGB(src image.Image) *Image {
 	out := NewImage(w, h)
 	switch m := src.(type) {
 	case *image.YCbCr:
-		ycbcrToRGB(m, out)
+		ycbcrToRGB(m, out, image.Rect(0, 0, w, h))
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			row := m.Pix[y*m.Stride : y*m.Stride+w]

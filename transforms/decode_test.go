@@ -102,7 +102,7 @@ func TestJPEGDecodingIsCloseToLibjpeg(t *testing.T) {
 		t.Logf("%-38s ours: mean |Δ| %.3f max %3d   Go stdlib: mean %.3f max %3d", name, mean, worst, smean, sworst)
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		_, err = decodeBaselineJPEG(data, DefaultMaxPixels)
+		_, _, err = decodeBaselineJPEG(data, DefaultMaxPixels, nil)
 		if strings.Contains(name, "prog") || strings.Contains(name, "cmyk") {
 			require.ErrorIs(t, err, errJPEGUnsupported, name)
 			require.LessOrEqual(t, mean, 0.5, "%s: mean |Δ| vs libjpeg-turbo", name)

@@ -28,10 +28,23 @@ func init() {
 	}
 }
 
-// ycbcrToRGB converts m into out (same size) the way libjpeg-turbo does.
-func ycbcrToRGB(m *image.YCbCr, out *Image) {
-	w, h := out.W, out.H
+// rangeLimit clamps v+rangeLimitBias to [0, 255] without branches (as
+// libjpeg's sample_range_limit table): valid for v in [-256, 511].
+var rangeLimit [768 + 256]uint8
+
+const rangeLimitBias = 256
+
+func init() {
+	for i := range rangeLimit {
+		rangeLimit[i] = uint8(min(max(i-rangeLimitBias, 0), 255))
+	}
+}
+
+// ycbcrToRGB converts the region r of m into out (r's size) the way
+// libjpeg-turbo does; the chroma planes are upsampled only where r needs them.
+func ycbcrToRGB(m *image.YCbCr, out *Image, r image.Rectangle) {
 	b := m.Rect
+	w, h := b.Dx(), b.Dy()
 	hs, vs := 1, 1
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
@@ -48,44 +61,39 @@ func ycbcrToRGB(m *image.YCbCr, out *Image) {
 	// The chroma planes as libjpeg sees them: the component's downsampled size.
 	cw, ch := (w+hs-1)/hs, (h+vs-1)/vs
 	cx0, cy0 := b.Min.X/hs, b.Min.Y/vs
-	up := chromaUpsampler{cw: cw, ch: ch, hs: hs, vs: vs, w: w,
+	up := chromaUpsampler{cw: cw, ch: ch, hs: hs, vs: vs, x0: r.Min.X, x1: r.Max.X,
 		cbRows: func(y int) []uint8 { return m.Cb[(cy0+y)*m.CStride+cx0:][:cw] },
 		crRows: func(y int) []uint8 { return m.Cr[(cy0+y)*m.CStride+cx0:][:cw] },
 		cbLine: make([]uint8, w+4), crLine: make([]uint8, w+4), sums: make([]int32, cw)}
-	for y := 0; y < h; y++ {
+	ow := r.Dx()
+	rl := &rangeLimit
+	for y := r.Min.Y; y < r.Max.Y; y++ {
 		cbl, crl := up.row(y)
-		yrow := m.Y[(b.Min.Y+y)*m.YStride+b.Min.X:][:w]
-		o := out.Pix[y*w*3:][:w*3]
+		cbl, crl = cbl[r.Min.X:r.Max.X], crl[r.Min.X:r.Max.X]
+		yrow := m.Y[(b.Min.Y+y)*m.YStride+b.Min.X+r.Min.X:][:ow]
+		o := out.Pix[(y-r.Min.Y)*ow*3:][:ow*3]
 		for x, yv := range yrow {
-			yy := int32(yv)
+			yy := int32(yv) + rangeLimitBias
 			cbv, crv := cbl[x], crl[x]
 			q := o[x*3 : x*3+3 : x*3+3]
-			q[0] = clamp255(yy + crR[crv])
-			q[1] = clamp255(yy + (cbG[cbv]+crG[crv])>>yccScaleBits)
-			q[2] = clamp255(yy + cbB[cbv])
+			q[0] = rl[(yy+crR[crv])&1023]
+			q[1] = rl[(yy+(cbG[cbv]+crG[crv])>>yccScaleBits)&1023]
+			q[2] = rl[(yy+cbB[cbv])&1023]
 		}
 	}
 }
 
-func clamp255(v int32) uint8 {
-	if uint32(v) <= 255 {
-		return uint8(v)
-	}
-	if v < 0 {
-		return 0
-	}
-	return 255
-}
-
-// chromaUpsampler produces full-width chroma rows with libjpeg-turbo's
-// upsampler for the factors: fancy for 2×1, 2×2 and 1×2, replication
-// (int_upsample) otherwise. Rows above the first and below the last repeat
-// them, as libjpeg's context rows do.
+// chromaUpsampler produces the chroma of output columns [x0, x1) of a row
+// with libjpeg-turbo's upsampler for the factors: fancy for 2×1, 2×2 and 1×2,
+// replication (int_upsample) otherwise. Rows above the first and below the
+// last repeat them, as libjpeg's context rows do; so do columns, which gives
+// libjpeg's edge formulas.
 type chromaUpsampler struct {
-	cw, ch, hs, vs, w int
-	cbRows, crRows    func(y int) []uint8
-	cbLine, crLine    []uint8
-	sums              []int32
+	cw, ch, hs, vs int
+	x0, x1         int
+	cbRows, crRows func(y int) []uint8
+	cbLine, crLine []uint8
+	sums           []int32
 }
 
 func (u *chromaUpsampler) row(y int) (cb, cr []uint8) {
@@ -97,18 +105,20 @@ func (u *chromaUpsampler) row(y int) (cb, cr []uint8) {
 func (u *chromaUpsampler) plane(rows func(int) []uint8, y int, out []uint8) {
 	clampRow := func(r int) int { return min(max(r, 0), u.ch-1) }
 	cy := y / u.vs
+	// The chroma samples output columns [x0, x1) come from.
+	c0, c1 := u.x0/u.hs, (u.x1+u.hs-1)/u.hs
 	switch {
 	case u.hs == 1 && u.vs == 1:
-		copy(out, rows(cy))
+		copy(out[c0:c1], rows(cy)[c0:c1])
 	case u.hs == 2 && u.vs == 1:
-		h2v1(rows(cy), out)
+		h2v1(rows(cy), out, c0, c1)
 	case u.hs == 1 && u.vs == 2:
 		// h1v2_fancy_upsample: ¾ nearer row + ¼ farther, bias 1 above, 2 below.
 		near, far, bias := rows(cy), rows(clampRow(cy-1)), int32(1)
 		if y%2 == 1 {
 			far, bias = rows(clampRow(cy+1)), 2
 		}
-		for x := range near {
+		for x := c0; x < c1; x++ {
 			out[x] = uint8((int32(near[x])*3 + int32(far[x]) + bias) >> 2)
 		}
 	case u.hs == 2 && u.vs == 2:
@@ -116,54 +126,40 @@ func (u *chromaUpsampler) plane(rows func(int) []uint8, y int, out []uint8) {
 		if y%2 == 1 {
 			far = rows(clampRow(cy + 1))
 		}
-		sums := u.sums[:len(near)]
-		for x := range near {
-			sums[x] = int32(near[x])*3 + int32(far[x])
+		// Column sums (3·near + far) of the samples and their neighbours.
+		n := len(near)
+		for x := max(c0-1, 0); x < min(c1+1, n); x++ {
+			u.sums[x] = int32(near[x])*3 + int32(far[x])
 		}
-		h2v2Row(sums, out)
+		h2v2Row(u.sums[:n], out, c0, c1)
 	default:
 		src := rows(cy)
-		for x := 0; x < u.w; x++ {
+		for x := u.x0; x < u.x1; x++ {
 			out[x] = src[x/u.hs]
 		}
 	}
 }
 
-// h2v1 is h2v1_fancy_upsample: one row of len(in) samples into 2·len(in).
-func h2v1(in []uint8, out []uint8) {
+// h2v1 is h2v1_fancy_upsample for input samples [c0, c1) of a row: each
+// becomes two, ¾ of itself and ¼ of the nearer neighbour (biases 1 and 2).
+func h2v1(in []uint8, out []uint8, c0, c1 int) {
 	n := len(in)
-	if n == 1 {
-		out[0], out[1] = in[0], in[0]
-		return
-	}
-	out[0] = in[0]
-	out[1] = uint8((int32(in[0])*3 + int32(in[1]) + 2) >> 2)
-	for x := 1; x < n-1; x++ {
+	for x := c0; x < c1; x++ {
+		l, r := max(x-1, 0), min(x+1, n-1)
 		v := int32(in[x]) * 3
-		out[2*x] = uint8((v + int32(in[x-1]) + 1) >> 2)
-		out[2*x+1] = uint8((v + int32(in[x+1]) + 2) >> 2)
+		out[2*x] = uint8((v + int32(in[l]) + 1) >> 2)
+		out[2*x+1] = uint8((v + int32(in[r]) + 2) >> 2)
 	}
-	v := int32(in[n-1])
-	out[2*n-2] = uint8((v*3 + int32(in[n-2]) + 1) >> 2)
-	out[2*n-1] = uint8(v)
 }
 
-// h2v2Row is the horizontal half of h2v2_fancy_upsample: column sums
-// (3·near + far) into 2·len(sums) samples, biases 8 and 7, over 16.
-func h2v2Row(sums []int32, out []uint8) {
+// h2v2Row is the horizontal half of h2v2_fancy_upsample for column sums
+// [c0, c1) (3·near + far): each becomes two samples, biases 8 and 7, over 16.
+func h2v2Row(sums []int32, out []uint8, c0, c1 int) {
 	n := len(sums)
-	if n == 1 {
-		out[0] = uint8((sums[0]*4 + 8) >> 4)
-		out[1] = uint8((sums[0]*4 + 7) >> 4)
-		return
-	}
-	out[0] = uint8((sums[0]*4 + 8) >> 4)
-	out[1] = uint8((sums[0]*3 + sums[1] + 7) >> 4)
-	for x := 1; x < n-1; x++ {
+	for x := c0; x < c1; x++ {
+		l, r := max(x-1, 0), min(x+1, n-1)
 		t := sums[x] * 3
-		out[2*x] = uint8((t + sums[x-1] + 8) >> 4)
-		out[2*x+1] = uint8((t + sums[x+1] + 7) >> 4)
+		out[2*x] = uint8((t + sums[l] + 8) >> 4)
+		out[2*x+1] = uint8((t + sums[r] + 7) >> 4)
 	}
-	out[2*n-2] = uint8((sums[n-1]*3 + sums[n-2] + 8) >> 4)
-	out[2*n-1] = uint8((sums[n-1]*4 + 7) >> 4)
 }

@@ -33,6 +33,10 @@ type jpegComponent struct {
 	plane        []uint8
 	stride, rows int // the plane's size: whole MCUs
 	scanned      bool
+	// The blocks [bx0, bx1) × [by0, by1) that the wanted region needs (its
+	// samples and, for chroma upsampling, their neighbours); others are
+	// entropy-decoded but not transformed.
+	bx0, bx1, by0, by1 int
 }
 
 type jpegDecoder struct {
@@ -49,12 +53,27 @@ type jpegDecoder struct {
 	adobe           bool
 	adobeTransform  byte
 	blk             [64]int32
+	crop            func(w, h int) image.Rectangle
+	region          image.Rectangle
 }
 
 // decodeBaselineJPEG decodes data (which starts with SOI) or returns
-// errJPEGUnsupported, a pixel-limit error, or a format error.
-func decodeBaselineJPEG(data []byte, limit int) (image.Image, error) {
-	d := &jpegDecoder{data: data}
+// errJPEGUnsupported, a pixel-limit error, or a format error. With crop set,
+// it is told the image's size and returns the region of the image it wants;
+// only the blocks that region needs are transformed, and the region is
+// returned with the planes (the rest of the planes is undefined). Without,
+// the region is the whole image.
+func decodeBaselineJPEG(data []byte, limit int, crop func(w, h int) image.Rectangle) (image.Image, image.Rectangle, error) {
+	d := &jpegDecoder{data: data, crop: crop}
+	m, err := d.decode(limit)
+	if err != nil {
+		return nil, image.Rectangle{}, err
+	}
+	return m, d.region, nil
+}
+
+func (d *jpegDecoder) decode(limit int) (image.Image, error) {
+	data := d.data
 	pos := 2
 	for {
 		marker, next, err := d.nextMarker(pos)
@@ -177,10 +196,21 @@ func (d *jpegDecoder) readFrame(seg []byte, limit int) error {
 		d.hmax, d.vmax = max(d.hmax, c.h), max(d.vmax, c.v)
 	}
 	d.mcusX, d.mcusY = (d.w+8*d.hmax-1)/(8*d.hmax), (d.h+8*d.vmax-1)/(8*d.vmax)
+	d.region = image.Rect(0, 0, d.w, d.h)
+	if d.crop != nil {
+		if r := d.crop(d.w, d.h); r.In(d.region) && !r.Empty() {
+			d.region = r
+		}
+	}
 	for i := range d.comps {
 		c := &d.comps[i]
 		c.stride, c.rows = d.mcusX*c.h*8, d.mcusY*c.v*8
 		c.plane = make([]uint8, c.stride*c.rows)
+		// The region in the component's samples, one more on each side.
+		x0, x1 := d.region.Min.X*c.h/d.hmax-1, (d.region.Max.X*c.h+d.hmax-1)/d.hmax+1
+		y0, y1 := d.region.Min.Y*c.v/d.vmax-1, (d.region.Max.Y*c.v+d.vmax-1)/d.vmax+1
+		c.bx0, c.bx1 = max(x0, 0)/8, (x1+7)/8
+		c.by0, c.by1 = max(y0, 0)/8, (y1+7)/8
 	}
 	return nil
 }
@@ -383,6 +413,10 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 		blk[unzig[k]] = extend(br.bits(s), s) * q[k]
 		last = k
 		k++
+	}
+	if bx, by := px/8, py/8; bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1 {
+		*blk = [64]int32{} // outside the wanted region
+		return nil
 	}
 	out := c.plane[py*c.stride+px:]
 	if last == 0 {
