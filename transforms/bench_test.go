@@ -77,3 +77,15 @@ func BenchmarkTrainTransformOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResizedCrop is the resampling of a typical RandomResizedCrop: a
+// 320×300 region of a 500×375 image to 224×224.
+func BenchmarkResizedCrop(b *testing.B) {
+	img, err := Decode(benchData(b)[0], DecodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ResizedCrop(img, 40, 90, 300, 320, 224, 224, false)
+	}
+}

@@ -17,13 +17,7 @@ func blendPixel(deg, v uint8, alpha float32) uint8 {
 	if alpha >= 0 && alpha <= 1 {
 		return uint8(t)
 	}
-	if t <= 0 {
-		return 0
-	}
-	if t >= 255 {
-		return 255
-	}
-	return uint8(t)
+	return clampFloat8(t)
 }
 
 // luma is Pillow's RGB→L conversion (ITU-R 601-2, fixed point, rounded).
@@ -89,13 +83,39 @@ func AdjustSaturation(img *Image, factor float64) *Image {
 // saturation writes AdjustSaturation(src) into dst (which may be src).
 func saturation(dst, src *Image, factor float64) {
 	a := float32(factor)
+	// scaled[d+255] is blendPixel's product alpha·(v − deg) for v − deg = d.
+	var scaled [511]float32
+	for d := range scaled {
+		scaled[d] = a * float32(d-255)
+	}
 	in, out := src.Pix, dst.Pix[:len(src.Pix)]
+	inRange := a >= 0 && a <= 1
 	for i := 0; i+2 < len(in); i += 3 {
 		p := in[i : i+3 : i+3]
 		l := luma(p[0], p[1], p[2])
+		fl := float32(l)
 		q := out[i : i+3 : i+3]
-		q[0], q[1], q[2] = blendPixel(l, p[0], a), blendPixel(l, p[1], a), blendPixel(l, p[2], a)
+		t0 := scaled[int(p[0])-int(l)+255] + fl
+		t1 := scaled[int(p[1])-int(l)+255] + fl
+		t2 := scaled[int(p[2])-int(l)+255] + fl
+		if inRange {
+			q[0], q[1], q[2] = uint8(t0), uint8(t1), uint8(t2)
+		} else {
+			q[0], q[1], q[2] = clampFloat8(t0), clampFloat8(t1), clampFloat8(t2)
+		}
 	}
+}
+
+// clampFloat8 is blendPixel's conversion of a sum outside the blend's
+// range: clamped to [0, 255], then truncated.
+func clampFloat8(t float32) uint8 {
+	if t <= 0 {
+		return 0
+	}
+	if t >= 255 {
+		return 255
+	}
+	return uint8(t)
 }
 
 // AdjustHue rotates the hue by factor·255 steps of Pillow's 8-bit HSV

@@ -83,6 +83,7 @@ func DecodeCropped(data []byte, opts DecodeOptions, crop func(w, h int) image.Re
 		m, region, err := decodeBaselineJPEG(data, limit, crop)
 		if err == nil {
 			out := toRGBRegion(m, region)
+			releasePlanes(m)
 			if b := m.Bounds(); crop != nil && region == b {
 				out = cropImage(out, crop) // a region reaching outside the image
 			}

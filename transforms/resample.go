@@ -81,15 +81,36 @@ func ceil(x float64) float64 {
 	return i
 }
 
+// clip8 is Pillow's clip8 for the bilinear filter: the fixed-point sum
+// rounded down to 8 bits and clamped. The filter's weights are never
+// negative, so neither is the sum: only the upper bound needs a clamp.
 func clip8(ss int32) uint8 {
-	v := ss >> precisionBits
-	if uint32(v) <= 255 {
-		return uint8(v)
+	return uint8(min(ss>>precisionBits, 255))
+}
+
+// fixedWindows rewrites c so that every output reads the same number of
+// source pixels, the largest count of any output (often below ksize: the
+// filter's last weights are zero): shorter windows get zero weights for the
+// extra pixels, and those cut short by the edge start earlier, which leaves
+// every sum unchanged. It returns that number, or 0 (leaving c as it was)
+// when the source has fewer pixels.
+func (c *coefficients) fixedWindows(inSize int) int {
+	n := 0
+	for _, cnt := range c.count {
+		n = max(n, cnt)
 	}
-	if v < 0 {
+	if inSize < n || n == 0 {
 		return 0
 	}
-	return 255
+	weights := make([]int32, len(c.start)*n)
+	for i, start := range c.start {
+		w := weights[i*n : (i+1)*n]
+		shift := max(start+n-inSize, 0)
+		copy(w[shift:], c.weights[i*c.ksize:i*c.ksize+c.count[i]])
+		c.start[i], c.count[i] = start-shift, n
+	}
+	c.ksize, c.weights = n, weights
+	return n
 }
 
 // resizeRegion resizes the w×h region of src at (left, top) to outW×outH,
@@ -99,55 +120,39 @@ func clip8(ss int32) uint8 {
 func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Image {
 	needH := outW != w
 	needV := outH != h
-	vert := precompute(h, 0, float64(h), outH)
+	var horiz, vert coefficients
+	fixedH, fixedV := 0, 0
+	if needH {
+		horiz = precompute(w, 0, float64(w), outW)
+		fixedH = horiz.fixedWindows(w)
+	}
 	// Rows of the region that the vertical pass reads.
-	yFirst := vert.start[0]
-	yLast := vert.start[outH-1] + vert.count[outH-1]
-	if !needV {
-		yFirst, yLast = 0, h
+	yFirst, yLast := 0, h
+	if needV {
+		vert = precompute(h, 0, float64(h), outH)
+		fixedV = vert.fixedWindows(h)
+		yFirst = vert.start[0]
+		yLast = vert.start[outH-1] + vert.count[outH-1]
 	}
 
 	// Horizontal pass into tmp: rows yFirst..yLast-1 of the region.
 	tmpH := yLast - yFirst
-	tmp := &Image{W: outW, H: tmpH}
-	if needH {
-		tmp.Pix = make([]uint8, outW*tmpH*3)
-		horiz := precompute(w, 0, float64(w), outW)
-		for y := 0; y < tmpH; y++ {
-			srow := src.Pix[((top+yFirst+y)*src.W+left)*3:]
-			trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
-			for xx := 0; xx < outW; xx++ {
-				cnt := horiz.count[xx]
-				k := horiz.weights[xx*horiz.ksize:][:cnt]
-				p := srow[horiz.start[xx]*3:][:cnt*3]
-				ss0, ss1, ss2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
-				for x, kv := range k {
-					q := p[x*3 : x*3+3 : x*3+3]
-					ss0 += int32(q[0]) * kv
-					ss1 += int32(q[1]) * kv
-					ss2 += int32(q[2]) * kv
-				}
-				o := xx
-				if mirror {
-					o = outW - 1 - xx
-				}
-				t := trow[o*3 : o*3+3 : o*3+3]
-				t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
+	tmp := &Image{W: outW, H: tmpH, Pix: make([]uint8, outW*tmpH*3)}
+	for y := 0; y < tmpH; y++ {
+		srow := src.Pix[((top+yFirst+y)*src.W+left)*3 : ((top+yFirst+y)*src.W+left+w)*3]
+		trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
+		switch {
+		case !needH && mirror:
+			for x := 0; x < w; x++ {
+				j := (w - 1 - x) * 3
+				trow[x*3], trow[x*3+1], trow[x*3+2] = srow[j], srow[j+1], srow[j+2]
 			}
-		}
-	} else {
-		tmp.Pix = make([]uint8, outW*tmpH*3)
-		for y := 0; y < tmpH; y++ {
-			srow := src.Pix[((top+yFirst+y)*src.W+left)*3 : ((top+yFirst+y)*src.W+left+w)*3]
-			trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
-			if mirror {
-				for x := 0; x < w; x++ {
-					j := (w - 1 - x) * 3
-					trow[x*3], trow[x*3+1], trow[x*3+2] = srow[j], srow[j+1], srow[j+2]
-				}
-			} else {
-				copy(trow, srow)
-			}
+		case !needH:
+			copy(trow, srow)
+		case fixedH >= 2 && fixedH <= 7:
+			horizontalKernels[fixedH](srow, trow, &horiz, mirror)
+		default:
+			horizontalAny(srow, trow, &horiz, mirror)
 		}
 	}
 	if !needV {
@@ -160,20 +165,57 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 	acc := make([]int32, rowLen)
 	for yy := 0; yy < outH; yy++ {
 		k := vert.weights[yy*vert.ksize : yy*vert.ksize+vert.count[yy]]
-		y0 := vert.start[yy] - yFirst
-		for i := range acc {
-			acc[i] = 1 << (precisionBits - 1)
-		}
-		for y, kv := range k {
-			trow := tmp.Pix[(y0+y)*rowLen:][:len(acc)]
-			for i, p := range trow {
-				acc[i] += int32(p) * kv
-			}
+		row := func(i int) []uint8 {
+			y := vert.start[yy] - yFirst + i
+			return tmp.Pix[y*rowLen : (y+1)*rowLen]
 		}
 		orow := out.Pix[yy*rowLen : (yy+1)*rowLen]
-		for i, ss := range acc {
-			orow[i] = clip8(ss)
+		switch {
+		case fixedV >= 2 && fixedV <= 7:
+			var rows [7][]uint8
+			for i := range fixedV {
+				rows[i] = row(i)
+			}
+			verticalKernels[fixedV](orow, &rows, k)
+		default:
+			for i := range acc {
+				acc[i] = 1 << (precisionBits - 1)
+			}
+			for y, kv := range k {
+				trow := row(y)[:len(acc)]
+				for i, p := range trow {
+					acc[i] += int32(p) * kv
+				}
+			}
+			for i, ss := range acc {
+				orow[i] = clip8(ss)
+			}
 		}
 	}
 	return out
+}
+
+const half = int32(1 << (precisionBits - 1))
+
+// horizontalAny resamples one row with any window sizes.
+func horizontalAny(srow, trow []uint8, c *coefficients, mirror bool) {
+	outW := len(trow) / 3
+	for xx := 0; xx < outW; xx++ {
+		cnt := c.count[xx]
+		k := c.weights[xx*c.ksize:][:cnt]
+		p := srow[c.start[xx]*3:][:cnt*3]
+		ss0, ss1, ss2 := half, half, half
+		for x, kv := range k {
+			q := p[x*3 : x*3+3 : x*3+3]
+			ss0 += int32(q[0]) * kv
+			ss1 += int32(q[1]) * kv
+			ss2 += int32(q[2]) * kv
+		}
+		o := xx
+		if mirror {
+			o = outW - 1 - xx
+		}
+		t := trow[o*3 : o*3+3 : o*3+3]
+		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
+	}
 }
