@@ -221,5 +221,6 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 		}
 	}
 	d := Data{Image: ResizedCrop(img, 0, 0, h, w, rrc.Size.H, rrc.Size.W, mirror)}
+	putBuffer(img.Pix) // the crop is ours and no longer needed
 	return c.applyFrom(next, d, rng)
 }

@@ -158,7 +158,7 @@ func checkSize(w, h, limit int) error {
 // top-left corner) of a decoded image to RGB, following PIL's convert("RGB").
 func toRGBRegion(src image.Image, r image.Rectangle) *Image {
 	if m, ok := src.(*image.YCbCr); ok {
-		out := NewImage(r.Dx(), r.Dy())
+		out := &Image{W: r.Dx(), H: r.Dy(), Pix: getBuffer(r.Dx() * r.Dy() * 3)}
 		ycbcrToRGB(m, out, r)
 		return out
 	}

@@ -64,8 +64,18 @@ func ycbcrToRGB(m *image.YCbCr, out *Image, r image.Rectangle) {
 	up := chromaUpsampler{cw: cw, ch: ch, hs: hs, vs: vs, x0: r.Min.X, x1: r.Max.X,
 		cbRows: func(y int) []uint8 { return m.Cb[(cy0+y)*m.CStride+cx0:][:cw] },
 		crRows: func(y int) []uint8 { return m.Cr[(cy0+y)*m.CStride+cx0:][:cw] },
-		cbLine: make([]uint8, w+4), crLine: make([]uint8, w+4), sums: make([]int32, cw)}
+		cbLine: make([]uint8, w+4), crLine: make([]uint8, w+4)}
 	ow := r.Dx()
+	if hs == 2 && vs == 2 {
+		sumsCb, sumsCr := make([]int32, cw), make([]int32, cw)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			up.h2v2Sums(up.cbRows, y, sumsCb)
+			up.h2v2Sums(up.crRows, y, sumsCr)
+			yrow := m.Y[(b.Min.Y+y)*m.YStride+b.Min.X:][:w]
+			convert420Row(yrow, sumsCb, sumsCr, out.Pix[(y-r.Min.Y)*ow*3:][:ow*3], r.Min.X, r.Max.X)
+		}
+		return
+	}
 	rl := &rangeLimit
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		cbl, crl := up.row(y)
@@ -84,7 +94,8 @@ func ycbcrToRGB(m *image.YCbCr, out *Image, r image.Rectangle) {
 }
 
 // chromaUpsampler produces the chroma of output columns [x0, x1) of a row
-// with libjpeg-turbo's upsampler for the factors: fancy for 2×1, 2×2 and 1×2,
+// with libjpeg-turbo's upsampler for the factors: fancy for 2×1 and 1×2
+// (2×2 is fused with the colour conversion: h2v2Sums, convert420Row),
 // replication (int_upsample) otherwise. Rows above the first and below the
 // last repeat them, as libjpeg's context rows do; so do columns, which gives
 // libjpeg's edge formulas.
@@ -93,7 +104,6 @@ type chromaUpsampler struct {
 	x0, x1         int
 	cbRows, crRows func(y int) []uint8
 	cbLine, crLine []uint8
-	sums           []int32
 }
 
 func (u *chromaUpsampler) row(y int) (cb, cr []uint8) {
@@ -121,23 +131,74 @@ func (u *chromaUpsampler) plane(rows func(int) []uint8, y int, out []uint8) {
 		for x := c0; x < c1; x++ {
 			out[x] = uint8((int32(near[x])*3 + int32(far[x]) + bias) >> 2)
 		}
-	case u.hs == 2 && u.vs == 2:
-		near, far := rows(cy), rows(clampRow(cy-1))
-		if y%2 == 1 {
-			far = rows(clampRow(cy + 1))
-		}
-		// Column sums (3·near + far) of the samples and their neighbours.
-		n := len(near)
-		for x := max(c0-1, 0); x < min(c1+1, n); x++ {
-			u.sums[x] = int32(near[x])*3 + int32(far[x])
-		}
-		h2v2Row(u.sums[:n], out, c0, c1)
 	default:
 		src := rows(cy)
 		for x := u.x0; x < u.x1; x++ {
 			out[x] = src[x/u.hs]
 		}
 	}
+}
+
+// h2v2Sums computes the column sums (3·near + far) of h2v2_fancy_upsample
+// for output row y, for the chroma samples the columns [x0, x1) need.
+func (u *chromaUpsampler) h2v2Sums(rows func(int) []uint8, y int, sums []int32) {
+	cy := y / 2
+	near, far := rows(cy), rows(max(cy-1, 0))
+	if y%2 == 1 {
+		far = rows(min(cy+1, u.ch-1))
+	}
+	n := len(near)
+	far = far[:n]
+	sums = sums[:n]
+	for x := max(u.x0/2-1, 0); x < min((u.x1+1)/2+1, n); x++ {
+		sums[x] = int32(near[x])*3 + int32(far[x])
+	}
+}
+
+// convert420Row writes output columns [x0, x1) of a row of a 4:2:0 image:
+// the horizontal half of h2v2_fancy_upsample (biases 8 and 7, over 16) on
+// the column sums of Cb and Cr, fused with the colour conversion.
+func convert420Row(yrow []uint8, sumsCb, sumsCr []int32, out []uint8, x0, x1 int) {
+	n := len(sumsCb)
+	sumsCr = sumsCr[:n]
+	o := x0
+	if o&1 == 1 { // a region starting at an odd column: its first pixel is the right half of a pair
+		cx := o / 2
+		r := min(cx+1, n-1)
+		putYCC(out[:3], yrow[o], (sumsCb[cx]*3+sumsCb[r]+7)>>4, (sumsCr[cx]*3+sumsCr[r]+7)>>4)
+		o++
+	}
+	for ; o+1 < x1; o += 2 {
+		cx := o / 2
+		l, r := max(cx-1, 0), min(cx+1, n-1)
+		tb, tr := sumsCb[cx]*3, sumsCr[cx]*3
+		q := (*[6]uint8)(out[(o-x0)*3:])
+		cb, cr := (tb+sumsCb[l]+8)>>4&255, (tr+sumsCr[l]+8)>>4&255
+		yy := int32(yrow[o]) + rangeLimitBias
+		q[0] = rangeLimit[(yy+crR[cr])&1023]
+		q[1] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
+		q[2] = rangeLimit[(yy+cbB[cb])&1023]
+		cb, cr = (tb+sumsCb[r]+7)>>4&255, (tr+sumsCr[r]+7)>>4&255
+		yy = int32(yrow[o+1]) + rangeLimitBias
+		q[3] = rangeLimit[(yy+crR[cr])&1023]
+		q[4] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
+		q[5] = rangeLimit[(yy+cbB[cb])&1023]
+	}
+	if o < x1 { // the last pixel is the left half of a pair
+		cx := o / 2
+		l := max(cx-1, 0)
+		putYCC(out[(o-x0)*3:], yrow[o], (sumsCb[cx]*3+sumsCb[l]+8)>>4, (sumsCr[cx]*3+sumsCr[l]+8)>>4)
+	}
+}
+
+// putYCC converts one pixel into q[0:3] with libjpeg's tables.
+func putYCC(q []uint8, y uint8, cb, cr int32) {
+	cb, cr = cb&255, cr&255
+	yy := int32(y) + rangeLimitBias
+	q = q[:3]
+	q[0] = rangeLimit[(yy+crR[cr])&1023]
+	q[1] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
+	q[2] = rangeLimit[(yy+cbB[cb])&1023]
 }
 
 // h2v1 is h2v1_fancy_upsample for input samples [c0, c1) of a row: each
@@ -149,17 +210,5 @@ func h2v1(in []uint8, out []uint8, c0, c1 int) {
 		v := int32(in[x]) * 3
 		out[2*x] = uint8((v + int32(in[l]) + 1) >> 2)
 		out[2*x+1] = uint8((v + int32(in[r]) + 2) >> 2)
-	}
-}
-
-// h2v2Row is the horizontal half of h2v2_fancy_upsample for column sums
-// [c0, c1) (3·near + far): each becomes two samples, biases 8 and 7, over 16.
-func h2v2Row(sums []int32, out []uint8, c0, c1 int) {
-	n := len(sums)
-	for x := c0; x < c1; x++ {
-		l, r := max(x-1, 0), min(x+1, n-1)
-		t := sums[x] * 3
-		out[2*x] = uint8((t + sums[l] + 8) >> 4)
-		out[2*x+1] = uint8((t + sums[r] + 7) >> 4)
 	}
 }

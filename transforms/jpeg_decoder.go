@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"sync"
 )
 
 // A baseline (sequential, Huffman, 8-bit) JPEG decoder that computes what
@@ -206,7 +205,7 @@ func (d *jpegDecoder) readFrame(seg []byte, limit int) error {
 	for i := range d.comps {
 		c := &d.comps[i]
 		c.stride, c.rows = d.mcusX*c.h*8, d.mcusY*c.v*8
-		c.plane = getPlane(c.stride * c.rows)
+		c.plane = getBuffer(c.stride * c.rows)
 		// The region in the component's samples, one more on each side.
 		x0, x1 := d.region.Min.X*c.h/d.hmax-1, (d.region.Max.X*c.h+d.hmax-1)/d.hmax+1
 		y0, y1 := d.region.Min.Y*c.v/d.vmax-1, (d.region.Max.Y*c.v+d.vmax-1)/d.vmax+1
@@ -485,29 +484,4 @@ func (d *jpegDecoder) rgbCoded() bool {
 		return d.adobeTransform == 0
 	}
 	return d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B'
-}
-
-// planePool recycles the sample planes between images: every sample that is
-// read is written first, so they need no clearing.
-var planePool sync.Pool
-
-func getPlane(n int) []uint8 {
-	if p, ok := planePool.Get().(*[]uint8); ok && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]uint8, n)
-}
-
-// releasePlanes returns the planes of an image from decodeBaselineJPEG to
-// the pool; the image must not be used afterwards.
-func releasePlanes(m image.Image) {
-	put := func(p []uint8) { planePool.Put(&p) }
-	switch m := m.(type) {
-	case *image.Gray:
-		put(m.Pix)
-	case *image.YCbCr:
-		put(m.Y)
-		put(m.Cb)
-		put(m.Cr)
-	}
 }

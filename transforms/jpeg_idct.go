@@ -3,8 +3,10 @@ package transforms
 // The inverse DCT that libjpeg-turbo runs by default (JDCT_ISLOW, jidctint.c:
 // the Loeffler–Ligtenberg–Moschytz algorithm in 13-bit fixed point, two
 // passes with 2 extra bits between them) and so the one PIL's pixels come
-// from. Its SIMD versions give the same results; Go's image/jpeg uses
-// another IDCT that rounds differently by a level here and there.
+// from. It runs in 32-bit integers as libjpeg-turbo's SIMD versions (what
+// PIL runs on x86-64) do; on real images they equal its C version. Go's
+// image/jpeg uses another IDCT that rounds differently by a level here and
+// there.
 
 const (
 	idctConstBits = 13
@@ -44,38 +46,38 @@ func init() {
 	}
 }
 
-func descale(x, n int) int { return (x + 1<<(n-1)) >> n }
+func descale(x int32, n uint) int32 { return (x + 1<<(n-1)) >> n }
 
 // idctDCOnly is the output value of a block whose only non-zero coefficient
 // is the (dequantized) DC: what the full transform gives for it.
 func idctDCOnly(dc int32) uint8 {
-	return idctRangeLimit[descale(int(dc)<<idctPass1Bits, idctPass1Bits+3)&1023]
+	return idctRangeLimit[descale(dc<<idctPass1Bits, idctPass1Bits+3)&1023]
 }
 
 // idctISlow transforms the dequantized coefficients in natural (row-major)
 // order into 8×8 samples at out[0:], rows stride apart.
 func idctISlow(in *[64]int32, out []uint8, stride int) {
-	var ws [64]int
+	var ws [64]int32
 	for col := 0; col < 8; col++ {
 		if in[8+col]|in[16+col]|in[24+col]|in[32+col]|in[40+col]|in[48+col]|in[56+col] == 0 {
-			dc := int(in[col]) << idctPass1Bits
+			dc := in[col] << idctPass1Bits
 			for r := 0; r < 8; r++ {
 				ws[r*8+col] = dc
 			}
 			continue
 		}
 		// Even part.
-		z2, z3 := int(in[16+col]), int(in[48+col])
+		z2, z3 := in[16+col], in[48+col]
 		z1 := (z2 + z3) * fix0541196100
 		tmp2 := z1 - z3*fix1847759065
 		tmp3 := z1 + z2*fix0765366865
-		z2, z3 = int(in[col]), int(in[32+col])
+		z2, z3 = in[col], in[32+col]
 		tmp0 := (z2 + z3) << idctConstBits
 		tmp1 := (z2 - z3) << idctConstBits
 		tmp10, tmp13 := tmp0+tmp3, tmp0-tmp3
 		tmp11, tmp12 := tmp1+tmp2, tmp1-tmp2
 		// Odd part.
-		tmp0, tmp1, tmp2, tmp3 = int(in[56+col]), int(in[40+col]), int(in[24+col]), int(in[8+col])
+		tmp0, tmp1, tmp2, tmp3 = in[56+col], in[40+col], in[24+col], in[8+col]
 		o0, o1, o2, o3 := oddPart(tmp0, tmp1, tmp2, tmp3)
 		const sh = idctConstBits - idctPass1Bits
 		ws[0*8+col] = descale(tmp10+o3, sh)
@@ -119,7 +121,7 @@ func idctISlow(in *[64]int32, out []uint8, stride int) {
 // oddPart is the odd half of both passes, from the inputs at positions
 // 7, 5, 3 and 1; it returns the terms added to and subtracted from
 // positions 3/4, 2/5, 1/6 and 0/7.
-func oddPart(tmp0, tmp1, tmp2, tmp3 int) (int, int, int, int) {
+func oddPart(tmp0, tmp1, tmp2, tmp3 int32) (int32, int32, int32, int32) {
 	z1, z2 := tmp0+tmp3, tmp1+tmp2
 	z3, z4 := tmp0+tmp2, tmp1+tmp3
 	z5 := (z3 + z4) * fix1175875602

@@ -137,7 +137,7 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 
 	// Horizontal pass into tmp: rows yFirst..yLast-1 of the region.
 	tmpH := yLast - yFirst
-	tmp := &Image{W: outW, H: tmpH, Pix: make([]uint8, outW*tmpH*3)}
+	tmp := &Image{W: outW, H: tmpH, Pix: getBuffer(outW * tmpH * 3)}
 	for y := 0; y < tmpH; y++ {
 		srow := src.Pix[((top+yFirst+y)*src.W+left)*3 : ((top+yFirst+y)*src.W+left+w)*3]
 		trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
@@ -192,6 +192,7 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 			}
 		}
 	}
+	putBuffer(tmp.Pix)
 	return out
 }
 

@@ -1,0 +1,36 @@
+package transforms
+
+import (
+	"image"
+	"sync"
+)
+
+// bufferPool recycles the byte buffers that decoding and resampling use
+// inside one call and drop at its end (JPEG sample planes, the resampler's
+// intermediate rows, a decoded crop about to be resized). Buffers come back
+// uncleared: every byte that is read must have been written first.
+var bufferPool sync.Pool
+
+// getBuffer returns a buffer of n bytes, recycled when one is big enough.
+func getBuffer(n int) []uint8 {
+	if p, ok := bufferPool.Get().(*[]uint8); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]uint8, n)
+}
+
+// putBuffer gives b back for reuse; its owner must not use it afterwards.
+func putBuffer(b []uint8) { bufferPool.Put(&b) }
+
+// releasePlanes gives back the planes of an image from decodeBaselineJPEG;
+// the image must not be used afterwards.
+func releasePlanes(m image.Image) {
+	switch m := m.(type) {
+	case *image.Gray:
+		putBuffer(m.Pix)
+	case *image.YCbCr:
+		putBuffer(m.Y)
+		putBuffer(m.Cb)
+		putBuffer(m.Cr)
+	}
+}
