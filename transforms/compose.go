@@ -86,8 +86,9 @@ func MustCompose(ts ...Transform) *Compose {
 // Apply runs every step in order. Adjacent steps that can share a pass over
 // the pixels are fused, with the same random draws in the same order and
 // the same results: RandomResizedCrop then RandomHorizontalFlip resample
-// once, writing mirrored when the flip is drawn; ToTensor then Normalize
-// convert and normalise in one pass.
+// once, writing mirrored when the flip is drawn; Resize then CenterCrop
+// compute only the pixels the crop keeps; ToTensor then Normalize convert
+// and normalise in one pass.
 func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
 	return c.applyFrom(0, d, rng)
 }
@@ -108,6 +109,15 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 				}
 				i++
 				continue
+			}
+		case Resize:
+			if crop, ok := next.(CenterCrop); ok && d.Image != nil {
+				img := d.Image
+				if oh, ow, box, ok := t.centerCropBox(img.H, img.W, crop); ok {
+					d = Data{Image: resizeBox(img, 0, 0, img.H, img.W, ow, oh, box, false)}
+					i++
+					continue
+				}
 			}
 		case ToTensor:
 			if norm, ok := next.(Normalize); ok && norm.validate() == nil && d.Image != nil {
@@ -197,6 +207,13 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 	if len(c.steps) > 0 {
 		rrc, ok = c.steps[0].(RandomResizedCrop)
 	}
+	if len(c.steps) > 1 {
+		resize, isResize := c.steps[0].(Resize)
+		crop, isCrop := c.steps[1].(CenterCrop)
+		if isResize && isCrop {
+			return c.decodeResizeCrop(data, opts, resize, crop, rng)
+		}
+	}
 	if !ok || rrc.validate() != nil {
 		img, err := Decode(data, opts)
 		if err != nil {
@@ -223,4 +240,34 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 	d := Data{Image: ResizedCrop(img, 0, 0, h, w, rrc.Size.H, rrc.Size.W, mirror)}
 	putBuffer(img.Pix) // the crop is ours and no longer needed
 	return c.applyFrom(next, d, rng)
+}
+
+// decodeResizeCrop is DecodeApply for a pipeline that starts with Resize
+// then CenterCrop: only the source pixels the kept box reads are decoded.
+func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resize, crop CenterCrop, rng *rand.Rand) (Data, error) {
+	var W, H, oh, ow int
+	var box image.Rectangle
+	fused := false
+	img, err := DecodeCropped(data, opts, func(w, h int) image.Rectangle {
+		W, H = w, h
+		oh, ow, box, fused = resize.centerCropBox(h, w, crop)
+		if !fused {
+			return image.Rect(0, 0, w, h)
+		}
+		x0, x1 := sourceSpan(w, ow, box.Min.X, box.Max.X)
+		y0, y1 := sourceSpan(h, oh, box.Min.Y, box.Max.Y)
+		return image.Rect(x0, y0, x1, y1)
+	})
+	if err != nil {
+		return Data{}, &DecodeError{err}
+	}
+	if !fused {
+		return c.Apply(Data{Image: img}, rng)
+	}
+	// img holds the pixels [x0, x1) × [y0, y1) of the W×H image.
+	x0, _ := sourceSpan(W, ow, box.Min.X, box.Max.X)
+	y0, _ := sourceSpan(H, oh, box.Min.Y, box.Max.Y)
+	d := Data{Image: resizeBox(img, -y0, -x0, H, W, ow, oh, box, false)}
+	putBuffer(img.Pix)
+	return c.applyFrom(2, d, rng)
 }

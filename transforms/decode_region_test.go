@@ -52,7 +52,7 @@ func TestDecodeCroppedEqualsDecodeThenCrop(t *testing.T) {
 }
 
 func equalPix(a, b *Image) bool {
-	if len(a.Pix) != len(b.Pix) {
+	if a.W != b.W || a.H != b.H || len(a.Pix) != len(b.Pix) {
 		return false
 	}
 	for i := range a.Pix {
@@ -106,4 +106,38 @@ func TestDecodeApplyReportsDecodeErrors(t *testing.T) {
 func errorAsDecode(err error) bool {
 	_, ok := err.(*DecodeError)
 	return ok
+}
+
+// TestResizeThenCenterCropFused: Compose's fused Resize + CenterCrop (only
+// the kept pixels computed) and DecodeApply (only the pixels they read
+// decoded) equal the two steps applied one after the other, including crops
+// larger than the image (padded) and exact sizes.
+func TestResizeThenCenterCropFused(t *testing.T) {
+	cases := []struct {
+		r Resize
+		c CenterCrop
+	}{
+		{ResizeShorter(256), CenterCropSquare(224)}, {ResizeShorter(40), CenterCropSquare(40)},
+		{ResizeShorter(24), CenterCrop{H: 30, W: 20}}, {ResizeTo(100, 150), CenterCrop{H: 99, W: 37}},
+		{ResizeShorter(300), CenterCrop{H: 301, W: 5}},
+	}
+	for _, f := range testImageFiles(t) {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		img, err := Decode(data, DecodeOptions{})
+		require.NoError(t, err)
+		for _, tc := range cases {
+			r, err := tc.r.Apply(Data{Image: img}, nil)
+			require.NoError(t, err)
+			want, err := tc.c.Apply(r, nil)
+			require.NoError(t, err)
+			c := MustCompose(tc.r, tc.c)
+			got, err := c.Apply(Data{Image: img}, nil)
+			require.NoError(t, err)
+			require.True(t, equalPix(want.Image, got.Image), "%s %v %v: Apply", f, tc.r, tc.c)
+			got, err = c.DecodeApply(data, DecodeOptions{}, nil)
+			require.NoError(t, err)
+			require.True(t, equalPix(want.Image, got.Image), "%s %v %v: DecodeApply", f, tc.r, tc.c)
+		}
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
 // FuzzDecodeAndTransform: any bytes either fail to decode with an error or
 // give an image the chapter's train and test pipelines turn into a
-// 3×32×32 tensor of finite values; nothing panics.
+// 3×32×32 tensor of finite values, the same when only the region they keep
+// is decoded (DecodeApply); nothing panics.
 func FuzzDecodeAndTransform(f *testing.F) {
 	for _, name := range []string{"j07_33x47_420.jpg", "j15_17x13_420.jpg", "j20_1x1_420.jpg", "j22_257x193_restart_5blocks.jpg",
 		"j24_150x100_grey_restart.jpg", "p00_rgb.png",
@@ -44,6 +46,14 @@ func FuzzDecodeAndTransform(f *testing.F) {
 				if v != v || v > 1e3 || v < -1e3 {
 					t.Fatalf("value %v", v)
 				}
+			}
+			// What the loader runs: decoding only what the pipeline keeps.
+			d, err := c.DecodeApply(data, DecodeOptions{MaxPixels: 1 << 16}, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatalf("DecodeApply fails where Decode did not: %v", err)
+			}
+			if !slices.Equal(d.Tensor.Data, x.Data) {
+				t.Fatalf("%s: DecodeApply differs from Decode + Apply", c)
 			}
 		}
 	})

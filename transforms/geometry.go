@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"math/rand/v2"
 )
@@ -67,6 +68,19 @@ func (r Resize) Apply(d Data, _ *rand.Rand) (Data, error) {
 		return d, nil
 	}
 	return Data{Image: resizeRegion(img, 0, 0, img.H, img.W, w, h, false)}, nil
+}
+
+// centerCropBox returns the size of r's result for an h×w image and the
+// box that c then cuts from it; ok is false when c pads (the crop is larger
+// than the resized image) or a size is invalid.
+func (r Resize) centerCropBox(h, w int, c CenterCrop) (oh, ow int, box image.Rectangle, ok bool) {
+	oh, ow, err := r.outputSize(h, w)
+	if err != nil || c.H <= 0 || c.W <= 0 || c.H > oh || c.W > ow || h <= 0 || w <= 0 {
+		return 0, 0, image.Rectangle{}, false
+	}
+	top := int(math.RoundToEven(float64(oh-c.H) / 2))
+	left := int(math.RoundToEven(float64(ow-c.W) / 2))
+	return oh, ow, image.Rect(left, top, left+c.W, top+c.H), true
 }
 
 // Kinds returns image → image.

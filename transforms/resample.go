@@ -1,5 +1,7 @@
 package transforms
 
+import "image"
+
 // Pillow's antialiased bilinear resampling (libImaging/Resample.c), in the
 // same fixed-point arithmetic so the results are identical to the bit.
 // The filter support grows with the downscaling factor, so shrinking
@@ -88,6 +90,17 @@ func clip8(ss int32) uint8 {
 	return uint8(min(ss>>precisionBits, 255))
 }
 
+// sub returns the coefficients of outputs [o0, o1) with their source
+// windows moved by offset.
+func (c coefficients) sub(o0, o1, offset int) coefficients {
+	s := coefficients{ksize: c.ksize, start: make([]int, o1-o0), count: c.count[o0:o1],
+		weights: c.weights[o0*c.ksize : o1*c.ksize]}
+	for i := range s.start {
+		s.start[i] = c.start[o0+i] + offset
+	}
+	return s
+}
+
 // fixedWindows rewrites c so that every output reads the same number of
 // source pixels, the largest count of any output (often below ksize: the
 // filter's last weights are zero): shorter windows get zero weights for the
@@ -118,37 +131,51 @@ func (c *coefficients) fixedWindows(inSize int) int {
 // with mirror the result is also flipped left to right, as a following
 // transpose(FLIP_LEFT_RIGHT) would. The region must lie inside src.
 func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Image {
+	return resizeBox(src, top, left, h, w, outW, outH, image.Rect(0, 0, outW, outH), mirror)
+}
+
+// resizeBox computes only the box (in output coordinates) of what
+// resizeRegion(src, top, left, h, w, outW, outH) gives, with the same
+// values: each output pixel depends only on its own window of source pixels.
+// With mirror the box comes out flipped left to right. The region may reach
+// outside src (top and left may be negative: src is then the part of a
+// larger image that holds the region's used pixels) as long as the windows
+// of the box's pixels lie inside src.
+func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle, mirror bool) *Image {
+	bw, bh := box.Dx(), box.Dy()
 	needH := outW != w
 	needV := outH != h
 	var horiz, vert coefficients
 	fixedH, fixedV := 0, 0
 	if needH {
-		horiz = precompute(w, 0, float64(w), outW)
-		fixedH = horiz.fixedWindows(w)
+		horiz = precompute(w, 0, float64(w), outW).sub(box.Min.X, box.Max.X, left)
+		fixedH = horiz.fixedWindows(src.W)
 	}
-	// Rows of the region that the vertical pass reads.
-	yFirst, yLast := 0, h
+	// Rows of src that the vertical pass reads.
+	yFirst, yLast := top+box.Min.Y, top+box.Max.Y
 	if needV {
-		vert = precompute(h, 0, float64(h), outH)
-		fixedV = vert.fixedWindows(h)
+		vert = precompute(h, 0, float64(h), outH).sub(box.Min.Y, box.Max.Y, top)
+		fixedV = vert.fixedWindows(src.H)
 		yFirst = vert.start[0]
-		yLast = vert.start[outH-1] + vert.count[outH-1]
+		yLast = vert.start[bh-1] + vert.count[bh-1]
 	}
 
-	// Horizontal pass into tmp: rows yFirst..yLast-1 of the region.
+	// Horizontal pass into tmp: rows yFirst..yLast-1 of src.
 	tmpH := yLast - yFirst
-	tmp := &Image{W: outW, H: tmpH, Pix: getBuffer(outW * tmpH * 3)}
+	tmp := &Image{W: bw, H: tmpH, Pix: getBuffer(bw * tmpH * 3)}
+	x0 := left + box.Min.X // without horizontal resampling, the column of the box's first
 	for y := 0; y < tmpH; y++ {
-		srow := src.Pix[((top+yFirst+y)*src.W+left)*3 : ((top+yFirst+y)*src.W+left+w)*3]
-		trow := tmp.Pix[y*outW*3 : (y+1)*outW*3]
+		srow := src.Pix[(yFirst+y)*src.W*3 : (yFirst+y+1)*src.W*3]
+		trow := tmp.Pix[y*bw*3 : (y+1)*bw*3]
 		switch {
 		case !needH && mirror:
-			for x := 0; x < w; x++ {
-				j := (w - 1 - x) * 3
-				trow[x*3], trow[x*3+1], trow[x*3+2] = srow[j], srow[j+1], srow[j+2]
+			part := srow[x0*3 : (x0+bw)*3]
+			for x := 0; x < bw; x++ {
+				j := (bw - 1 - x) * 3
+				trow[x*3], trow[x*3+1], trow[x*3+2] = part[j], part[j+1], part[j+2]
 			}
 		case !needH:
-			copy(trow, srow)
+			copy(trow, srow[x0*3:(x0+bw)*3])
 		case fixedH >= 2 && fixedH <= 7:
 			horizontalKernels[fixedH](srow, trow, &horiz, mirror)
 		default:
@@ -160,10 +187,10 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 	}
 
 	// Vertical pass.
-	out := NewImage(outW, outH)
-	rowLen := outW * 3
+	out := NewImage(bw, bh)
+	rowLen := bw * 3
 	acc := make([]int32, rowLen)
-	for yy := 0; yy < outH; yy++ {
+	for yy := 0; yy < bh; yy++ {
 		k := vert.weights[yy*vert.ksize : yy*vert.ksize+vert.count[yy]]
 		row := func(i int) []uint8 {
 			y := vert.start[yy] - yFirst + i
@@ -194,6 +221,20 @@ func resizeRegion(src *Image, top, left, h, w, outW, outH int, mirror bool) *Ima
 	}
 	putBuffer(tmp.Pix)
 	return out
+}
+
+// sourceSpan returns the source pixels [first, last) that outputs [o0, o1)
+// of resampling inSize pixels to outSize read.
+func sourceSpan(inSize, outSize, o0, o1 int) (first, last int) {
+	if inSize == outSize {
+		return o0, o1
+	}
+	c := precompute(inSize, 0, float64(inSize), outSize)
+	first, last = c.start[o0], 0
+	for i := o0; i < o1; i++ {
+		last = max(last, c.start[i]+c.count[i])
+	}
+	return first, last
 }
 
 const half = int32(1 << (precisionBits - 1))
