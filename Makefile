@@ -98,6 +98,7 @@ bench: build fixtures
 	$(GO) build -o $(BUILD)/bench/bench ./examples/bench
 	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --python $(PYTHON) \
 	  --json $(BUILD)/bench/results.json | tee $(BUILD)/bench/results.md
+	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
 # The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go).

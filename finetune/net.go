@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -22,6 +23,11 @@ type NetConfig struct {
 	// trains in float32). The zero value, torch.Float32, means full precision.
 	BackboneDtype torch.Dtype
 }
+
+// ErrOptimizeBackbone is returned (wrapped, with libtorch's reason) when
+// NetConfig.OptimizeBackbone is set and the backbone cannot be frozen and
+// optimised; the same backbone may still work unoptimised.
+var ErrOptimizeBackbone = errors.New("optimising the backbone failed")
 
 // Net is a frozen backbone followed by a trainable head.
 type Net struct {
@@ -59,7 +65,7 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	if cfg.OptimizeBackbone {
 		frozen, err := backbone.Freeze(true)
 		if err != nil {
-			return nil, fmt.Errorf("finetune: optimising the backbone: %w", err)
+			return nil, fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err)
 		}
 		backbone.Close()
 		backbone = frozen

@@ -61,7 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.resume, "resume", false, "continue from --checkpoint")
 	fs.BoolVar(&o.skipFinal, "skip-final", false, "stop after training with validation: no retraining on train+valid, no prediction")
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
-	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", false, "freeze and optimise the TorchScript backbone for inference (faster)")
+	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", true, "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")

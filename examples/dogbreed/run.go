@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -97,7 +98,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	net, err := finetune.LoadNet(o.model, netCfg)
+	net, err := loadNet(o.model, netCfg, out)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	final, err := finetune.LoadNet(o.model, netCfg)
+	final, err := loadNet(o.model, netCfg, out)
 	if err != nil {
 		return err
 	}
@@ -252,4 +253,17 @@ func pickDevice(s string) (torch.Device, string, error) {
 		return torch.Device{}, "", fmt.Errorf("--device %s: libtorch %s sees %d CUDA device(s)", s, torch.Version(), torch.CUDADeviceCount())
 	}
 	return d, "[" + d.String() + "]", nil
+}
+
+// loadNet loads the backbone; when freezing and optimising it fails (a
+// TorchScript module that torch.jit.freeze cannot handle), it says so and
+// uses the module as it is.
+func loadNet(path string, cfg finetune.NetConfig, out io.Writer) (*finetune.Net, error) {
+	net, err := finetune.LoadNet(path, cfg)
+	if err == nil || !errors.Is(err, finetune.ErrOptimizeBackbone) {
+		return net, err
+	}
+	fmt.Fprintf(out, "warning: %v; using the backbone unoptimised (--optimize-backbone=false skips this)\n", err)
+	cfg.OptimizeBackbone = false
+	return finetune.LoadNet(path, cfg)
 }
