@@ -18,6 +18,12 @@ type NetConfig struct {
 	// OptimizeBackbone freezes the backbone (torch.jit.freeze) and optimises
 	// it for inference: faster, same outputs up to float rounding.
 	OptimizeBackbone bool
+	// BackboneDevices, with two or more devices, replicates the frozen
+	// backbone on each and splits every batch between them, as the chapter's
+	// nn.DataParallel over all GPUs does (see replicas.go); the features are
+	// gathered on Device, where the head trains. Empty or one device: the
+	// backbone runs on Device alone.
+	BackboneDevices []torch.Device
 	// BackboneDtype runs the backbone under autocast in torch.BFloat16 or
 	// torch.Float16 (features are converted back to float32; the head always
 	// trains in float32). The zero value, torch.Float32, means full precision.
@@ -37,6 +43,7 @@ type Net struct {
 	FeatureDim    int // the backbone's output width, the head's input
 	Classes       int
 	BackboneDtype torch.Dtype // Float32, or the autocast dtype of the backbone
+	replicas      []replica   // the backbone's copies on NetConfig.BackboneDevices (two or more)
 }
 
 // NewNet puts backbone (which the Net then owns) in eval mode on the device,
@@ -62,17 +69,30 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		return nil, err
 	}
 	backbone.Eval()
+	var replicas []replica
+	if len(cfg.BackboneDevices) > 1 {
+		var err error
+		if replicas, err = makeReplicas(backbone, cfg); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (*Net, error) {
+		for _, r := range replicas {
+			r.m.Close()
+		}
+		return nil, err
+	}
 	if cfg.OptimizeBackbone {
 		frozen, err := backbone.Freeze(true)
 		if err != nil {
-			return nil, fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err)
+			return fail(fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err))
 		}
 		backbone.Close()
 		backbone = frozen
 	}
 	width, err := probeWidth(backbone, cfg)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	torch.ManualSeed(cfg.Seed)
 	head := torch.NewSequential(
@@ -81,10 +101,10 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		torch.NewLinear(int64(cfg.Hidden), int64(cfg.Classes), true))
 	if err := head.To(cfg.Device); err != nil {
 		head.Close()
-		return nil, err
+		return fail(err)
 	}
 	return &Net{Backbone: backbone, Head: head, Device: cfg.Device, FeatureDim: int(width), Classes: cfg.Classes,
-		BackboneDtype: cfg.BackboneDtype}, nil
+		BackboneDtype: cfg.BackboneDtype, replicas: replicas}, nil
 }
 
 // LoadNet loads the TorchScript backbone at path and builds a Net on it.
@@ -123,14 +143,22 @@ func probeWidth(backbone *torch.Module, cfg NetConfig) (int64, error) {
 	return shape[1], nil
 }
 
-// Close releases the backbone and the head.
+// Close releases the backbone, its replicas and the head.
 func (n *Net) Close() {
 	n.Backbone.Close()
+	for _, r := range n.replicas {
+		r.m.Close()
+	}
 	n.Head.Close()
 }
 
-// Features runs the frozen backbone on a batch (no autograd graph).
+// Features runs the frozen backbone on a batch (no autograd graph), split
+// between the replicas when there are several, and returns the features on
+// the net's device.
 func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
+	if len(n.replicas) > 1 {
+		return n.replicatedFeatures(b)
+	}
 	x, err := batchImages(b, n.Device)
 	if err != nil {
 		return nil, err
@@ -149,22 +177,27 @@ func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 
 // batchImages copies a batch's NCHW images into a tensor on dev.
 func batchImages(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	return onDevice(torch.FromSlice(b.Images, int64(b.N), int64(b.C), int64(b.H), int64(b.W)))(dev)
+	return hostToDevice(b.Images, dev, int64(b.N), int64(b.C), int64(b.H), int64(b.W))
 }
 
 // batchLabels copies a batch's labels into an int64 tensor on dev.
 func batchLabels(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	return onDevice(torch.FromSlice(b.Labels, int64(b.N)))(dev)
+	return hostToDevice(b.Labels, dev, int64(b.N))
 }
 
-// onDevice moves a freshly made CPU tensor to dev (a no-op for the CPU),
-// closing the CPU copy: onDevice(torch.FromSlice(...))(dev).
-func onDevice(x *torch.Tensor, err error) func(torch.Device) (*torch.Tensor, error) {
-	return func(dev torch.Device) (*torch.Tensor, error) {
-		if err != nil || !dev.IsCUDA() {
-			return x, err
-		}
-		defer x.Close()
-		return x.To(dev)
+// hostToDevice copies host values into a tensor of the given shape on dev.
+// A copy to a GPU goes through page-locked (pinned) memory, so that it runs
+// asynchronously on the GPU's stream instead of blocking the host.
+func hostToDevice[T torch.Element](data []T, dev torch.Device, shape ...int64) (*torch.Tensor, error) {
+	x, err := torch.FromSlice(data, shape...)
+	if err != nil || !dev.IsCUDA() {
+		return x, err
 	}
+	defer x.Close()
+	pinned, err := x.PinMemory()
+	if err != nil {
+		return x.To(dev) // pageable memory: a blocking copy
+	}
+	defer pinned.Close() // the caching host allocator keeps it until the copy is done
+	return pinned.To(dev)
 }

@@ -396,7 +396,7 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 		for i, idx := range b.cached {
 			rows[i] = int64(idx)
 		}
-		r, err := onDevice(torch.FromSlice(rows, int64(len(rows))))(t.net.Device)
+		r, err := hostToDevice(rows, t.net.Device, int64(len(rows)))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -81,3 +81,86 @@ func TestCUDAForwardBackwardMatchesCPU(t *testing.T) {
 		require.LessOrEqual(t, math.Abs(float64(cpu[i]-gpu[i])), 1e-4, "weight %d", i)
 	}
 }
+
+// TestCUDAPinnedCopyAndFlatMemory: a batch copied from pinned memory arrives
+// intact, and 60 training steps on the GPU (forward of the TorchScript
+// backbone, head forward and backward, SGD) leave libtorch's CUDA allocator
+// with the same allocated bytes after every step once warmed up.
+func TestCUDAPinnedCopyAndFlatMemory(t *testing.T) {
+	dev := requireCUDA(t)
+	x := MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	defer x.Close()
+	pinned, err := x.PinMemory()
+	require.NoError(t, err)
+	defer pinned.Close()
+	g, err := pinned.To(dev)
+	require.NoError(t, err)
+	require.Equal(t, x.Float32s(), g.Float32s())
+	g.Close()
+
+	m, err := Load(filepath.Join("testdata", "tiny_cnn.pt"), dev)
+	require.NoError(t, err)
+	defer m.Close()
+	m.Eval()
+	head := NewSequential(NewLinear(10, 8, true), ReLU{}, NewLinear(8, 3, true))
+	defer head.Close()
+	require.NoError(t, head.To(dev))
+	opt, err := NewSGD(Parameters(head), SGDConfig{LR: 0.01, Momentum: 0.9})
+	require.NoError(t, err)
+	defer opt.Close()
+	var g0 tinyCNNGolden
+	readGolden(t, "tiny_cnn.json", &g0)
+	input := g0.Input.tensor(t)
+	defer input.Close()
+	labels := MustFromSlice([]int64{0, 2}, 2)
+	defer labels.Close()
+	var allocated []int64
+	for step := range 60 {
+		xp, err := input.PinMemory()
+		require.NoError(t, err)
+		xg, err := xp.To(dev)
+		require.NoError(t, err)
+		yg, err := labels.To(dev)
+		require.NoError(t, err)
+		feats, err := m.ForwardNoGrad(xg)
+		require.NoError(t, err)
+		logits := head.Forward(feats)
+		loss := CrossEntropy(logits, yg, ReduceSum)
+		loss.Backward()
+		opt.Step()
+		opt.ZeroGrad()
+		CloseAll(xp, xg, yg, feats, logits, loss)
+		a, _, err := CUDAMemoryStats(dev.Index)
+		require.NoError(t, err)
+		if step >= 10 {
+			allocated = append(allocated, a)
+		}
+	}
+	for i, a := range allocated {
+		require.Equal(t, allocated[0], a, "allocated bytes after step %d (all: %v)", i+10, allocated)
+	}
+	t.Logf("CUDA allocator: %d bytes allocated after each step", allocated[0])
+}
+
+func TestCUDAModuleCloneOnTheGPU(t *testing.T) {
+	dev := requireCUDA(t)
+	m, err := Load(filepath.Join("testdata", "tiny_cnn.pt"), CPU)
+	require.NoError(t, err)
+	defer m.Close()
+	m.Eval()
+	c, err := m.Clone()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.To(dev))
+	var g tinyCNNGolden
+	readGolden(t, "tiny_cnn.json", &g)
+	x := g.Input.tensor(t)
+	defer x.Close()
+	xg, err := x.To(dev)
+	require.NoError(t, err)
+	defer xg.Close()
+	out, err := c.ForwardNoGrad(xg)
+	require.NoError(t, err)
+	defer out.Close()
+	requireClose(t, g.Eval, out, 1e-4, "a clone moved to the GPU")
+}

@@ -160,6 +160,19 @@ func (m *Module) Save(path string) error {
 	return nil
 }
 
+// Clone returns a deep copy of the module (its parameters and buffers
+// copied), e.g. to put a replica on another device.
+func (m *Module) Clone() (*Module, error) {
+	var h C.tt_module
+	if err := check("clone", C.tt_module_clone(m.handle(), &h)); err != nil {
+		return nil, err
+	}
+	runtime.KeepAlive(m)
+	c := &Module{h: h, path: m.path}
+	runtime.SetFinalizer(c, (*Module).Close)
+	return c, nil
+}
+
 // Freeze returns a frozen copy of the module (torch.jit.freeze: parameters
 // and attributes inlined as constants), further optimised for inference
 // (torch.jit.optimize_for_inference) when optimize is true. The module must

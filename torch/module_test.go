@@ -214,3 +214,36 @@ func TestForwardAutocastBF16(t *testing.T) {
 	defer after.Close()
 	requireClose(t, g.Eval, after, 1e-5, "forward after autocast")
 }
+
+// TestCloneCopiesParameters: a clone computes what the original computes,
+// and changing the clone's parameters leaves the original as it was.
+func TestCloneCopiesParameters(t *testing.T) {
+	m, g := loadTinyCNN(t)
+	m.Eval()
+	c, err := m.Clone()
+	require.NoError(t, err)
+	defer c.Close()
+	x := g.Input.tensor(t)
+	defer x.Close()
+	out, err := c.ForwardNoGrad(x)
+	require.NoError(t, err)
+	requireClose(t, g.Eval, out, 1e-5, "the clone's forward")
+	out.Close()
+
+	params := c.NamedParameters()
+	require.NotEmpty(t, params)
+	for _, p := range params {
+		zero, err := Zeros(p.Tensor.Shape(), p.Tensor.Dtype(), CPU)
+		require.NoError(t, err)
+		require.NoError(t, p.Tensor.CopyFrom(zero))
+		CloseAll(zero, p.Tensor)
+	}
+	changed, err := c.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer changed.Close()
+	require.NotEqual(t, g.Eval.Data32(), changed.Float32s(), "the clone's parameters were zeroed")
+	orig, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer orig.Close()
+	requireClose(t, g.Eval, orig, 1e-5, "the original after its clone changed")
+}

@@ -31,6 +31,18 @@ func CUDADeviceCount() int {
 	return int(v)
 }
 
+// CUDAMemoryStats returns the bytes that libtorch's CUDA caching allocator
+// has allocated to tensors and reserved from the driver on GPU index, as
+// torch.cuda.memory_allocated and memory_reserved. It is an error on a CPU
+// build or for a GPU that does not exist.
+func CUDAMemoryStats(index int) (allocated, reserved int64, err error) {
+	var a, r C.int64_t
+	if err := check("cuda_memory_stats", C.tt_cuda_memory_stats(C.int(index), &a, &r)); err != nil {
+		return 0, 0, err
+	}
+	return int64(a), int64(r), nil
+}
+
 // SetNumThreads sets libtorch's intra-op thread count for the whole process.
 func SetNumThreads(n int) error {
 	return check("set_num_threads", C.tt_set_num_threads(C.int(n)))

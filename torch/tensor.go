@@ -261,6 +261,19 @@ func (t *Tensor) To(dev Device) (*Tensor, error) {
 	return newTensor(h), nil
 }
 
+// PinMemory returns a copy of a CPU tensor in page-locked host memory, from
+// which To copies to a GPU asynchronously (the copy overlaps the GPU's work).
+// It needs a CUDA build of libtorch and a GPU; it is an error otherwise.
+func (t *Tensor) PinMemory() (*Tensor, error) {
+	var h C.tt_tensor
+	err := check("pin_memory", C.tt_tensor_pin_memory(t.handle(), &h))
+	runtime.KeepAlive(t)
+	if err != nil {
+		return nil, err
+	}
+	return newTensor(h), nil
+}
+
 // ToDtype returns the tensor converted to dtype.
 func (t *Tensor) ToDtype(dtype Dtype) *Tensor {
 	dev := t.Device()

@@ -143,3 +143,18 @@ func TestMissingCUDADeviceIsAnErrorThatSaysWhy(t *testing.T) {
 	_, err = Zeros([]int64{1}, Float32, dev)
 	require.Error(t, err)
 }
+
+// TestPinningAndCUDAStatisticsSayWhyOnACPUBuild: on a machine without a GPU
+// (or a CPU build) pinning and the allocator's statistics are errors that
+// say why; where a GPU exists the CUDA tests use them.
+func TestPinningAndCUDAStatisticsSayWhyOnACPUBuild(t *testing.T) {
+	if CUDAAvailable() {
+		t.Skip("a GPU is visible: TestCUDAPinnedCopyAndFlatMemory covers these")
+	}
+	x := MustFromSlice([]float32{1, 2}, 2)
+	defer x.Close()
+	_, err := x.PinMemory()
+	require.ErrorContains(t, err, "needs a CUDA GPU and a CUDA build")
+	_, _, err = CUDAMemoryStats(0)
+	require.ErrorContains(t, err, "without CUDA support")
+}

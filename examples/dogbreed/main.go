@@ -50,7 +50,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.lrPeriod, "lr-period", 2, "StepLR: decay the learning rate every this many epochs")
 	fs.Float64Var(&o.lrDecay, "lr-decay", 0.9, "StepLR: multiply the learning rate by this")
 	fs.Float64Var(&o.validRatio, "valid-ratio", 0.1, "fraction of the rarest breed's images used for validation")
-	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, or all (every GPU, else the CPU)")
+	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, all (every GPU, else the CPU), or a list such as cuda:0,cuda:1 (the backbone replicated on each, each running a share of every batch)")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines decoding and augmenting images (default: the cores --threads leaves free, at least 1)")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
 	fs.IntVar(&o.inputSize, "input-size", 224, "side of the square crop fed to the backbone")

@@ -191,3 +191,15 @@ func TestBatchLargerThanADatasetIsShrunkWithANote(t *testing.T) {
 	require.NoError(t, run(context.Background(), o, &out))
 	require.Contains(t, out.String(), "note: batch size 100000 is larger than the")
 }
+
+// TestReplicatedBackboneRun runs the program with the backbone on two CPU
+// replicas: the code path of --device all on a multi-GPU machine.
+func TestReplicatedBackboneRun(t *testing.T) {
+	o := demoOptions(t, "--device", "cpu,cpu", "--epochs", "1", "--skip-final")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), o, &out))
+	require.Contains(t, out.String(), "examples/sec on [cpu, cpu]")
+	o, err := parseFlags([]string{"--device", "cpu,gpu"})
+	require.NoError(t, err)
+	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), `invalid device "gpu"`)
+}

@@ -19,7 +19,7 @@ import (
 
 // run is the chapter, step by step.
 func run(ctx context.Context, o *options, out io.Writer) error {
-	dev, devices, err := pickDevice(o.device)
+	dev, backboneDevs, devices, err := pickDevice(o.device)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices,
 		Group: group}
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
-		OptimizeBackbone: o.optimizeBackbone}
+		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs}
 	if o.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 	}
@@ -233,26 +233,40 @@ func ensureDemoData(o *options, out io.Writer) error {
 	return demodata.Generate(demodata.Config{Dir: o.dataDir, Scale: o.demoScale, Seed: o.seed})
 }
 
-// pickDevice parses --device; "all" means every GPU when there are any.
-func pickDevice(s string) (torch.Device, string, error) {
+// pickDevice parses --device: a device, a comma-separated list of devices
+// (the backbone is replicated on each, the head trains on the first), or
+// "all": every GPU, else the CPU. It returns the head's device, the
+// backbone's devices when there are several, and the list as d2l prints it.
+func pickDevice(s string) (torch.Device, []torch.Device, string, error) {
+	var devs []torch.Device
 	if s == "all" {
-		n := torch.CUDADeviceCount()
-		if n == 0 {
-			return torch.CPU, "[cpu]", nil
+		for i := range torch.CUDADeviceCount() {
+			devs = append(devs, torch.CUDA(i))
 		}
-		if n > 1 {
-			fmt.Fprintf(os.Stderr, "dogbreed: %d GPUs found; multi-GPU training is not built yet, using cuda:0\n", n)
+		if len(devs) == 0 {
+			devs = []torch.Device{torch.CPU}
 		}
-		return torch.CUDA(0), "[cuda:0]", nil
+	} else {
+		for _, part := range strings.Split(s, ",") {
+			d, err := torch.ParseDevice(strings.TrimSpace(part))
+			if err != nil {
+				return torch.Device{}, nil, "", err
+			}
+			if d.IsCUDA() && d.Index >= torch.CUDADeviceCount() {
+				return torch.Device{}, nil, "", fmt.Errorf("--device %s: libtorch %s sees %d CUDA device(s)", d, torch.Version(), torch.CUDADeviceCount())
+			}
+			devs = append(devs, d)
+		}
 	}
-	d, err := torch.ParseDevice(s)
-	if err != nil {
-		return torch.Device{}, "", err
+	names := make([]string, len(devs))
+	for i, d := range devs {
+		names[i] = d.String()
 	}
-	if d.IsCUDA() && d.Index >= torch.CUDADeviceCount() {
-		return torch.Device{}, "", fmt.Errorf("--device %s: libtorch %s sees %d CUDA device(s)", s, torch.Version(), torch.CUDADeviceCount())
+	label := "[" + strings.Join(names, ", ") + "]"
+	if len(devs) == 1 {
+		return devs[0], nil, label, nil
 	}
-	return d, "[" + d.String() + "]", nil
+	return devs[0], devs, label, nil
 }
 
 // loadNet loads the backbone; when freezing and optimising it fails (a

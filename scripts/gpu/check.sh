@@ -38,6 +38,12 @@ log "3. dogbreed --device cuda (1 epoch, generated data)"
 .gpu/dogbreed --demo --demo-scale 0.2 --data-dir build-gpu/demo --model build-gpu/resnet34.pt --device cuda \
   --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed-cuda.txt" 2>&1
 tail -3 "$OUT/dogbreed-cuda.txt" | tee -a "$OUT/summary.txt"
+if [ "$($PYTHON -c 'import torch;print(torch.cuda.device_count())')" -gt 1 ]; then
+  log "3b. dogbreed --device all (the backbone replicated on every GPU)"
+  .gpu/dogbreed --demo --data-dir build-gpu/demo --model build-gpu/resnet34.pt --device all \
+    --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed-all.txt" 2>&1
+  tail -3 "$OUT/dogbreed-all.txt" | tee -a "$OUT/summary.txt"
+fi
 
 log "4. the chapter's PyTorch code on the same data and GPU"
 $PYTHON scripts/bench/chapter_reference.py --mode train --data build-gpu/demo --model build-gpu/resnet34.pt \

@@ -138,6 +138,12 @@ tt_error tt_module_save(tt_module m, const char *path) {
   TT_CATCH
 }
 
+tt_error tt_module_clone(tt_module m, tt_module *out) {
+  TT_TRY
+  *out = wrap_module(M(m).clone());
+  TT_CATCH
+}
+
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out) {
   TT_TRY
   if (M(m).is_training())

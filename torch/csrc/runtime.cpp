@@ -2,6 +2,12 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <ATen/Parallel.h>
+// The CUDA allocator's statistics need the CUDA toolkit's headers, which a
+// CUDA libtorch's CMake package normally puts on the include path.
+#if defined(TT_BUILT_WITH_CUDA) && __has_include(<cuda_runtime_api.h>)
+#define TT_CUDA_STATS 1
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <atomic>
 #include <string>
@@ -96,6 +102,24 @@ const char *tt_version(void) {
 tt_error tt_cuda_available(int *out) {
   TT_TRY
   *out = torch::cuda::is_available() ? 1 : 0;
+  TT_CATCH
+}
+
+tt_error tt_cuda_memory_stats(int index, int64_t *allocated, int64_t *reserved) {
+  TT_TRY
+  auto dev = tt::device(TT_CUDA, index);  // says why when there is no such GPU
+#ifdef TT_CUDA_STATS
+  // Index 0 of each stat array is the aggregate over pool types.
+  auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dev.index());
+  *allocated = stats.allocated_bytes[0].current;
+  *reserved = stats.reserved_bytes[0].current;
+#else
+  (void)dev;
+  (void)allocated;
+  (void)reserved;
+  throw std::runtime_error("CUDA memory statistics need a CUDA build of libtorch and the CUDA headers (" +
+                           build_kind() + ")");
+#endif
   TT_CATCH
 }
 

@@ -1,4 +1,6 @@
 // tensor.cpp: creating tensors, reading them back, metadata, device moves.
+#include <torch/cuda.h>
+
 #include <sstream>
 #include <vector>
 
@@ -101,6 +103,16 @@ tt_error tt_tensor_to(tt_tensor t, int dev_type, int dev_index, int dtype, tt_te
   // Copies from pinned host memory to a GPU may run asynchronously on the stream.
   bool non_blocking = dev.is_cuda() && src.is_pinned();
   *out = tt::wrap(src.to(dev, st, non_blocking));
+  TT_CATCH
+}
+
+tt_error tt_tensor_pin_memory(tt_tensor t, tt_tensor *out) {
+  TT_TRY
+  auto &src = tt::T(t);
+  if (!src.device().is_cpu()) throw std::invalid_argument("pin_memory: the tensor is not in host memory");
+  if (!torch::cuda::is_available())
+    throw std::runtime_error("pin_memory needs a CUDA GPU and a CUDA build of libtorch");
+  *out = tt::wrap(src.pin_memory());
   TT_CATCH
 }
 

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 3
+#define TT_ABI_VERSION 4
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -56,6 +56,9 @@ enum { TT_ZEROS = 0, TT_ONES = 1, TT_RAND = 2, TT_RANDN = 3 };
 
 /* ---- runtime ---- */
 int tt_abi_version(void);
+/* The CUDA caching allocator's current allocated and reserved bytes on GPU
+ * index (an error on a CPU build or for a GPU that does not exist). */
+tt_error tt_cuda_memory_stats(int index, int64_t *allocated, int64_t *reserved);
 /* libtorch's version as "major.minor.patch" (static storage, do not free). */
 const char *tt_version(void);
 tt_error tt_cuda_available(int *out);
@@ -84,6 +87,9 @@ tt_error tt_tensor_string(tt_tensor t, char **out);
 /* dtype < 0 keeps the dtype. */
 tt_error tt_tensor_to(tt_tensor t, int dev_type, int dev_index, int dtype,
                       tt_tensor *out);
+/* A copy in page-locked (pinned) host memory, from which tt_tensor_to copies
+ * to a GPU without blocking. Needs a CUDA build. */
+tt_error tt_tensor_pin_memory(tt_tensor t, tt_tensor *out);
 tt_error tt_tensor_uniform_(tt_tensor t, double low, double high);
 /* Copies src's values into dst in place (shapes must match; no autograd). */
 tt_error tt_tensor_copy_(tt_tensor dst, tt_tensor src);
@@ -165,6 +171,9 @@ tt_error tt_module_to(tt_module m, int dev_type, int dev_index);
 tt_error tt_module_named_parameters(tt_module m, int *n, char ***names,
                                     tt_tensor **tensors);
 tt_error tt_module_save(tt_module m, const char *path);
+/* A deep copy (parameters and buffers copied), e.g. to put a replica on
+ * another device. */
+tt_error tt_module_clone(tt_module m, tt_module *out);
 /* torch.jit.freeze (the module must be in eval mode), then
  * torch.jit.optimize_for_inference when optimize != 0. */
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);

@@ -1,0 +1,120 @@
+package finetune
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// Several devices, as the chapter's nn.DataParallel over all GPUs: the
+// frozen backbone is replicated on each device, every batch is cut into
+// contiguous shares (torch.chunk's sizes), each replica computes the features
+// of its share in its own goroutine, and the features are gathered on the
+// head's device. The head is tiny and trains in one place, so only the
+// features cross devices, never gradients.
+
+// replica is one copy of the backbone and the device it runs on.
+type replica struct {
+	m   *torch.Module
+	dev torch.Device
+}
+
+// makeReplicas copies backbone (on cfg.Device, in eval mode, not yet frozen)
+// onto each of cfg.BackboneDevices; with cfg.OptimizeBackbone each copy is
+// frozen and optimised where it runs (freezing turns parameters into
+// constants that no longer move with the module).
+func makeReplicas(backbone *torch.Module, cfg NetConfig) ([]replica, error) {
+	var out []replica
+	fail := func(err error) ([]replica, error) {
+		for _, r := range out {
+			r.m.Close()
+		}
+		return nil, err
+	}
+	for _, dev := range cfg.BackboneDevices {
+		m, err := backbone.Clone()
+		if err != nil {
+			return fail(fmt.Errorf("finetune: replicating the backbone: %w", err))
+		}
+		if err := m.To(dev); err != nil {
+			m.Close()
+			return fail(fmt.Errorf("finetune: replicating the backbone on %s: %w", dev, err))
+		}
+		if cfg.OptimizeBackbone {
+			frozen, err := m.Freeze(true)
+			m.Close()
+			if err != nil {
+				return fail(fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err))
+			}
+			m = frozen
+		}
+		out = append(out, replica{m: m, dev: dev})
+	}
+	return out, nil
+}
+
+// chunks splits n samples into at most k contiguous shares as torch.chunk
+// does: ⌈n/k⌉ each, the last one smaller, fewer shares when n is small.
+func chunks(n, k int) [][2]int {
+	size := (n + k - 1) / k
+	var out [][2]int
+	for lo := 0; lo < n; lo += size {
+		out = append(out, [2]int{lo, min(lo+size, n)})
+	}
+	return out
+}
+
+// replicatedFeatures computes a batch's features on the replicas and
+// gathers them, in batch order, on the net's device.
+func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
+	shares := chunks(b.N, len(n.replicas))
+	outs := make([]*torch.Tensor, len(shares))
+	errs := make([]error, len(shares))
+	var wg sync.WaitGroup
+	for i, sh := range shares {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // see Train: one thread per replica's libtorch calls
+			defer runtime.UnlockOSThread()
+			outs[i], errs[i] = n.shareFeatures(n.replicas[i], b, sh[0], sh[1])
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			torch.CloseAll(outs...)
+			return nil, fmt.Errorf("finetune: the backbone replica on %s: %w", n.replicas[i].dev, err)
+		}
+	}
+	defer torch.CloseAll(outs...)
+	return torch.Cat(outs, 0), nil
+}
+
+// shareFeatures runs replica r on samples [lo, hi) of b and returns their
+// features on the net's device.
+func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
+	defer torch.Recover(&err)
+	chw := b.C * b.H * b.W
+	x, err := hostToDevice(b.Images[lo*chw:hi*chw], r.dev, int64(hi-lo), int64(b.C), int64(b.H), int64(b.W))
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	f, err := r.m.ForwardAutocast(n.BackboneDtype, x)
+	if err != nil {
+		return nil, err
+	}
+	if s := f.Shape(); len(s) != 2 || s[1] != int64(n.FeatureDim) {
+		f.Close()
+		return nil, fmt.Errorf("the backbone gave %v for %d images, want [%d, %d]", s, hi-lo, hi-lo, n.FeatureDim)
+	}
+	if r.dev == n.Device {
+		return f, nil
+	}
+	defer f.Close()
+	return f.To(n.Device)
+}

@@ -1,0 +1,92 @@
+package finetune
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+func TestChunksFollowTorchChunk(t *testing.T) {
+	// torch.arange(n).chunk(k): ⌈n/k⌉ per chunk, the last smaller, fewer chunks when n is small.
+	require.Equal(t, [][2]int{{0, 4}, {4, 8}, {8, 10}}, chunks(10, 3))
+	require.Equal(t, [][2]int{{0, 3}, {3, 5}}, chunks(5, 2))
+	require.Equal(t, [][2]int{{0, 1}, {1, 2}}, chunks(2, 3))
+	require.Equal(t, [][2]int{{0, 2}, {2, 4}, {4, 5}}, chunks(5, 4), "torch.arange(5).chunk(4) has 3 chunks")
+	require.Equal(t, [][2]int{{0, 32}}, chunks(32, 1))
+}
+
+// replicaNet is tinyNet with the backbone replicated on devices.
+func replicaNet(t *testing.T, classes int, optimize bool, devices ...torch.Device) *Net {
+	t.Helper()
+	n, err := LoadNet(tinyBackbone, NetConfig{Classes: classes, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1,
+		BackboneDevices: devices, OptimizeBackbone: optimize})
+	require.NoError(t, err)
+	t.Cleanup(n.Close)
+	return n
+}
+
+func requireAllClose(t *testing.T, want, got []float32, tol float64, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i := range want {
+		require.LessOrEqual(t, math.Abs(float64(want[i]-got[i])), tol*(1+math.Abs(float64(want[i]))), "%s [%d]", what, i)
+	}
+}
+
+// TestReplicatedBackboneGivesTheSameFeatures runs the multi-device code path
+// with CPU replicas (what several GPUs run): a batch split between 2 or 3
+// copies of the backbone gives the single backbone's features, in order.
+func TestReplicatedBackboneGivesTheSameFeatures(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	l := loader(t, split.Train, evalTransform(), false, 7)
+	single := tinyNet(t, 3)
+	for _, devs := range [][]torch.Device{{torch.CPU, torch.CPU}, {torch.CPU, torch.CPU, torch.CPU}} {
+		for _, optimize := range []bool{false, true} {
+			multi := replicaNet(t, 3, optimize, devs...)
+			require.Len(t, multi.replicas, len(devs))
+			n := 0
+			for b, err := range l.Batches(context.Background(), 0) {
+				require.NoError(t, err)
+				want, err := single.Features(b)
+				require.NoError(t, err)
+				got, err := multi.Features(b)
+				require.NoError(t, err)
+				require.Equal(t, want.Shape(), got.Shape())
+				requireAllClose(t, want.Float32s(), got.Float32s(), 1e-5, "features")
+				torch.CloseAll(want, got)
+				n += b.N
+			}
+			require.Equal(t, split.Train.Len(), n)
+		}
+	}
+}
+
+// TestTrainingOnReplicasEqualsOneDevice: the head trained from features
+// computed by two replicas ends where single-device training ends, on the
+// same batches.
+func TestTrainingOnReplicasEqualsOneDevice(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	train := func(n *Net) []float32 {
+		_, err := Train(context.Background(), n, loader(t, split.Train, evalTransform(), true, 4),
+			loader(t, split.Valid, evalTransform(), false, 4), chapterConfig(2))
+		require.NoError(t, err)
+		var w []float32
+		for _, p := range torch.Parameters(n.Head) {
+			w = append(w, p.Float32s()...)
+		}
+		return w
+	}
+	want := train(tinyNet(t, 3))
+	got := train(replicaNet(t, 3, false, torch.CPU, torch.CPU))
+	requireAllClose(t, want, got, 1e-5, "head parameters")
+}
+
+func TestReplicaOnAMissingDeviceIsAnError(t *testing.T) {
+	missing := torch.CUDA(torch.CUDADeviceCount())
+	_, err := LoadNet(tinyBackbone, NetConfig{Classes: 3, InputSize: 32, Device: torch.CPU,
+		BackboneDevices: []torch.Device{torch.CPU, missing}})
+	require.ErrorContains(t, err, "replicating the backbone on "+missing.String())
+}
