@@ -3,7 +3,7 @@
 #   make deps     install the system packages that are missing (as root), else print the command
 #   make build    build the C shim (build/libtunetorch.so) with CMake
 #   make test     go vet + go test, libtorch tests included
-#   make fixtures export the ResNet-34 test fixture (random weights) into build/cache
+#   make fixtures export the ResNet-34 test fixtures (random weights; fp32 and int8) into build/cache
 #   make demo     the chapter end to end on generated data: build/demo/submission.csv, loss.png
 #   make bench    Go against the chapter's PyTorch code, side by side, plus go test -bench
 #
@@ -56,18 +56,23 @@ build: deps $(BUILD)/libtunetorch.so
 $(CACHE)/resnet34.pt: scripts/export_backbone.py
 	$(PYTHON) scripts/export_backbone.py --arch resnet34 --weights none --seed 0 --out $@
 
-fixtures: deps $(CACHE)/resnet34.pt
+# The same weights in int8, calibrated on the transforms test images.
+$(CACHE)/resnet34-int8.pt: scripts/export_backbone.py
+	$(PYTHON) scripts/export_backbone.py --arch resnet34 --weights none --seed 0 --quantize int8 \
+	  --calibration transforms/testdata/images --out $@
+
+fixtures: deps $(CACHE)/resnet34.pt $(CACHE)/resnet34-int8.pt
 
 vet: build
 	$(GO) vet ./...
 
 test: build fixtures vet
-	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -count=1 -timeout 60m ./...
+	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_RESNET34_INT8=$(abspath $(CACHE)/resnet34-int8.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -count=1 -timeout 60m ./...
 	$(GO) test -race -count=1 ./dataset/... ./transforms/... ./internal/...
 
 # The race detector over everything, cgo packages included (about 2.5 minutes).
 race: build fixtures
-	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -race -count=1 -timeout 60m ./...
+	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_RESNET34_INT8=$(abspath $(CACHE)/resnet34-int8.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -race -count=1 -timeout 60m ./...
 
 # Fuzz the label parser and the decoder + transforms for FUZZTIME each; crashers
 # land in testdata/fuzz and become regression tests.
@@ -96,7 +101,7 @@ demo: build fixtures
 bench: build fixtures
 	@mkdir -p $(BUILD)/bench
 	$(GO) build -o $(BUILD)/bench/bench ./examples/bench
-	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --python $(PYTHON) \
+	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --int8-model $(CACHE)/resnet34-int8.pt --python $(PYTHON) \
 	  --json $(BUILD)/bench/results.json | tee $(BUILD)/bench/results.md
 	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune

@@ -31,16 +31,25 @@ func TestHeadLearnsOnRandomResNet34Features(t *testing.T) {
 		require.NoError(t, err)
 		return l
 	}
-	net, err := LoadNet(testenv.ResNet34(t), NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2})
-	require.NoError(t, err)
-	defer net.Close()
-	cfg := TrainConfig{Epochs: 200, LR: 1e-6, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 50, LRDecay: 0.9,
-		CacheValidFeatures: true, CacheTrainFeatures: true}
-	h, err := Train(context.Background(), net, mk(split.Train, true), mk(split.Valid, false), cfg)
-	require.NoError(t, err)
-	first, last := h.Epochs[0], h.Epochs[len(h.Epochs)-1]
-	t.Logf("%d train, %d valid images; epoch 1: train loss %.3f, valid top-1 %.3f; epoch %d: train loss %.3f, valid loss %.3f, top-1 %.3f, top-5 %.3f",
-		split.Train.Len(), split.Valid.Len(), first.TrainLoss, first.ValidTop1, last.Epoch, last.TrainLoss, last.ValidLoss, last.ValidTop1, last.ValidTop5)
-	require.Less(t, last.TrainLoss, first.TrainLoss)
-	require.Greater(t, last.ValidTop1, 3.0/12, "validation accuracy %.3f is not clearly above chance (1/12)", last.ValidTop1)
+	// The same weights in float32 and in int8 (scripts/export_backbone.py
+	// --quantize int8): the int8 backbone's effect on accuracy is logged.
+	for _, backbone := range []struct{ name, path string }{
+		{"float32", testenv.ResNet34(t)}, {"int8", testenv.ResNet34Int8(t)},
+	} {
+		t.Run(backbone.name, func(t *testing.T) {
+			net, err := LoadNet(backbone.path, NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2})
+			require.NoError(t, err)
+			defer net.Close()
+			cfg := TrainConfig{Epochs: 200, LR: 1e-6, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 50, LRDecay: 0.9,
+				CacheValidFeatures: true, CacheTrainFeatures: true}
+			h, err := Train(context.Background(), net, mk(split.Train, true), mk(split.Valid, false), cfg)
+			require.NoError(t, err)
+			first, last := h.Epochs[0], h.Epochs[len(h.Epochs)-1]
+			t.Logf("%s backbone, %d train, %d valid images; epoch 1: train loss %.3f, valid top-1 %.3f; epoch %d: train loss %.3f, valid loss %.3f, top-1 %.3f, top-5 %.3f",
+				backbone.name, split.Train.Len(), split.Valid.Len(), first.TrainLoss, first.ValidTop1, last.Epoch, last.TrainLoss,
+				last.ValidLoss, last.ValidTop1, last.ValidTop5)
+			require.Less(t, last.TrainLoss, first.TrainLoss)
+			require.Greater(t, last.ValidTop1, 3.0/12, "validation accuracy %.3f is not clearly above chance (1/12)", last.ValidTop1)
+		})
+	}
 }

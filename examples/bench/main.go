@@ -34,13 +34,13 @@ import (
 )
 
 type config struct {
-	data, model, python, reference, jsonOut string
-	epochs, batchSize, threads, reps        int
-	workers                                 int
-	classes                                 int
-	scale                                   float64
-	worker                                  string
-	optimize, bf16                          bool
+	data, model, int8Model, python, reference, jsonOut string
+	epochs, batchSize, threads, reps                   int
+	workers                                            int
+	classes                                            int
+	scale                                              float64
+	worker                                             string
+	optimize, bf16, int8                               bool
 }
 
 func main() {
@@ -48,6 +48,7 @@ func main() {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.StringVar(&c.data, "data", "build/bench/data", "the generated dataset (made when missing)")
 	fs.StringVar(&c.model, "model", "build/cache/resnet34.pt", "the TorchScript backbone both sides use")
+	fs.StringVar(&c.int8Model, "int8-model", "", "the same backbone quantized to int8 (scripts/export_backbone.py --quantize int8); empty: no int8 runs")
 	fs.StringVar(&c.python, "python", "/usr/bin/python3", "the Python with PyTorch and torchvision")
 	fs.StringVar(&c.reference, "reference", "scripts/bench/chapter_reference.py", "the chapter's code")
 	fs.StringVar(&c.jsonOut, "json", "build/bench/results.json", "where the JSON results go")
@@ -61,6 +62,7 @@ func main() {
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
+	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.Parse(os.Args[1:])
 	var err error
 	if c.worker != "" {
@@ -141,6 +143,12 @@ func orchestrate(c config) error {
 		func() error { return add(pyRun("backbone")) },
 		func() error { return add(goRun("backbone", "--optimize-backbone")) },
 		func() error { return add(goRun("backbone", "--bf16")) },
+		func() error {
+			if c.int8Model == "" {
+				return nil
+			}
+			return add(goRun("backbone", "--optimize-backbone", "--int8", "--model", c.int8Model))
+		},
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
 	}
@@ -149,6 +157,12 @@ func orchestrate(c config) error {
 	}
 	steps = append(steps,
 		func() error { return add(goRun("train", "--optimize-backbone")) },
+		func() error {
+			if c.int8Model == "" {
+				return nil
+			}
+			return add(goRun("train", "--optimize-backbone", "--int8", "--model", c.int8Model))
+		},
 		func() error {
 			// bf16 pays off only where the CPU computes it natively (AVX-512 BF16,
 			// AMX); elsewhere a training run would take many times longer.

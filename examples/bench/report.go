@@ -39,17 +39,30 @@ func markdown(c config, all []result) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, cell(gm), cell(pm), ratio)
 	}
 	row("backbone only (ready tensors)", field("Go", "backbone", img), field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, frozen + optimize_for_inference", field("Go", "backbone +optimize-backbone", img), nil, "img/s")
+	row("backbone only, frozen + optimize_for_inference (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone", img),
+		field("PyTorch", "backbone", img), "img/s")
 	row("backbone only, bf16 autocast", field("Go", "backbone +bf16", img), nil, "img/s")
+	row("backbone only, int8, frozen + optimized (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone +int8", img),
+		field("PyTorch", "backbone", img), "img/s")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("end-to-end training (loading + validation included)", field("Go", "train", eps), field("PyTorch", "train", eps), "examples/s")
 	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
-	row("end-to-end, frozen + optimized backbone", field("Go", "train +optimize-backbone", eps), nil, "examples/s")
+	row("end-to-end, frozen + optimized backbone (÷ the chapter's float32)", field("Go", "train +optimize-backbone", eps),
+		field("PyTorch", "train", eps), "examples/s")
+	row("end-to-end, int8 backbone, frozen + optimized (÷ the chapter's float32)", field("Go", "train +optimize-backbone +int8", eps),
+		field("PyTorch", "train", eps), "examples/s")
 	row("end-to-end, bf16 backbone (run only where bf16 is faster)", field("Go", "train +bf16", eps), nil, "examples/s")
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {
 		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only): %.2f.\n", ge/gb)
+	}
+	loss := func(r result) float64 { return r.TrainLoss }
+	if q := median(field("Go", "train +optimize-backbone +int8", loss)); q > 0 {
+		fmt.Fprintf(&b, "\nTraining loss of the epoch (the same images; augmentation draws differ between Go and PyTorch): "+
+			"Go float32 %.3f, frozen + optimized %.3f, int8 %.3f; PyTorch %.3f.\n",
+			median(field("Go", "train", loss)), median(field("Go", "train +optimize-backbone", loss)), q,
+			median(field("PyTorch", "train", loss)))
 	}
 	return b.String()
 }

@@ -50,6 +50,9 @@ func runWorker(c config) error {
 		netCfg.BackboneDtype = torch.BFloat16
 		what += " +bf16"
 	}
+	if c.int8 {
+		what += " +int8"
+	}
 	r := result{What: what}
 	ctx := context.Background()
 	switch c.worker {

@@ -45,12 +45,25 @@ func Script(name string) string { return filepath.Join(Root(), "scripts", "golde
 // the file is missing.
 func ResNet34(t testing.TB) string {
 	t.Helper()
-	p := os.Getenv("TUNETORCH_RESNET34")
+	return fixture(t, "TUNETORCH_RESNET34", "resnet34.pt")
+}
+
+// ResNet34Int8 returns the same ResNet-34 quantized to int8
+// (scripts/export_backbone.py --quantize int8): $TUNETORCH_RESNET34_INT8, else
+// build/cache/resnet34-int8.pt. The test fails when it is missing.
+func ResNet34Int8(t testing.TB) string {
+	t.Helper()
+	return fixture(t, "TUNETORCH_RESNET34_INT8", "resnet34-int8.pt")
+}
+
+func fixture(t testing.TB, env, name string) string {
+	t.Helper()
+	p := os.Getenv(env)
 	if p == "" {
-		p = filepath.Join(Root(), "build", "cache", "resnet34.pt")
+		p = filepath.Join(Root(), "build", "cache", name)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("the ResNet-34 fixture is missing (%v): run `make fixtures` (or make test)", err)
+		t.Fatalf("the test fixture %s is missing (%v): run `make fixtures` (or make test)", name, err)
 	}
 	return p
 }
