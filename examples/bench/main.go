@@ -86,6 +86,8 @@ type result struct {
 	TrainLoss      float64 `json:"train_loss,omitempty"`
 	ValidLoss      float64 `json:"valid_loss,omitempty"`
 	ChapterRate    float64 `json:"chapter_examples_per_sec,omitempty"`
+	SetupSeconds   float64 `json:"setup_seconds,omitempty"`   // loading (and optimising) the model, in WallSeconds
+	BackboneImages int     `json:"backbone_images,omitempty"` // images through the backbone: training and validation
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
 }
 

@@ -55,7 +55,18 @@ func markdown(c config, all []result) string {
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {
-		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only): %.2f.\n", ge/gb)
+		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only): %.2f.", ge/gb)
+		busy := func(r result) float64 {
+			if r.BackboneImages == 0 || r.WallSeconds <= r.SetupSeconds {
+				return 0
+			}
+			return float64(r.BackboneImages) / (r.WallSeconds - r.SetupSeconds)
+		}
+		if gi := median(field("Go", "train", busy)); gi > 0 {
+			fmt.Fprintf(&b, " Counting every image through the backbone (the training images and the one validation pass) "+
+				"over the run after the model is loaded: %.2f.", gi/gb)
+		}
+		b.WriteString("\n")
 	}
 	loss := func(r result) float64 { return r.TrainLoss }
 	if q := median(field("Go", "train +optimize-backbone +int8", loss)); q > 0 {

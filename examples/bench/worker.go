@@ -107,6 +107,7 @@ func runWorker(c config) error {
 			return err
 		}
 		defer net.Close()
+		r.SetupSeconds = time.Since(start).Seconds()
 		h, err := finetune.Train(ctx, net, tl, vl, finetune.TrainConfig{Epochs: c.epochs, LR: 1e-4, WeightDecay: 1e-4,
 			Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9, CacheValidFeatures: true})
 		if err != nil {
@@ -119,6 +120,7 @@ func runWorker(c config) error {
 		}
 		last := h.Epochs[len(h.Epochs)-1]
 		r.ExamplesPerSec = float64(examples) / r.WallSeconds
+		r.BackboneImages = examples + valid.Len() // the validation features are computed once, then cached
 		r.TrainLoss, r.ValidLoss = last.TrainLoss, last.ValidLoss
 	default:
 		return fmt.Errorf("unknown worker %q", c.worker)
