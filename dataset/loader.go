@@ -24,7 +24,9 @@ type LoaderConfig struct {
 	Seed      uint64
 	// Transform turns each decoded image into a tensor (it must end with
 	// ToTensor); its random draws come from a generator seeded by (Seed,
-	// epoch, sample index).
+	// epoch, sample index). A *transforms.Compose decodes the file itself
+	// (Compose.DecodeApply): a leading RandomResizedCrop, or Resize then
+	// CenterCrop, decodes only the part of a JPEG it keeps, with the same result.
 	Transform transforms.Transform
 	// Decode options (the pixel limit of the decompression-bomb guard).
 	Decode transforms.DecodeOptions

@@ -13,6 +13,12 @@
 // else, so a pipeline's output depends only on that generator's seed.
 //
 // Decode reads JPEG, PNG, GIF, BMP, TIFF, WebP, PPM and PGM files into an
-// Image the way PIL's convert("RGB") does, upsampling JPEG chroma the way
-// libjpeg-turbo does.
+// Image the way PIL's convert("RGB") does. Baseline JPEGs are decoded by this
+// package as libjpeg-turbo decodes them for PIL (same IDCT, chroma upsampling
+// and colour conversion: the same pixels); other JPEG kinds go through Go's
+// image/jpeg with libjpeg's upsampling and conversion.
+//
+// Compose.DecodeApply decodes a file and runs a pipeline with the same
+// result as Decode then Apply, but decodes only what the pipeline keeps when
+// it starts with RandomResizedCrop, or with Resize then CenterCrop.
 package transforms
