@@ -65,6 +65,14 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	default:
 		return nil, fmt.Errorf("finetune: backbone dtype %s: want float32, bfloat16 or float16", cfg.BackboneDtype)
 	}
+	if cfg.BackboneDtype == torch.Float16 {
+		for _, d := range append([]torch.Device{cfg.Device}, cfg.BackboneDevices...) {
+			if !d.IsCUDA() {
+				return nil, fmt.Errorf("finetune: float16 autocast needs a GPU, and the backbone would run on %s "+
+					"(libtorch's CPU autocast has bfloat16 only)", d)
+			}
+		}
+	}
 	if err := backbone.To(cfg.Device); err != nil {
 		return nil, err
 	}

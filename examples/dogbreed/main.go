@@ -28,7 +28,7 @@ import (
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead   string
-	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16 bool
+	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16 bool
 	skipBad                                                   bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize  int
 	lr, wd, lrDecay, validRatio                               float64
@@ -63,6 +63,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", true, "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
+	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
@@ -101,6 +102,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--input-size %d is too small", o.inputSize)
 	case o.resume && o.checkpoint == "":
 		return nil, errors.New("--resume needs --checkpoint")
+	case o.bf16 && o.fp16:
+		return nil, errors.New("--bf16 and --fp16 exclude each other")
 	}
 	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/torch"
 )
 
 const tinyBackbone = "../../finetune/testdata/tiny_backbone.pt"
@@ -150,6 +151,7 @@ func TestFlagErrors(t *testing.T) {
 		{"--resume", "--resume needs --checkpoint"},
 		{"--workers 0", "--workers"},
 		{"extra", "unexpected argument"},
+		{"--bf16 --fp16", "exclude each other"},
 	} {
 		_, err := parseFlags(strings.Fields(c.args))
 		require.ErrorContains(t, err, c.want, c.args)
@@ -158,6 +160,10 @@ func TestFlagErrors(t *testing.T) {
 	require.NoError(t, err)
 	err = run(context.Background(), o, &bytes.Buffer{})
 	require.ErrorContains(t, err, `invalid device "gpu"`)
+	if !torch.CUDAAvailable() {
+		o := demoOptions(t, "--fp16")
+		require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), "float16 autocast needs a GPU")
+	}
 	o, err = parseFlags([]string{"--device", "cuda:3"})
 	require.NoError(t, err)
 	err = run(context.Background(), o, &bytes.Buffer{})

@@ -88,6 +88,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if o.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 	}
+	if o.fp16 {
+		netCfg.BackboneDtype = torch.Float16
+	}
 
 	// Train with validation.
 	trainIter, err := load(split.Train, trainT, true, true)
