@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -19,6 +20,12 @@ import (
 
 // run is the chapter, step by step.
 func run(ctx context.Context, o *options, out io.Writer) error {
+	// Every libtorch call of the run from one OS thread: glibc gives each
+	// allocating thread its own malloc arena, and memory freed in one (the
+	// first network, closed before the final retraining loads another) is not
+	// reused by allocations landing in another.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	dev, backboneDevs, devices, err := pickDevice(o.device)
 	if err != nil {
 		return err
@@ -109,6 +116,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		net.FeatureDim, net.Classes, devices, torch.Version())
 	hist, err := finetune.Train(ctx, net, trainIter, validIter, cfg)
 	net.Close()
+	torch.ReleaseFreeMemory() // before the final retraining loads another network
 	if err != nil {
 		return err
 	}
