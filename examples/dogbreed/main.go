@@ -27,13 +27,13 @@ import (
 
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
-	dataDir, model, device, out, plot, checkpoint, saveHead   string
+	dataDir, model, device, out, plot, checkpoint, saveHead         string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16 bool
-	skipBad                                                   bool
-	epochs, batchSize, lrPeriod, workers, threads, inputSize  int
-	lr, wd, lrDecay, validRatio                               float64
-	seed                                                      uint64
-	demoScale                                                 float64
+	skipBad                                                         bool
+	epochs, batchSize, lrPeriod, workers, threads, inputSize        int
+	lr, wd, lrDecay, validRatio                                     float64
+	seed                                                            uint64
+	demoScale                                                       float64
 }
 
 func parseFlags(args []string) (*options, error) {
