@@ -13,6 +13,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
+GOFMT ?= $(shell $(GO) env GOROOT 2>/dev/null)/bin/gofmt
 PYTHON ?= /usr/bin/python3
 BUILD ?= build
 CACHE := $(BUILD)/cache
@@ -64,6 +65,8 @@ $(CACHE)/resnet34-int8.pt: scripts/export_backbone.py
 fixtures: deps $(CACHE)/resnet34.pt $(CACHE)/resnet34-int8.pt
 
 vet: build
+	@unformatted=$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted (run gofmt -w)"; exit 1; fi
 	$(GO) vet ./...
 
 test: build fixtures vet
