@@ -41,13 +41,21 @@ func loader(t *testing.T, ds *dataset.Dataset, tr transforms.Transform, shuffle 
 	return l
 }
 
-func tinyNet(t *testing.T, classes int) *Net {
+// tinyConfig is the tests' NetConfig for the tiny backbone.
+func tinyConfig(classes int) NetConfig {
+	return NetConfig{Classes: classes, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1}
+}
+
+// loadTiny loads the tiny backbone with cfg, closed when the test ends.
+func loadTiny(t *testing.T, cfg NetConfig) *Net {
 	t.Helper()
-	n, err := LoadNet(tinyBackbone, NetConfig{Classes: classes, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1})
+	n, err := LoadNet(tinyBackbone, cfg)
 	require.NoError(t, err)
 	t.Cleanup(n.Close)
 	return n
 }
+
+func tinyNet(t *testing.T, classes int) *Net { t.Helper(); return loadTiny(t, tinyConfig(classes)) }
 
 func chapterConfig(epochs int) TrainConfig {
 	return TrainConfig{Epochs: epochs, LR: 1e-2, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9}

@@ -77,42 +77,55 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		return nil, err
 	}
 	backbone.Eval()
-	var replicas []replica
-	if len(cfg.BackboneDevices) > 1 {
-		var err error
-		if replicas, err = makeReplicas(backbone, cfg); err != nil {
-			return nil, err
-		}
+	devices := cfg.BackboneDevices
+	if len(devices) < 2 {
+		devices = []torch.Device{cfg.Device}
 	}
-	fail := func(err error) (*Net, error) {
-		for _, r := range replicas {
-			r.m.Close()
-		}
+	replicas, err := makeReplicas(backbone, cfg.Device, devices, cfg.OptimizeBackbone)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.OptimizeBackbone {
-		frozen, err := backbone.Freeze(true)
-		if err != nil {
-			return fail(fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err))
-		}
-		backbone.Close()
-		backbone = frozen
+	n := &Net{Backbone: replicas[0].m, Device: cfg.Device, Classes: cfg.Classes, BackboneDtype: cfg.BackboneDtype,
+		replicas: replicas}
+	width, err := probeWidth(replicas[0], cfg.InputSize)
+	if err == nil {
+		n.FeatureDim = int(width)
+		err = n.buildHead(cfg.Hidden, cfg.Seed)
 	}
-	width, err := probeWidth(backbone, cfg)
 	if err != nil {
-		return fail(err)
+		n.Close()
+		return nil, err
 	}
-	torch.ManualSeed(cfg.Seed)
+	return n, nil
+}
+
+// ResetHead replaces the head with a freshly initialised one of the same
+// widths, after torch.ManualSeed(seed): what NewNet builds with that seed.
+// The backbone is kept, so a second training (the chapter's retraining on
+// train+valid) needs no second copy of it.
+func (n *Net) ResetHead(seed uint64) error {
+	hidden := n.Head.Layers[0].(*torch.Linear).Weight.Shape()[0]
+	return n.buildHead(int(hidden), seed)
+}
+
+// buildHead makes the head Linear(FeatureDim→hidden), ReLU,
+// Linear(hidden→Classes) on the net's device after torch.ManualSeed(seed),
+// replacing (and closing) the one there was.
+func (n *Net) buildHead(hidden int, seed uint64) error {
+	torch.ManualSeed(seed)
 	head := torch.NewSequential(
-		torch.NewLinear(width, int64(cfg.Hidden), true),
+		torch.NewLinear(int64(n.FeatureDim), int64(hidden), true),
 		torch.ReLU{},
-		torch.NewLinear(int64(cfg.Hidden), int64(cfg.Classes), true))
-	if err := head.To(cfg.Device); err != nil {
+		torch.NewLinear(int64(hidden), int64(n.Classes), true))
+	if err := head.To(n.Device); err != nil {
 		head.Close()
-		return fail(err)
+		return err
 	}
-	return &Net{Backbone: backbone, Head: head, Device: cfg.Device, FeatureDim: int(width), Classes: cfg.Classes,
-		BackboneDtype: cfg.BackboneDtype, replicas: replicas}, nil
+	if n.Head != nil {
+		n.Head.Close()
+	}
+	n.Head = head
+	return nil
 }
 
 // LoadNet loads the TorchScript backbone at path and builds a Net on it.
@@ -129,14 +142,14 @@ func LoadNet(path string, cfg NetConfig) (*Net, error) {
 	return n, nil
 }
 
-func probeWidth(backbone *torch.Module, cfg NetConfig) (int64, error) {
-	s := int64(cfg.InputSize)
-	x, err := torch.Zeros([]int64{1, 3, s, s}, torch.Float32, cfg.Device)
+func probeWidth(r replica, inputSize int) (int64, error) {
+	s := int64(inputSize)
+	x, err := torch.Zeros([]int64{1, 3, s, s}, torch.Float32, r.dev)
 	if err != nil {
 		return 0, err
 	}
 	defer x.Close()
-	out, err := backbone.ForwardNoGrad(x)
+	out, err := r.m.ForwardNoGrad(x)
 	if err != nil {
 		return 0, fmt.Errorf("finetune: the backbone cannot run on a 1×3×%d×%d image: %w", s, s, err)
 	}
@@ -151,13 +164,14 @@ func probeWidth(backbone *torch.Module, cfg NetConfig) (int64, error) {
 	return shape[1], nil
 }
 
-// Close releases the backbone, its replicas and the head.
+// Close releases the backbone (and its replicas) and the head.
 func (n *Net) Close() {
-	n.Backbone.Close()
 	for _, r := range n.replicas {
 		r.m.Close()
 	}
-	n.Head.Close()
+	if n.Head != nil {
+		n.Head.Close()
+	}
 }
 
 // Features runs the frozen backbone on a batch (no autograd graph), split
@@ -167,25 +181,11 @@ func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 	if len(n.replicas) > 1 {
 		return n.replicatedFeatures(b)
 	}
-	x, err := batchImages(b, n.Device)
+	f, err := n.shareFeatures(n.replicas[0], b, 0, b.N)
 	if err != nil {
-		return nil, err
-	}
-	defer x.Close()
-	f, err := n.Backbone.ForwardAutocast(n.BackboneDtype, x)
-	if err != nil {
-		return nil, err
-	}
-	if s := f.Shape(); len(s) != 2 || s[1] != int64(n.FeatureDim) {
-		f.Close()
-		return nil, fmt.Errorf("finetune: the backbone gave %v for a batch, want [%d, %d]", s, b.N, n.FeatureDim)
+		return nil, fmt.Errorf("finetune: %w", err)
 	}
 	return f, nil
-}
-
-// batchImages copies a batch's NCHW images into a tensor on dev.
-func batchImages(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	return hostToDevice(b.Images, dev, int64(b.N), int64(b.C), int64(b.H), int64(b.W))
 }
 
 // batchLabels copies a batch's labels into an int64 tensor on dev.

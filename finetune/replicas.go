@@ -22,36 +22,48 @@ type replica struct {
 	dev torch.Device
 }
 
-// makeReplicas copies backbone (on cfg.Device, in eval mode, not yet frozen)
-// onto each of cfg.BackboneDevices; with cfg.OptimizeBackbone each copy is
-// frozen and optimised where it runs (freezing turns parameters into
-// constants that no longer move with the module).
-func makeReplicas(backbone *torch.Module, cfg NetConfig) ([]replica, error) {
+// makeReplicas puts a copy of backbone (on dev, in eval mode, not yet
+// frozen) on each of devices; the first one is backbone itself when it is
+// already there. With optimize each is frozen and optimised where it runs
+// (freezing turns parameters into constants, which no longer move with the
+// module). The replicas own what they hold: backbone is closed unless one
+// of them holds it.
+func makeReplicas(backbone *torch.Module, dev torch.Device, devices []torch.Device, optimize bool) (_ []replica, err error) {
 	var out []replica
-	fail := func(err error) ([]replica, error) {
-		for _, r := range out {
-			r.m.Close()
-		}
-		return nil, err
-	}
-	for _, dev := range cfg.BackboneDevices {
-		m, err := backbone.Clone()
+	kept := false
+	defer func() {
 		if err != nil {
-			return fail(fmt.Errorf("finetune: replicating the backbone: %w", err))
+			for _, r := range out {
+				r.m.Close()
+			}
 		}
-		if err := m.To(dev); err != nil {
-			m.Close()
-			return fail(fmt.Errorf("finetune: replicating the backbone on %s: %w", dev, err))
+		if err != nil || !kept {
+			backbone.Close()
 		}
-		if cfg.OptimizeBackbone {
+	}()
+	for i, d := range devices {
+		m := backbone
+		if i > 0 || d != dev {
+			if m, err = backbone.Clone(); err != nil {
+				return nil, fmt.Errorf("finetune: replicating the backbone: %w", err)
+			}
+			if err := m.To(d); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("finetune: replicating the backbone on %s: %w", d, err)
+			}
+		}
+		if optimize {
 			frozen, err := m.Freeze(true)
-			m.Close()
+			if m != backbone {
+				m.Close()
+			}
 			if err != nil {
-				return fail(fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err))
+				return nil, fmt.Errorf("finetune: %w: %w", ErrOptimizeBackbone, err)
 			}
 			m = frozen
 		}
-		out = append(out, replica{m: m, dev: dev})
+		kept = kept || m == backbone
+		out = append(out, replica{m: m, dev: d})
 	}
 	return out, nil
 }
@@ -95,7 +107,7 @@ func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
 }
 
 // shareFeatures runs replica r on samples [lo, hi) of b and returns their
-// features on the net's device.
+// features on the net's device (one device: the whole batch).
 func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	chw := b.C * b.H * b.W

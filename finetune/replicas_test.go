@@ -21,11 +21,9 @@ func TestChunksFollowTorchChunk(t *testing.T) {
 // replicaNet is tinyNet with the backbone replicated on devices.
 func replicaNet(t *testing.T, classes int, optimize bool, devices ...torch.Device) *Net {
 	t.Helper()
-	n, err := LoadNet(tinyBackbone, NetConfig{Classes: classes, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1,
-		BackboneDevices: devices, OptimizeBackbone: optimize})
-	require.NoError(t, err)
-	t.Cleanup(n.Close)
-	return n
+	cfg := tinyConfig(classes)
+	cfg.BackboneDevices, cfg.OptimizeBackbone = devices, optimize
+	return loadTiny(t, cfg)
 }
 
 func requireAllClose(t *testing.T, want, got []float32, tol float64, what string) {
@@ -69,19 +67,18 @@ func TestReplicatedBackboneGivesTheSameFeatures(t *testing.T) {
 // same batches.
 func TestTrainingOnReplicasEqualsOneDevice(t *testing.T) {
 	_, split := smallKaggle(t, 3, 0.1)
-	train := func(n *Net) []float32 {
+	train := func(n *Net) [][]float32 {
 		_, err := Train(context.Background(), n, loader(t, split.Train, evalTransform(), true, 4),
 			loader(t, split.Valid, evalTransform(), false, 4), chapterConfig(2))
 		require.NoError(t, err)
-		var w []float32
-		for _, p := range torch.Parameters(n.Head) {
-			w = append(w, p.Float32s()...)
-		}
-		return w
+		return headValues(n)
 	}
 	want := train(tinyNet(t, 3))
 	got := train(replicaNet(t, 3, false, torch.CPU, torch.CPU))
-	requireAllClose(t, want, got, 1e-5, "head parameters")
+	require.Len(t, got, len(want))
+	for i := range want {
+		requireAllClose(t, want[i], got[i], 1e-5, "head parameters")
+	}
 }
 
 func TestReplicaOnAMissingDeviceIsAnError(t *testing.T) {

@@ -275,3 +275,16 @@ func TestUnwritableCheckpointStopsWithItsPath(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "a file", string(b))
 }
+
+// TestResetHeadEqualsAFreshNet: after training, ResetHead(seed) gives the
+// head a net freshly loaded with that seed has, on the same backbone.
+func TestResetHeadEqualsAFreshNet(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	trained := tinyNet(t, 3)
+	_, err := Train(context.Background(), trained, loader(t, split.Train, evalTransform(), false, 4), nil, chapterConfig(1))
+	require.NoError(t, err)
+	fresh := headValues(tinyNet(t, 3)) // tinyNet's seed is 1
+	require.NotEqual(t, fresh, headValues(trained))
+	require.NoError(t, trained.ResetHead(1))
+	require.Equal(t, fresh, headValues(trained))
+}

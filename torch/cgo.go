@@ -78,7 +78,9 @@ func cInt64s(s []int64) *C.int64_t {
 func init() {
 	if got, want := int(C.tt_abi_version()), int(C.TT_ABI_VERSION); got != want {
 		panic(fmt.Sprintf("torch: the loaded libtunetorch has ABI version %d but this Go package "+
-			"expects %d: rebuild the shim from the same sources (make build)", got, want))
+			"expects %d: rebuild the shim from the same sources (make build); if the shim is the newer, "+
+			"Go's build cache holds this package compiled against an older torch/csrc/tunetorch.h "+
+			"(it does not track that folder): go clean -cache", got, want))
 	}
 	initThreads()
 }

@@ -98,9 +98,8 @@ func TestCUDAPinnedCopyAndFlatMemory(t *testing.T) {
 	require.Equal(t, x.Float32s(), g.Float32s())
 	g.Close()
 
-	m, err := Load(filepath.Join("testdata", "tiny_cnn.pt"), dev)
-	require.NoError(t, err)
-	defer m.Close()
+	m, g0 := loadTinyCNN(t)
+	require.NoError(t, m.To(dev))
 	m.Eval()
 	head := NewSequential(NewLinear(10, 8, true), ReLU{}, NewLinear(8, 3, true))
 	defer head.Close()
@@ -108,8 +107,6 @@ func TestCUDAPinnedCopyAndFlatMemory(t *testing.T) {
 	opt, err := NewSGD(Parameters(head), SGDConfig{LR: 0.01, Momentum: 0.9})
 	require.NoError(t, err)
 	defer opt.Close()
-	var g0 tinyCNNGolden
-	readGolden(t, "tiny_cnn.json", &g0)
 	input := g0.Input.tensor(t)
 	defer input.Close()
 	labels := MustFromSlice([]int64{0, 2}, 2)
@@ -144,16 +141,12 @@ func TestCUDAPinnedCopyAndFlatMemory(t *testing.T) {
 
 func TestCUDAModuleCloneOnTheGPU(t *testing.T) {
 	dev := requireCUDA(t)
-	m, err := Load(filepath.Join("testdata", "tiny_cnn.pt"), CPU)
-	require.NoError(t, err)
-	defer m.Close()
+	m, g := loadTinyCNN(t)
 	m.Eval()
 	c, err := m.Clone()
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.To(dev))
-	var g tinyCNNGolden
-	readGolden(t, "tiny_cnn.json", &g)
 	x := g.Input.tensor(t)
 	defer x.Close()
 	xg, err := x.To(dev)

@@ -43,11 +43,6 @@ func CUDAMemoryStats(index int) (allocated, reserved int64, err error) {
 	return int64(a), int64(r), nil
 }
 
-// ReleaseFreeMemory returns memory that libtorch has freed to the operating
-// system (glibc's malloc_trim), e.g. after closing a large model before
-// loading another; a no-op where the C library has no such call.
-func ReleaseFreeMemory() { C.tt_release_free_memory() }
-
 // SetNumThreads sets libtorch's intra-op thread count for the whole process.
 func SetNumThreads(n int) error {
 	return check("set_num_threads", C.tt_set_num_threads(C.int(n)))

@@ -246,7 +246,7 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 // then CenterCrop: only the source pixels the kept box reads are decoded.
 func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resize, crop CenterCrop, rng *rand.Rand) (Data, error) {
 	var W, H, oh, ow int
-	var box image.Rectangle
+	var box, region image.Rectangle // region: the source pixels the box reads
 	fused := false
 	img, err := DecodeCropped(data, opts, func(w, h int) image.Rectangle {
 		W, H = w, h
@@ -256,7 +256,8 @@ func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resiz
 		}
 		x0, x1 := sourceSpan(w, ow, box.Min.X, box.Max.X)
 		y0, y1 := sourceSpan(h, oh, box.Min.Y, box.Max.Y)
-		return image.Rect(x0, y0, x1, y1)
+		region = image.Rect(x0, y0, x1, y1)
+		return region
 	})
 	if err != nil {
 		return Data{}, &DecodeError{err}
@@ -264,10 +265,8 @@ func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resiz
 	if !fused {
 		return c.Apply(Data{Image: img}, rng)
 	}
-	// img holds the pixels [x0, x1) × [y0, y1) of the W×H image.
-	x0, _ := sourceSpan(W, ow, box.Min.X, box.Max.X)
-	y0, _ := sourceSpan(H, oh, box.Min.Y, box.Max.Y)
-	d := Data{Image: resizeBox(img, -y0, -x0, H, W, ow, oh, box, false)}
+	// img holds the region of the W×H image.
+	d := Data{Image: resizeBox(img, -region.Min.Y, -region.Min.X, H, W, ow, oh, box, false)}
 	putBuffer(img.Pix)
 	return c.applyFrom(2, d, rng)
 }

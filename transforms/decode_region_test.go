@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"errors"
 	"image"
 	"math/rand/v2"
 	"os"
@@ -100,12 +101,7 @@ func TestDecodeApplyReportsDecodeErrors(t *testing.T) {
 	bad := NewRandomResizedCrop(0) // a size of 0: the pipeline fails, not the decoding
 	_, err = MustCompose(bad, ToTensor{}).DecodeApply([]byte("P6 1 1 255\n\x01\x02\x03"), DecodeOptions{}, nil)
 	require.Error(t, err)
-	require.False(t, errorAsDecode(err), "a pipeline error is not a decoding error: %v", err)
-}
-
-func errorAsDecode(err error) bool {
-	_, ok := err.(*DecodeError)
-	return ok
+	require.False(t, errors.As(err, &de), "a pipeline error is not a decoding error: %v", err)
 }
 
 // TestResizeThenCenterCropFused: Compose's fused Resize + CenterCrop (only

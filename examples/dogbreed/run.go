@@ -20,10 +20,9 @@ import (
 
 // run is the chapter, step by step.
 func run(ctx context.Context, o *options, out io.Writer) error {
-	// Every libtorch call of the run from one OS thread: glibc gives each
-	// allocating thread its own malloc arena, and memory freed in one (the
-	// first network, closed before the final retraining loads another) is not
-	// reused by allocations landing in another.
+	// Every libtorch call of the run from one OS thread, as in finetune.Train:
+	// glibc gives each allocating thread its own malloc arena, and memory
+	// freed in one is not reused by allocations landing in another.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	dev, backboneDevs, devices, err := pickDevice(o.device)
@@ -114,9 +113,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "backbone %s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, net.FeatureDim,
 		net.FeatureDim, net.Classes, devices, torch.Version())
+	defer net.Close()
 	hist, err := finetune.Train(ctx, net, trainIter, validIter, cfg)
-	net.Close()
-	torch.ReleaseFreeMemory() // before the final retraining loads another network
 	if err != nil {
 		return err
 	}
@@ -130,7 +128,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		return nil
 	}
 
-	// Retrain on train+valid with a fresh head, then predict the test set.
+	// Retrain on train+valid with a fresh head on the same frozen backbone,
+	// then predict the test set.
 	fmt.Fprintln(out, "retraining on train+valid")
 	tvIter, err := load(split.TrainValid, trainT, true, true)
 	if err != nil {
@@ -140,21 +139,19 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	final, err := loadNet(o.model, netCfg, out)
-	if err != nil {
+	if err := net.ResetHead(o.seed); err != nil {
 		return err
 	}
-	defer final.Close()
 	if cfg.Checkpoint != "" {
 		cfg.Checkpoint = strings.TrimSuffix(o.checkpoint, filepath.Ext(o.checkpoint)) + "-final.pt"
 	}
-	if _, err := finetune.Train(ctx, final, tvIter, nil, cfg); err != nil {
+	if _, err := finetune.Train(ctx, net, tvIter, nil, cfg); err != nil {
 		return err
 	}
 	if !rank0 {
 		return nil // rank 0 predicts and writes the submission
 	}
-	preds, err := finetune.Predict(ctx, final, testIter)
+	preds, err := finetune.Predict(ctx, net, testIter)
 	if err != nil {
 		return err
 	}
@@ -163,7 +160,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "wrote %s: %d rows, %d breeds\n", o.out, len(preds.IDs), len(split.TrainValid.Classes))
 	if o.saveHead != "" {
-		if err := finetune.SaveHead(o.saveHead, final, split.TrainValid.Classes); err != nil {
+		if err := finetune.SaveHead(o.saveHead, net, split.TrainValid.Classes); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "wrote %s (the head, for examples/predict)\n", o.saveHead)

@@ -10,9 +10,6 @@
 #endif
 
 #include <atomic>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <string>
 
 #include "shim.h"
@@ -106,12 +103,6 @@ tt_error tt_cuda_available(int *out) {
   TT_TRY
   *out = torch::cuda::is_available() ? 1 : 0;
   TT_CATCH
-}
-
-void tt_release_free_memory(void) {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
 }
 
 tt_error tt_cuda_memory_stats(int index, int64_t *allocated, int64_t *reserved) {

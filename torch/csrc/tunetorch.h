@@ -56,9 +56,6 @@ enum { TT_ZEROS = 0, TT_ONES = 1, TT_RAND = 2, TT_RANDN = 3 };
 
 /* ---- runtime ---- */
 int tt_abi_version(void);
-/* Returns the C heap's free memory to the operating system (glibc's
- * malloc_trim); a no-op elsewhere. */
-void tt_release_free_memory(void);
 /* The CUDA caching allocator's current allocated and reserved bytes on GPU
  * index (an error on a CPU build or for a GPU that does not exist). */
 tt_error tt_cuda_memory_stats(int index, int64_t *allocated, int64_t *reserved);
