@@ -37,13 +37,13 @@ var ErrOptimizeBackbone = errors.New("optimising the backbone failed")
 
 // Net is a frozen backbone followed by a trainable head.
 type Net struct {
-	Backbone      *torch.Module
+	Backbone      *torch.Module // the frozen backbone; the first replica when there are several
 	Head          *torch.Sequential
 	Device        torch.Device
 	FeatureDim    int // the backbone's output width, the head's input
 	Classes       int
 	BackboneDtype torch.Dtype // Float32, or the autocast dtype of the backbone
-	replicas      []replica   // the backbone's copies on NetConfig.BackboneDevices (two or more)
+	replicas      []replica   // the backbone on each device it runs on (one, or NetConfig.BackboneDevices)
 }
 
 // NewNet puts backbone (which the Net then owns) in eval mode on the device,
