@@ -14,8 +14,8 @@ import (
 )
 
 // ProcessGroup is a group of processes (ranks) that exchange tensors through
-// PyTorch's c10d: a TCPStore rendezvous and Gloo on CPU tensors. Close it
-// when done.
+// PyTorch's c10d: a TCPStore rendezvous, Gloo for CPU tensors and, with the
+// nccl backend, NCCL for CUDA tensors. Close it when done.
 type ProcessGroup struct {
 	h          C.tt_pg
 	rank, size int
@@ -36,7 +36,17 @@ type DistributedConfig struct {
 	// as PyTorch's workers do.
 	AgentStore   bool
 	RestartCount int // TORCHELASTIC_RESTART_COUNT
+	// Backend is "gloo" (the default when empty: every tensor goes through
+	// Gloo) or "nccl": CUDA tensors go through NCCL and CPU tensors and
+	// barriers through Gloo, as PyTorch's "cpu:gloo,cuda:nccl". NCCL needs a
+	// shim built against a CUDA libtorch with NCCL (NCCLAvailable), and each
+	// rank's CUDA tensors on its own GPU (usually cuda:LOCAL_RANK).
+	Backend string
 }
+
+// NCCLAvailable reports whether the loaded shim was built with c10d's NCCL
+// backend (a CUDA libtorch with NCCL headers).
+func NCCLAvailable() bool { return C.tt_nccl_available() != 0 }
 
 // DistributedFromEnv reads MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and
 // LOCAL_RANK. ok is false when WORLD_SIZE is unset (a single process);
@@ -97,9 +107,14 @@ func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
 	}
 	cprefix := C.CString(prefix)
 	defer C.free(unsafe.Pointer(cprefix))
+	if cfg.Backend == "" {
+		cfg.Backend = "gloo"
+	}
+	backend := C.CString(cfg.Backend)
+	defer C.free(unsafe.Pointer(backend))
 	var h C.tt_pg
-	op := fmt.Sprintf("join process group (rank %d of %d at %s:%d)", cfg.Rank, cfg.WorldSize, cfg.MasterAddr, cfg.MasterPort)
-	if err := check(op, C.tt_pg_new_gloo(addr, C.int(cfg.MasterPort), C.int(cfg.Rank), C.int(cfg.WorldSize),
+	op := fmt.Sprintf("join process group (%s, rank %d of %d at %s:%d)", cfg.Backend, cfg.Rank, cfg.WorldSize, cfg.MasterAddr, cfg.MasterPort)
+	if err := check(op, C.tt_pg_new(backend, addr, C.int(cfg.MasterPort), C.int(cfg.Rank), C.int(cfg.WorldSize),
 		C.int(cfg.Timeout.Milliseconds()), cBool(serve), cprefix, &h)); err != nil {
 		return nil, err
 	}

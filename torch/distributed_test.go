@@ -32,6 +32,7 @@ func TestDistributedHelper(t *testing.T) {
 	require.True(t, ok)
 	ms, _ := strconv.Atoi(os.Getenv("TT_DIST_TIMEOUT_MS"))
 	cfg.Timeout = time.Duration(ms) * time.Millisecond
+	cfg.Backend = os.Getenv("TT_DIST_BACKEND")
 	g, err := NewProcessGroup(cfg)
 	require.NoError(t, err)
 	defer g.Close()
@@ -40,9 +41,15 @@ func TestDistributedHelper(t *testing.T) {
 	case "collectives":
 		x := MustFromSlice([]float32{r + 1, 10 * (r + 1)}, 2)
 		y := MustFromSlice([]float32{r + 1, 10 * (r + 1)}, 2)
+		b := MustFromSlice([]float32{r, r, r}, 3)
+		if cfg.Backend == "nccl" { // CUDA tensors through NCCL, each rank on its GPU; a CPU one through Gloo
+			x, y, b = onGPU(t, x, cfg.LocalRank), onGPU(t, y, cfg.LocalRank), onGPU(t, b, cfg.LocalRank)
+			c := MustFromSlice([]float32{r + 1}, 1)
+			require.NoError(t, g.AllReduce(false, c))
+			fmt.Printf("RESULT cpu=%v\n", c.Float32s())
+		}
 		require.NoError(t, g.AllReduce(false, x))
 		require.NoError(t, g.AllReduce(true, y))
-		b := MustFromSlice([]float32{r, r, r}, 3)
 		require.NoError(t, g.Broadcast(b, 1))
 		require.NoError(t, g.Barrier())
 		fmt.Printf("RESULT sum=%v avg=%v bcast=%v\n", x.Float32s(), y.Float32s(), b.Float32s())
@@ -67,6 +74,63 @@ func TestProcessGroupCollectivesOverGloo(t *testing.T) {
 		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
 		require.Contains(t, outs[r], "RESULT sum=[3 30] avg=[1.5 15] bcast=[1 1 1]", "rank %d", r)
 	}
+}
+
+// onGPU moves x to cuda:i (the helper's ranks use their LOCAL_RANK's GPU).
+func onGPU(t *testing.T, x *Tensor, i int) *Tensor {
+	t.Helper()
+	g, err := x.To(CUDA(i))
+	require.NoError(t, err)
+	return g
+}
+
+// NCCL needs one GPU per rank; this runs where two exist and the shim has NCCL.
+func TestProcessGroupCollectivesOverNCCL(t *testing.T) {
+	if !NCCLAvailable() {
+		t.Skipf("this shim has no NCCL: libtorch %s", Version())
+	}
+	if n := CUDADeviceCount(); n < 2 {
+		t.Skipf("NCCL needs a GPU per rank: 2 ranks, %d GPU(s)", n)
+	}
+	outs, errs := testenv.StartRanks(t, "TestDistributedHelper", 2, "TT_DIST_HELPER=collectives",
+		"TT_DIST_TIMEOUT_MS=60000", "TT_DIST_BACKEND=nccl")
+	for r := range 2 {
+		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
+		require.Contains(t, outs[r], "RESULT cpu=[3]", "rank %d: the CPU tensor through Gloo", r)
+		require.Contains(t, outs[r], "RESULT sum=[3 30] avg=[1.5 15] bcast=[1 1 1]", "rank %d", r)
+	}
+}
+
+// A one-rank NCCL group on one GPU: the same dispatch (CUDA tensors to NCCL,
+// CPU tensors and barriers to Gloo) where a single GPU exists.
+func TestOneRankNCCLGroupOnOneGPU(t *testing.T) {
+	if !NCCLAvailable() {
+		t.Skipf("this shim has no NCCL: libtorch %s", Version())
+	}
+	dev := requireCUDA(t)
+	g, err := NewProcessGroup(DistributedConfig{MasterAddr: "127.0.0.1", MasterPort: testenv.FreePort(t), WorldSize: 1,
+		Timeout: time.Minute, Backend: "nccl"})
+	require.NoError(t, err)
+	defer g.Close()
+	x := onGPU(t, MustFromSlice([]float32{1, 2}, 2), dev.Index)
+	c := MustFromSlice([]float32{3}, 1)
+	require.NoError(t, g.AllReduce(true, x, c))
+	require.NoError(t, g.Broadcast(x, 0))
+	require.NoError(t, g.Barrier())
+	require.Equal(t, []float32{1, 2}, x.Float32s())
+	require.Equal(t, []float32{3}, c.Float32s())
+}
+
+func TestProcessGroupBackendErrors(t *testing.T) {
+	_, err := NewProcessGroup(DistributedConfig{MasterAddr: "127.0.0.1", MasterPort: 1, WorldSize: 1, Backend: "mpi"})
+	require.ErrorContains(t, err, `unknown process-group backend "mpi" (want gloo or nccl)`)
+	require.ErrorContains(t, err, "join process group (mpi, rank 0 of 1")
+	if NCCLAvailable() {
+		return // the NCCL tests above cover this build
+	}
+	_, err = NewProcessGroup(DistributedConfig{MasterAddr: "127.0.0.1", MasterPort: 1, WorldSize: 1, Backend: "nccl"})
+	require.ErrorContains(t, err, "without NCCL")
+	require.ErrorContains(t, err, Version(), "the error names the loaded build")
 }
 
 func TestDeadRankMakesTheOthersFailWithinTheTimeout(t *testing.T) {

@@ -13,36 +13,11 @@ import (
 	"github.com/tunetorch/tunetorch/internal/atomicfile"
 )
 
-// EncodeTensors serialises a dict of name → tensor in torch.save's format:
-// Python's torch.load reads it back as a dict (tensors land on the CPU).
+// EncodeTensors serialises a dict of name → tensor in torch.save's format
+// (torch/pickle_writer.go): Python's torch.load reads it back as a dict, with
+// its default weights_only=True too (tensors land on the CPU).
 func EncodeTensors(ts []NamedTensor) ([]byte, error) {
-	names := make([]*C.char, len(ts))
-	for i, t := range ts {
-		names[i] = C.CString(t.Name)
-	}
-	defer func() {
-		for _, n := range names {
-			C.free(unsafe.Pointer(n))
-		}
-	}()
-	hs := make([]C.tt_tensor, len(ts))
-	for i, t := range ts {
-		hs[i] = t.Tensor.handle()
-	}
-	var pn **C.char
-	var ph *C.tt_tensor
-	if len(ts) > 0 {
-		pn, ph = &names[0], &hs[0]
-	}
-	var data *C.char
-	var n C.int64_t
-	err := check("save", C.tt_save_dict(pn, ph, C.int(len(ts)), &data, &n))
-	runtime.KeepAlive(ts)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(data))
-	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
+	return writeTorchArchive(ts)
 }
 
 // DecodeTensors reads a dict of name → tensor written by torch.save (e.g. a

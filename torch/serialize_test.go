@@ -121,7 +121,7 @@ func TestSaveTensorsFailureKeepsPreviousFile(t *testing.T) {
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
 	err = SaveTensors(path, []NamedTensor{{Name: "x", Tensor: x}, {Name: "x", Tensor: x}})
-	require.ErrorContains(t, err, "duplicate name x")
+	require.ErrorContains(t, err, `duplicate name "x"`)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, before, after)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/internal/testenv"
+	"github.com/tunetorch/tunetorch/torch"
 )
 
 // TestRankProcess is one rank of TestTwoRanksAsTorchrunWouldStartThem.
@@ -37,7 +38,7 @@ func TestTwoRanksAsTorchrunWouldStartThem(t *testing.T) {
 	for r := range 2 {
 		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
 	}
-	require.Contains(t, outs[0], "distributed: 2 processes")
+	require.Contains(t, outs[0], "distributed: 2 processes (c10d, gloo)", "auto picks Gloo on the CPU")
 	require.Contains(t, outs[0], "wrote "+o.out)
 	require.NotContains(t, outs[1], "train loss", "rank 1 does not report")
 	require.NotContains(t, outs[1], "wrote ")
@@ -45,4 +46,39 @@ func TestTwoRanksAsTorchrunWouldStartThem(t *testing.T) {
 		_, err := os.Stat(f)
 		require.NoError(t, err, f)
 	}
+}
+
+func TestDistBackendFlag(t *testing.T) {
+	for _, c := range []struct {
+		flag string
+		dev  torch.Device
+		want string
+	}{{"auto", torch.CPU, "gloo"}, {"gloo", torch.CPU, "gloo"}, {"nccl", torch.CPU, "nccl"}} {
+		got, err := distBackend(c.flag, c.dev)
+		require.NoError(t, err)
+		require.Equal(t, c.want, got, "--dist-backend %s on %s", c.flag, c.dev)
+	}
+	_, err := distBackend("mpi", torch.CPU)
+	require.ErrorContains(t, err, `--dist-backend "mpi": want auto, gloo or nccl`)
+	if torch.CUDAAvailable() {
+		want := map[bool]string{true: "nccl", false: "gloo"}[torch.NCCLAvailable()]
+		got, err := distBackend("auto", torch.CUDA(0))
+		require.NoError(t, err)
+		require.Equal(t, want, got, "auto on a GPU")
+	}
+}
+
+// Under torchrun, --device cuda means each rank's own GPU; other values stay.
+func TestRankDevice(t *testing.T) {
+	t.Setenv("WORLD_SIZE", "2")
+	t.Setenv("RANK", "1")
+	t.Setenv("LOCAL_RANK", "1")
+	for _, d := range []string{"cpu", "cuda:0", "all", "cuda:0,cuda:1"} {
+		require.Equal(t, d, rankDevice(d))
+	}
+	want := "cuda" // no GPU: kept, and pickDevice reports it
+	if n := torch.CUDADeviceCount(); n > 0 {
+		want = torch.CUDA(1 % n).String()
+	}
+	require.Equal(t, want, rankDevice("cuda"))
 }

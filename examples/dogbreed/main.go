@@ -23,17 +23,18 @@ import (
 	"syscall"
 
 	"github.com/tunetorch/tunetorch/finetune"
+	"github.com/tunetorch/tunetorch/torch"
 )
 
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
-	dataDir, model, device, out, plot, checkpoint, saveHead         string
-	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16 bool
-	skipBad                                                         bool
-	epochs, batchSize, lrPeriod, workers, threads, inputSize        int
-	lr, wd, lrDecay, validRatio                                     float64
-	seed                                                            uint64
-	demoScale                                                       float64
+	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
+	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
+	skipBad                                                              bool
+	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
+	lr, wd, lrDecay, validRatio                                          float64
+	seed                                                                 uint64
+	demoScale                                                            float64
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.lrDecay, "lr-decay", 0.9, "StepLR: multiply the learning rate by this")
 	fs.Float64Var(&o.validRatio, "valid-ratio", 0.1, "fraction of the rarest breed's images used for validation")
 	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, all (every GPU, else the CPU), or a list such as cuda:0,cuda:1 (the backbone replicated on each, each running a share of every batch)")
+	fs.StringVar(&o.distBackend, "dist-backend", "auto", "under torchrun: the c10d backend, gloo or nccl (GPU tensors through NCCL, the rest through Gloo); auto: nccl on a GPU when the shim has it, else gloo")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines decoding and augmenting images (default: the cores --threads leaves free, at least 1)")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
 	fs.IntVar(&o.inputSize, "input-size", 224, "side of the square crop fed to the backbone")
@@ -61,7 +63,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.resume, "resume", false, "continue from --checkpoint")
 	fs.BoolVar(&o.skipFinal, "skip-final", false, "stop after training with validation: no retraining on train+valid, no prediction")
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
-	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", true, "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported")
+	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on with libtorch 1.x, off with 2.x, where it is not verified (Debian's 2.6 crashes running it)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")

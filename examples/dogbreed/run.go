@@ -25,11 +25,15 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	// freed in one is not reused by allocations landing in another.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	dev, backboneDevs, devices, err := pickDevice(o.device)
+	dev, backboneDevs, devices, err := pickDevice(rankDevice(o.device))
 	if err != nil {
 		return err
 	}
-	group, err := joinGroup()
+	backend, err := distBackend(o.distBackend, dev)
+	if err != nil {
+		return err
+	}
+	group, err := joinGroup(backend)
 	if err != nil {
 		return err
 	}
@@ -38,7 +42,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if !rank0 {
 		out = io.Discard // rank 0 reports and writes the outputs
 	} else if group != nil {
-		fmt.Fprintf(out, "distributed: %d processes (c10d, Gloo)\n", group.Size())
+		fmt.Fprintf(out, "distributed: %d processes (c10d, %s)\n", group.Size(), backend)
 	}
 	if err := torch.SetNumThreads(o.threads); err != nil {
 		return err
@@ -169,13 +173,40 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 }
 
 // joinGroup joins the process group torchrun (or a PyTorchJob) describes in
-// the environment; nil for a single process.
-func joinGroup() (*torch.ProcessGroup, error) {
+// the environment over backend; nil for a single process.
+func joinGroup(backend string) (*torch.ProcessGroup, error) {
 	cfg, ok, err := torch.DistributedFromEnv()
 	if err != nil || !ok || cfg.WorldSize == 1 {
 		return nil, err
 	}
+	cfg.Backend = backend
 	return torch.NewProcessGroup(cfg)
+}
+
+// distBackend resolves --dist-backend: auto is NCCL when training on a GPU
+// with a shim built with NCCL, else Gloo.
+func distBackend(flag string, dev torch.Device) (string, error) {
+	switch flag {
+	case "gloo", "nccl":
+		return flag, nil
+	case "auto":
+		if dev.IsCUDA() && torch.NCCLAvailable() {
+			return "nccl", nil
+		}
+		return "gloo", nil
+	}
+	return "", fmt.Errorf("--dist-backend %q: want auto, gloo or nccl", flag)
+}
+
+// rankDevice gives each process of a distributed run its own GPU, as torchrun
+// users expect: --device cuda means cuda:LOCAL_RANK (modulo the GPUs seen).
+// An explicit cuda:N, a list, cpu or all are kept.
+func rankDevice(device string) string {
+	cfg, ok, err := torch.DistributedFromEnv()
+	if device != "cuda" || err != nil || !ok || cfg.WorldSize == 1 || torch.CUDADeviceCount() == 0 {
+		return device
+	}
+	return torch.CUDA(cfg.LocalRank % torch.CUDADeviceCount()).String()
 }
 
 // localRank is LOCAL_RANK (0 when unset).

@@ -68,6 +68,18 @@ func fixture(t testing.TB, env, name string) string {
 	return p
 }
 
+// FreePort returns a TCP port of 127.0.0.1 that was free a moment ago (for
+// a rendezvous).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 // StartRanks runs the test named run of the current test binary as world
 // processes with torchrun's environment (MASTER_ADDR 127.0.0.1, a free
 // MASTER_PORT, RANK, LOCAL_RANK, WORLD_SIZE, one OpenMP thread each) plus
@@ -75,12 +87,7 @@ func fixture(t testing.TB, env, name string) string {
 // rank's combined output and exit error.
 func StartRanks(t testing.TB, run string, world int, extra ...string) ([]string, []error) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := FreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmds := make([]*exec.Cmd, world)

@@ -23,7 +23,7 @@ from torch import nn
 def main():
     backbone_path, data_path, head_path, out_losses, out_head = sys.argv[1:6]
     torch.set_num_threads(1)
-    data = torch.load(data_path)
+    data = torch.load(data_path, weights_only=True)
     epochs, batch_size, lr, wd, momentum, lr_period, lr_decay = data["config"].tolist()
     epochs, batch_size, lr_period = int(epochs), int(batch_size), int(lr_period)
     x, y = data["x"], data["y"]
@@ -31,7 +31,7 @@ def main():
     backbone = torch.jit.load(backbone_path).eval()
     for p in backbone.parameters():
         p.requires_grad = False
-    state = torch.load(head_path)
+    state = torch.load(head_path, weights_only=True)
     k, h, c = state["0.weight"].shape[1], state["0.weight"].shape[0], state["2.weight"].shape[0]
     head = nn.Sequential(nn.Linear(k, h), nn.ReLU(), nn.Linear(h, c))
     head.load_state_dict(state)

@@ -3,7 +3,8 @@
 
   roundtrip_params.py IN OUT
 
-Loads IN with torch.load (written by Go's torch.SaveTensors), checks it is a dict
+Loads IN with torch.load(weights_only=True), PyTorch 2.6's default (IN is written
+by Go's torch.SaveTensors), checks it is a dict
 of name -> tensor, doubles every floating tensor (integer ones are kept), and
 writes the result to OUT with torch.save. Prints the names and dtypes it read.
 """
@@ -14,7 +15,7 @@ import torch
 
 def main():
     src, dst = sys.argv[1], sys.argv[2]
-    d = torch.load(src)
+    d = torch.load(src, weights_only=True)
     if not isinstance(d, dict):
         sys.exit(f"{src}: torch.load gave a {type(d).__name__}, not a dict")
     out = {}

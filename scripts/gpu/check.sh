@@ -23,8 +23,11 @@ prefix=$($PYTHON -c 'import torch;print(torch.utils.cmake_prefix_path)')
 torchlib=$($PYTHON -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')
 log "torch $($PYTHON -c 'import torch;print(torch.__version__, torch.version.cuda, torch.cuda.device_count())') at $prefix"
 
+# A wheel's NCCL headers live in the nvidia-nccl package, not beside libtorch's.
+nccl=$($PYTHON -c 'import nvidia.nccl,os;print(os.path.join(list(nvidia.nccl.__path__)[0],"include"))' 2>/dev/null)
+
 log "1. shim against this libtorch"
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" > "$OUT/cmake.txt" 2>&1 &&
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" ${nccl:+-DNCCL_INCLUDE_DIR="$nccl"} > "$OUT/cmake.txt" 2>&1 &&
   cmake --build build-gpu -j "$(nproc)" >> "$OUT/cmake.txt" 2>&1 || { log "shim build FAILED (see cmake.txt)"; exit 1; }
 grep -E "tunetorch:" "$OUT/cmake.txt" | tee -a "$OUT/summary.txt"
 export LD_LIBRARY_PATH="$PWD/build-gpu:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

@@ -3,9 +3,9 @@
 
 extern "C" {
 
-tt_error tt_set_requires_grad(tt_tensor t, int requires) {
+tt_error tt_set_requires_grad(tt_tensor t, int on) {
   TT_TRY
-  tt::T(t).requires_grad_(requires != 0);
+  tt::T(t).requires_grad_(on != 0);
   TT_CATCH
 }
 

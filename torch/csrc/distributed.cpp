@@ -1,21 +1,38 @@
-// distributed.cpp: c10d process groups (TCPStore rendezvous, Gloo on CPU)
-// with all-reduce, broadcast and barrier.
+// distributed.cpp: c10d process groups (TCPStore rendezvous, Gloo on CPU,
+// NCCL on CUDA in CUDA builds) with all-reduce, broadcast and barrier.
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#ifdef TT_BUILT_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "shim.h"
 
 namespace {
+// The collectives' common base: c10d::Backend since libtorch 2.0
+// (ProcessGroup became a wrapper around backends), c10d::ProcessGroup before.
+#if TORCH_VERSION_MAJOR >= 2
+using Backend = c10d::Backend;
+#else
+using Backend = c10d::ProcessGroup;
+#endif
+
 struct Group {
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<Backend> gloo;  // CPU tensors and barriers; CUDA tensors too without nccl
+  c10::intrusive_ptr<Backend> nccl;  // CUDA tensors, when the group was made with "nccl"
   std::chrono::milliseconds timeout;
   int size;
+
+  // The backend that reduces t, as PyTorch dispatches "cpu:gloo,cuda:nccl".
+  Backend &for_tensor(const at::Tensor &t) { return t.is_cuda() && nccl ? *nccl : *gloo; }
 };
 
 Group &G(tt_pg g) { return *reinterpret_cast<Group *>(g); }
@@ -31,6 +48,26 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+#ifdef TT_BUILT_WITH_NCCL
+// NCCL for CUDA tensors, on its own key prefix in the store.
+c10::intrusive_ptr<Backend> nccl_backend(const c10::intrusive_ptr<c10d::Store> &store, int rank, int world_size,
+                                         std::chrono::milliseconds timeout) {
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("nccl", store), rank,
+                                                     world_size, opts);
+}
+#endif
+
+// Throws, saying why, when this shim was built without NCCL.
+void require_nccl() {
+#ifndef TT_BUILT_WITH_NCCL
+  throw std::invalid_argument(std::string("the nccl backend needs a libtunetorch built against a CUDA libtorch "
+                                          "with NCCL; this one is built against libtorch ") +
+                              tt_version() + " without NCCL: use the gloo backend");
+#endif
+}
+
 void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
   if (!work->wait(g.timeout)) throw std::runtime_error("collective operation timed out");
 }
@@ -38,9 +75,21 @@ void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
 
 extern "C" {
 
-tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank, int world_size,
-                        int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
+int tt_nccl_available(void) {
+#ifdef TT_BUILT_WITH_NCCL
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port, int rank, int world_size,
+                   int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
   TT_TRY
+  const std::string kind = backend == nullptr ? "" : backend;
+  if (kind != "gloo" && kind != "nccl")
+    throw std::invalid_argument("unknown process-group backend \"" + kind + "\" (want gloo or nccl)");
+  if (kind == "nccl") require_nccl();
   if (world_size < 1 || rank < 0 || rank >= world_size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " is not in a world of " +
                                 std::to_string(world_size));
@@ -52,12 +101,24 @@ tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank, int 
   so.isServer = serve_store != 0;
   so.numWorkers = static_cast<std::size_t>(world_size);
   so.timeout = timeout;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+  // libtorch 2.4 made the libuv store the default, but builds without libuv
+  // (Debian's among them) then refuse to start: the classic store works in
+  // every build, talks to either kind, and is ample for a rendezvous.
+  so.useLibUV = false;
+#endif
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(master_addr, so);
   if (prefix != nullptr && *prefix != '\0') store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
   auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
   opts->devices.push_back(gloo_device(master_addr));
-  auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, opts);
-  *out = reinterpret_cast<tt_pg>(new Group{pg, timeout, world_size});
+  auto group = std::make_unique<Group>();
+  group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, opts);
+#ifdef TT_BUILT_WITH_NCCL
+  if (kind == "nccl") group->nccl = nccl_backend(store, rank, world_size, timeout);
+#endif
+  group->timeout = timeout;
+  group->size = world_size;
+  *out = reinterpret_cast<tt_pg>(group.release());
   TT_CATCH
 }
 
@@ -67,10 +128,10 @@ tt_error tt_pg_allreduce(tt_pg g, const tt_tensor *ts, int n, int average) {
   TT_TRY
   std::vector<at::Tensor> v;
   for (int i = 0; i < n; i++) v.push_back(tt::T(ts[i]));
-  // Gloo reduces one tensor per call on CPU.
+  // One tensor per call: Gloo takes one per call on CPU, and each may go to another backend.
   for (auto &t : v) {
     std::vector<at::Tensor> one{t};
-    wait(G(g), G(g).pg->allreduce(one, c10d::AllreduceOptions{c10d::ReduceOp::SUM}));
+    wait(G(g), G(g).for_tensor(t).allreduce(one, c10d::AllreduceOptions{c10d::ReduceOp::SUM}));
     if (average) {
       at::NoGradGuard no_grad;
       t.div_(G(g).size);
@@ -84,13 +145,13 @@ tt_error tt_pg_broadcast(tt_pg g, tt_tensor t, int root) {
   std::vector<at::Tensor> one{tt::T(t)};
   c10d::BroadcastOptions o;
   o.rootRank = root;
-  wait(G(g), G(g).pg->broadcast(one, o));
+  wait(G(g), G(g).for_tensor(one[0]).broadcast(one, o));
   TT_CATCH
 }
 
 tt_error tt_pg_barrier(tt_pg g) {
   TT_TRY
-  wait(G(g), G(g).pg->barrier());
+  wait(G(g), G(g).gloo->barrier());
   TT_CATCH
 }
 

@@ -12,7 +12,8 @@ tt_error no_gloo() {
 
 extern "C" {
 
-tt_error tt_pg_new_gloo(const char *, int, int, int, int, int, const char *, tt_pg *) { return no_gloo(); }
+tt_error tt_pg_new(const char *, const char *, int, int, int, int, int, const char *, tt_pg *) { return no_gloo(); }
+int tt_nccl_available(void) { return 0; }
 void tt_pg_free(tt_pg) {}
 tt_error tt_pg_allreduce(tt_pg, const tt_tensor *, int, int) { return no_gloo(); }
 tt_error tt_pg_broadcast(tt_pg, tt_tensor, int) { return no_gloo(); }

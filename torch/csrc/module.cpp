@@ -1,7 +1,9 @@
 // module.cpp: TorchScript modules: load, forward, train/eval, parameters, freeze.
 #include <ATen/autocast_mode.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
+#include <memory>
 #include <vector>
 
 #include "shim.h"
@@ -9,33 +11,43 @@
 namespace {
 torch::jit::Module &M(tt_module m) { return *reinterpret_cast<torch::jit::Module *>(m); }
 
+// libtorch 2.4 replaced the per-device autocast calls (set_enabled,
+// set_cpu_enabled, get_autocast_gpu_dtype...) with ones taking a device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_is_on(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
+at::ScalarType autocast_type(bool cuda) { return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU); }
+void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
+  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled);
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
+}
+#else
+bool autocast_is_on(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+at::ScalarType autocast_type(bool cuda) {
+  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
+  if (cuda) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+}
+#endif
+
 // AutocastGuard turns autocast on for one device type for its lifetime, as
 // Python's torch.autocast context manager does, restoring the previous state.
 class AutocastGuard {
  public:
-  AutocastGuard(bool cuda, at::ScalarType dtype) : cuda_(cuda) {
-    if (cuda_) {
-      prev_enabled_ = at::autocast::is_enabled();
-      prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(dtype);
-    } else {
-      prev_enabled_ = at::autocast::is_cpu_enabled();
-      prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(dtype);
-    }
+  AutocastGuard(bool cuda, at::ScalarType dtype)
+      : cuda_(cuda), prev_enabled_(autocast_is_on(cuda)), prev_dtype_(autocast_type(cuda)) {
+    set_autocast(cuda_, true, dtype);
     at::autocast::increment_nesting();
   }
   ~AutocastGuard() {
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cuda_) {
-      at::autocast::set_enabled(prev_enabled_);
-      at::autocast::set_autocast_gpu_dtype(prev_dtype_);
-    } else {
-      at::autocast::set_cpu_enabled(prev_enabled_);
-      at::autocast::set_autocast_cpu_dtype(prev_dtype_);
-    }
+    set_autocast(cuda_, prev_enabled_, prev_dtype_);
   }
 
  private:
@@ -66,13 +78,13 @@ tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n, int grad
   std::vector<c10::IValue> args;
   args.reserve(n);
   for (int i = 0; i < n; i++) args.emplace_back(tt::T(inputs[i]));
-  c10::optional<AutocastGuard> autocast;
+  std::unique_ptr<AutocastGuard> autocast;
   if (autocast_dtype >= 0) {
     auto dt = tt::scalar_type(autocast_dtype);
     if (dt != at::kBFloat16 && dt != at::kHalf)
       throw std::invalid_argument(std::string("autocast needs bfloat16 or float16, not ") + c10::toString(dt));
     bool cuda = n > 0 && tt::T(inputs[0]).is_cuda();
-    autocast.emplace(cuda, dt);
+    autocast = std::make_unique<AutocastGuard>(cuda, dt);
   }
   c10::IValue r;
   switch (grad_mode) {

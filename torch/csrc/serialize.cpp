@@ -1,28 +1,7 @@
-// serialize.cpp: dicts of tensors to torch.save's format, and tensors from raw storages.
-#include <torch/csrc/jit/serialization/pickle.h>
-
-#include <vector>
-
+// serialize.cpp: tensors from raw storages (the torch.save format itself is read and written in Go).
 #include "shim.h"
 
 extern "C" {
-
-tt_error tt_save_dict(const char *const *names, const tt_tensor *tensors, int n, char **data,
-                      int64_t *len) {
-  TT_TRY
-  c10::Dict<std::string, at::Tensor> dict;
-  for (int i = 0; i < n; i++) {
-    if (dict.contains(names[i])) throw std::invalid_argument(std::string("duplicate name ") + names[i]);
-    dict.insert(names[i], tt::T(tensors[i]).detach().to(at::kCPU));
-  }
-  std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-  char *buf = static_cast<char *>(std::malloc(bytes.size() > 0 ? bytes.size() : 1));
-  if (buf == nullptr) throw std::bad_alloc();
-  std::memcpy(buf, bytes.data(), bytes.size());
-  *data = buf;
-  *len = static_cast<int64_t>(bytes.size());
-  TT_CATCH
-}
 
 tt_error tt_tensor_from_storage(const void *data, int64_t nbytes, int dtype, const int64_t *shape,
                                 const int64_t *stride, int ndim, int64_t offset, tt_tensor *out) {

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 5
+#define TT_ABI_VERSION 6
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -127,7 +127,7 @@ tt_error tt_linear(tt_tensor x, tt_tensor w, tt_tensor b, int no_grad,
                    tt_tensor *out);
 
 /* ---- autograd and optimisation ---- */
-tt_error tt_set_requires_grad(tt_tensor t, int requires);
+tt_error tt_set_requires_grad(tt_tensor t, int on);
 int tt_requires_grad(tt_tensor t);
 tt_error tt_backward(tt_tensor t);
 /* *out is NULL when the tensor has no gradient yet. */
@@ -141,12 +141,10 @@ tt_error tt_sgd_step(tt_tensor param, tt_tensor *buf, double lr,
                      int nesterov);
 
 /* ---- serialisation (torch.save / torch.load compatible) ---- */
-/* Pickles {names[i]: tensors[i]} into a malloc'd buffer in torch.save's zip
- * format. */
-tt_error tt_save_dict(const char *const *names, const tt_tensor *tensors,
-                      int n, char **data, int64_t *len);
-/* Reading is done in Go (torch/pickle.go): libtorch's unpickler turns the
- * OrderedDict of every Python state_dict into None. */
+/* Reading and writing are done in Go (torch/pickle.go, pickle_writer.go):
+ * libtorch's unpickler turns the OrderedDict of every Python state_dict into
+ * None, and its pickler tags dicts with a global that torch.load refuses by
+ * default since PyTorch 2.6. */
 /* A contiguous tensor copied from a strided view of a raw storage of nbytes
  * (little-endian elements of dtype), as torch.load rebuilds tensors. */
 tt_error tt_tensor_from_storage(const void *data, int64_t nbytes, int dtype,
@@ -179,14 +177,19 @@ tt_error tt_module_clone(tt_module m, tt_module *out);
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
 
 /* ---- distributed (c10d) ---- */
-/* Joins a process group of world_size processes over Gloo, meeting at a
- * TCPStore on master_addr:master_port, which this process serves when
- * serve_store != 0 (rank 0, unless torchrun's agent serves it). Keys are
- * prefixed with prefix when it is not empty. Every collective fails after
- * timeout_ms (e.g. when a peer died). */
-tt_error tt_pg_new_gloo(const char *master_addr, int master_port, int rank,
-                        int world_size, int timeout_ms, int serve_store,
-                        const char *prefix, tt_pg *out);
+/* Joins a process group of world_size processes, meeting at a TCPStore on
+ * master_addr:master_port, which this process serves when serve_store != 0
+ * (rank 0, unless torchrun's agent serves it). Keys are prefixed with prefix
+ * when it is not empty. backend "gloo": Gloo for every tensor; "nccl": NCCL
+ * for CUDA tensors and Gloo for CPU tensors and barriers (PyTorch's
+ * "cpu:gloo,cuda:nccl"), an error unless tt_nccl_available(). Every
+ * collective fails after timeout_ms (e.g. when a peer died). */
+tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port,
+                   int rank, int world_size, int timeout_ms, int serve_store,
+                   const char *prefix, tt_pg *out);
+/* 1 when this shim was built with c10d's NCCL backend (a CUDA libtorch
+ * with NCCL headers), else 0. */
+int tt_nccl_available(void);
 void tt_pg_free(tt_pg g);
 /* Sums each tensor in place across the group (then divides by the group's
  * size when average != 0). */
