@@ -6,6 +6,8 @@
 #   make fixtures export the ResNet-34 test fixtures (random weights; fp32 and int8) into build/cache
 #   make demo     the chapter end to end on generated data: build/demo/submission.csv, loss.png
 #   make bench    Go against the chapter's PyTorch code, side by side, plus go test -bench
+#   make compat   make test against libtorch 2.6 (Debian trixie chroot) and a compile-and-link
+#                 check of the shim with CUDA and NCCL (as root; ~3 GB of downloads; not in make test)
 #
 # Variables: LIBTORCH=/path/to/libtorch uses that libtorch instead of Debian's
 # (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch.
@@ -26,7 +28,7 @@ endif
 
 SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)
 
-.PHONY: all deps build fixtures test vet demo bench race fuzz gpu-binaries clean
+.PHONY: all deps build fixtures test vet demo bench race fuzz gpu-binaries compat clean
 
 all: build
 
@@ -109,6 +111,11 @@ bench: build fixtures
 	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
+# libtorch 2.x: the tests against Debian trixie's libtorch 2.6 in a chroot, and the shim
+# compiled and linked with CUDA and NCCL against its CUDA build (logs: $(BUILD)/compat/logs).
+compat:
+	COMPAT=$(abspath $(BUILD))/compat scripts/compat/libtorch2.sh
+
 # The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go).
 gpu-binaries: build
 	mkdir -p .gpu
@@ -116,4 +123,5 @@ gpu-binaries: build
 	$(GO) build -o .gpu/dogbreed ./examples/dogbreed
 
 clean:
+	-umount $(BUILD)/compat/trixie/proc 2>/dev/null
 	rm -rf $(BUILD) .gpu
