@@ -34,6 +34,7 @@ export LD_LIBRARY_PATH="$PWD/build-gpu:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_
 
 log "2. torch tests (CUDA ones included)"
 $PYTHON scripts/export_backbone.py --weights none --out build-gpu/resnet34.pt > "$OUT/export.txt" 2>&1
+$PYTHON scripts/compat/optimize_check.py build-gpu/resnet34.pt | tee -a "$OUT/summary.txt"
 (cd torch && TUNETORCH_RESNET34="$PWD/../build-gpu/resnet34.pt" TUNETORCH_PYTHON=$PYTHON ../.gpu/torch.test -test.v) > "$OUT/torch-tests.txt" 2>&1
 grep -E "^(--- |ok|FAIL|PASS)" "$OUT/torch-tests.txt" | grep -E "CUDA|FAIL|^PASS|^ok" | tee -a "$OUT/summary.txt"
 
