@@ -112,9 +112,10 @@ bench: build fixtures
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
 # libtorch 2.x: the tests against Debian trixie's libtorch 2.6 in a chroot, and the shim
-# compiled and linked with CUDA and NCCL against its CUDA build (logs: $(BUILD)/compat/logs).
+# compiled and linked with CUDA and NCCL against its CUDA build (logs: $(BUILD)/_compat/logs;
+# the leading _ keeps the chroot's copy of Go's sources out of go's ./... patterns).
 compat:
-	COMPAT=$(abspath $(BUILD))/compat scripts/compat/libtorch2.sh
+	COMPAT=$(abspath $(BUILD))/_compat scripts/compat/libtorch2.sh
 
 # The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go).
 gpu-binaries: build
@@ -123,5 +124,5 @@ gpu-binaries: build
 	$(GO) build -o .gpu/dogbreed ./examples/dogbreed
 
 clean:
-	-umount $(BUILD)/compat/trixie/proc 2>/dev/null
+	-umount $(BUILD)/_compat/trixie/proc 2>/dev/null
 	rm -rf $(BUILD) .gpu

@@ -30,6 +30,7 @@ import (
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/atomicfile"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -64,6 +65,7 @@ func main() {
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.Parse(os.Args[1:])
+	memtune.Apply() // as dogbreed does
 	var err error
 	if c.worker != "" {
 		err = runWorker(c)

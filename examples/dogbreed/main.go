@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/tunetorch/tunetorch/finetune"
+	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -111,6 +112,7 @@ func parseFlags(args []string) (*options, error) {
 }
 
 func main() {
+	memtune.Apply()
 	o, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return

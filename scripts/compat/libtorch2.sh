@@ -7,14 +7,15 @@
 #      CUDA and NCCL on (TT_BUILT_WITH_CUDA, TT_BUILT_WITH_NCCL) and links it
 #      with --no-undefined: every libtorch/CUDA/NCCL call the shim makes exists
 #      there. Nothing runs on a GPU (none is needed, or used).
-# Logs go to $COMPAT/logs. Needs root and Debian's mirror; the first run
-# downloads about 3 GB (half of it the CUDA packages), kept in $COMPAT.
+# Logs go to $COMPAT/logs (default build/_compat/logs). Needs root and
+# Debian's mirror; the first run downloads about 2 GB (most of it the CUDA
+# packages) and fills about 7 GB of $COMPAT.
 #
 #   scripts/compat/libtorch2.sh          (or: make compat)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
-COMPAT=${COMPAT:-$REPO/build/compat}
+COMPAT=${COMPAT:-$REPO/build/_compat} # "_": go's ./... skips it (the chroot holds a copy of Go)
 ROOT=$COMPAT/trixie
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 GOROOT_HOST=$(go env GOROOT)
