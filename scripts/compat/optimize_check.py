@@ -38,8 +38,9 @@ def main():
         sys.exit(1)
     if r.returncode != 0:
         how = f"signal {-r.returncode}" if r.returncode < 0 else f"exit status {r.returncode}"
-        last = (r.stderr.strip().splitlines() or [""])[-1]
-        print(f"optimize_for_inference on the CPU: FAILED with {where}: {how} {last}")
+        lines = r.stderr.strip().splitlines()
+        said = next((l.strip() for l in lines if "signal" in l or "Error" in l), lines[-1] if lines else "")
+        print(f"optimize_for_inference on the CPU: FAILED with {where}: {how}: {said}")
         sys.exit(1)
     print(f"optimize_for_inference on the CPU: ok with {where}: {r.stdout.strip()}")
 
