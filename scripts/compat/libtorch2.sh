@@ -2,7 +2,8 @@
 # tunetorch against libtorch 2.x, on a Debian machine that has 1.13: a Debian
 # trixie chroot (debootstrap) with Debian's PyTorch 2.6, where it
 #   1. runs `make test` (the shim built against libtorch 2.6, the fixtures
-#      exported and the goldens computed with PyTorch 2.6);
+#      exported and the run-time comparisons made by PyTorch 2.6), then a short
+#      dogbreed run with the ResNet-34 fixture;
 #   2. compiles the shim against Debian's CUDA build of libtorch 2.6 with
 #      CUDA and NCCL on (TT_BUILT_WITH_CUDA, TT_BUILT_WITH_NCCL) and links it
 #      with --no-undefined: every libtorch/CUDA/NCCL call the shim makes exists
@@ -62,6 +63,13 @@ else
   log "make test: FAIL (see logs/make-test.txt)"; grep -E "^(--- FAIL|FAIL|ok )" "$COMPAT/logs/make-test.txt" | tee -a "$COMPAT/logs/summary.txt"; exit 1
 fi
 grep -E "^ok " "$COMPAT/logs/make-test.txt" | tee -a "$COMPAT/logs/summary.txt"
+
+log "1a. dogbreed end to end on libtorch 2.6 (ResNet-34 fixture, generated data, 1 epoch)"
+in_root "cd /src/tunetorch && go run ./examples/dogbreed --demo --demo-scale 0.02 --epochs 1 --data-dir build/compat-demo/data \
+  --model build/cache/resnet34.pt --out build/compat-demo/submission.csv --plot build/compat-demo/loss.png \
+  --save-head build/compat-demo/head.pt" > "$COMPAT/logs/dogbreed.txt" 2>&1 &&
+  grep -E "^(backbone|train loss|wrote)" "$COMPAT/logs/dogbreed.txt" | tee -a "$COMPAT/logs/summary.txt" ||
+  { log "dogbreed: FAILED (see logs/dogbreed.txt)"; tail -5 "$COMPAT/logs/dogbreed.txt"; exit 1; }
 
 log "1b. optimize_for_inference with this PyTorch (why torch.OptimizeForInferenceVerified is false on 2.x)"
 in_root "cd /src/tunetorch && /usr/bin/python3 scripts/compat/optimize_check.py build/cache/resnet34.pt" 2>&1 |
