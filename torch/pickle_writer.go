@@ -1,8 +1,5 @@
 package torch
 
-// #include "tunetorch.h"
-import "C"
-
 import (
 	"archive/zip"
 	"bytes"
@@ -10,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"runtime"
 	"strconv"
 	"unsafe"
 )
@@ -94,9 +90,7 @@ func rawBytes(t *Tensor) ([]byte, error) {
 	if len(b) > 0 {
 		dst = unsafe.Pointer(&b[0])
 	}
-	err := check("copy_to", C.tt_tensor_copy_data(t.handle(), dst, C.int64_t(len(b)), C.int(dt)))
-	runtime.KeepAlive(t)
-	return b, err
+	return b, copyOut(t, dst, len(b), dt)
 }
 
 // pickler emits the pickle opcodes torch.save's state_dicts use.

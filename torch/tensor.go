@@ -142,7 +142,13 @@ func CopyTo[T Element](t *Tensor, dst []T) error {
 	if len(dst) > 0 {
 		p = unsafe.Pointer(&dst[0])
 	}
-	err := check("copy_to", C.tt_tensor_copy_data(t.handle(), p, C.int64_t(len(dst)*dt.Size()), C.int(dt)))
+	return copyOut(t, p, len(dst)*dt.Size(), dt)
+}
+
+// copyOut copies the tensor's elements, row-major and as dtype dt (which
+// must be the tensor's), into the nbytes at dst.
+func copyOut(t *Tensor, dst unsafe.Pointer, nbytes int, dt Dtype) error {
+	err := check("copy_to", C.tt_tensor_copy_data(t.handle(), dst, C.int64_t(nbytes), C.int(dt)))
 	runtime.KeepAlive(t)
 	return err
 }

@@ -70,15 +70,13 @@ func TestDistBackendFlag(t *testing.T) {
 
 // Under torchrun, --device cuda means each rank's own GPU; other values stay.
 func TestRankDevice(t *testing.T) {
-	t.Setenv("WORLD_SIZE", "2")
-	t.Setenv("RANK", "1")
-	t.Setenv("LOCAL_RANK", "1")
+	dist := torch.DistributedConfig{WorldSize: 2, Rank: 1, LocalRank: 1}
 	for _, d := range []string{"cpu", "cuda:0", "all", "cuda:0,cuda:1"} {
-		require.Equal(t, d, rankDevice(d))
+		require.Equal(t, d, rankDevice(d, dist))
 	}
 	want := "cuda" // no GPU: kept, and pickDevice reports it
 	if n := torch.CUDADeviceCount(); n > 0 {
 		want = torch.CUDA(1 % n).String()
 	}
-	require.Equal(t, want, rankDevice("cuda"))
+	require.Equal(t, want, rankDevice("cuda", dist))
 }

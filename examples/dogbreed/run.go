@@ -25,7 +25,12 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	// freed in one is not reused by allocations landing in another.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	dev, backboneDevs, devices, err := pickDevice(rankDevice(o.device))
+	// torchrun's (or a PyTorchJob's) environment: WorldSize stays 0 for a single process.
+	dist, _, err := torch.DistributedFromEnv()
+	if err != nil {
+		return err
+	}
+	dev, backboneDevs, devices, err := pickDevice(rankDevice(o.device, dist))
 	if err != nil {
 		return err
 	}
@@ -33,11 +38,14 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	group, err := joinGroup(backend)
-	if err != nil {
-		return err
+	var group *torch.ProcessGroup
+	if dist.WorldSize > 1 {
+		dist.Backend = backend
+		if group, err = torch.NewProcessGroup(dist); err != nil {
+			return err
+		}
+		defer group.Close()
 	}
-	defer group.Close()
 	rank0 := group == nil || group.Rank() == 0
 	if !rank0 {
 		out = io.Discard // rank 0 reports and writes the outputs
@@ -50,7 +58,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if _, err := os.Stat(o.model); err != nil {
 		return fmt.Errorf("backbone %s: %w (export one with: /usr/bin/python3 scripts/export_backbone.py --weights imagenet --out %s)", o.model, err, o.model)
 	}
-	if o.demo && (group == nil || localRank() == 0) {
+	if o.demo && (group == nil || dist.LocalRank == 0) {
 		if err := ensureDemoData(o, out); err != nil {
 			return err
 		}
@@ -172,17 +180,6 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	return nil
 }
 
-// joinGroup joins the process group torchrun (or a PyTorchJob) describes in
-// the environment over backend; nil for a single process.
-func joinGroup(backend string) (*torch.ProcessGroup, error) {
-	cfg, ok, err := torch.DistributedFromEnv()
-	if err != nil || !ok || cfg.WorldSize == 1 {
-		return nil, err
-	}
-	cfg.Backend = backend
-	return torch.NewProcessGroup(cfg)
-}
-
 // distBackend resolves --dist-backend: auto is NCCL when training on a GPU
 // with a shim built with NCCL, else Gloo.
 func distBackend(flag string, dev torch.Device) (string, error) {
@@ -198,21 +195,15 @@ func distBackend(flag string, dev torch.Device) (string, error) {
 	return "", fmt.Errorf("--dist-backend %q: want auto, gloo or nccl", flag)
 }
 
-// rankDevice gives each process of a distributed run its own GPU, as torchrun
-// users expect: --device cuda means cuda:LOCAL_RANK (modulo the GPUs seen).
-// An explicit cuda:N, a list, cpu or all are kept.
-func rankDevice(device string) string {
-	cfg, ok, err := torch.DistributedFromEnv()
-	if device != "cuda" || err != nil || !ok || cfg.WorldSize == 1 || torch.CUDADeviceCount() == 0 {
+// rankDevice gives each process of a distributed run (dist, from the
+// environment) its own GPU, as torchrun users expect: --device cuda means
+// cuda:LOCAL_RANK (modulo the GPUs seen). An explicit cuda:N, a list, cpu or
+// all are kept.
+func rankDevice(device string, dist torch.DistributedConfig) string {
+	if device != "cuda" || dist.WorldSize <= 1 || torch.CUDADeviceCount() == 0 {
 		return device
 	}
-	return torch.CUDA(cfg.LocalRank % torch.CUDADeviceCount()).String()
-}
-
-// localRank is LOCAL_RANK (0 when unset).
-func localRank() int {
-	cfg, _, _ := torch.DistributedFromEnv()
-	return cfg.LocalRank
+	return torch.CUDA(dist.LocalRank % torch.CUDADeviceCount()).String()
 }
 
 // chapterTransforms are the chapter's train and test transforms for a

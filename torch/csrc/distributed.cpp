@@ -61,11 +61,10 @@ c10::intrusive_ptr<Backend> nccl_backend(const c10::intrusive_ptr<c10d::Store> &
 
 // Throws, saying why, when this shim was built without NCCL.
 void require_nccl() {
-#ifndef TT_BUILT_WITH_NCCL
-  throw std::invalid_argument(std::string("the nccl backend needs a libtunetorch built against a CUDA libtorch "
-                                          "with NCCL; this one is built against libtorch ") +
-                              tt_version() + " without NCCL: use the gloo backend");
-#endif
+  if (!tt_nccl_available())
+    throw std::invalid_argument(std::string("the nccl backend needs a libtunetorch built against a CUDA libtorch "
+                                            "with NCCL; this one is built against libtorch ") +
+                                tt_version() + " without NCCL: use the gloo backend");
 }
 
 void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
