@@ -190,22 +190,5 @@ func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 
 // batchLabels copies a batch's labels into an int64 tensor on dev.
 func batchLabels(b *dataset.Batch, dev torch.Device) (*torch.Tensor, error) {
-	return hostToDevice(b.Labels, dev, int64(b.N))
-}
-
-// hostToDevice copies host values into a tensor of the given shape on dev.
-// A copy to a GPU goes through page-locked (pinned) memory, so that it runs
-// asynchronously on the GPU's stream instead of blocking the host.
-func hostToDevice[T torch.Element](data []T, dev torch.Device, shape ...int64) (*torch.Tensor, error) {
-	x, err := torch.FromSlice(data, shape...)
-	if err != nil || !dev.IsCUDA() {
-		return x, err
-	}
-	defer x.Close()
-	pinned, err := x.PinMemory()
-	if err != nil {
-		return x.To(dev) // pageable memory: a blocking copy
-	}
-	defer pinned.Close() // the caching host allocator keeps it until the copy is done
-	return pinned.To(dev)
+	return torch.FromSliceOn(b.Labels, dev, int64(b.N))
 }

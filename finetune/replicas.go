@@ -111,7 +111,7 @@ func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
 func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	chw := b.C * b.H * b.W
-	x, err := hostToDevice(b.Images[lo*chw:hi*chw], r.dev, int64(hi-lo), int64(b.C), int64(b.H), int64(b.W))
+	x, err := torch.FromSliceOn(b.Images[lo*chw:hi*chw], r.dev, int64(hi-lo), int64(b.C), int64(b.H), int64(b.W))
 	if err != nil {
 		return nil, err
 	}

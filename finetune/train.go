@@ -396,7 +396,7 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 		for i, idx := range b.cached {
 			rows[i] = int64(idx)
 		}
-		r, err := hostToDevice(rows, t.net.Device, int64(len(rows)))
+		r, err := torch.FromSliceOn(rows, t.net.Device, int64(len(rows)))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -10,12 +10,16 @@ import (
 
 // The CUDA tests run where libtorch sees a GPU and say why they skip
 // elsewhere (a CPU build of libtorch, or no device). CI has no GPU; the lent
-// GPU machines run them (see README, CUDA).
+// GPU machines run them (see README, CUDA). They compare with the CPU to
+// 1e-4, so they forbid TF32 (on by default for convolutions) while they run.
 func requireCUDA(t *testing.T) Device {
 	t.Helper()
 	if !CUDAAvailable() {
 		t.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", Version(), CUDADeviceCount())
 	}
+	prev := AllowTF32()
+	SetAllowTF32(false)
+	t.Cleanup(func() { SetAllowTF32(prev) })
 	return CUDA(0)
 }
 
@@ -156,4 +160,62 @@ func TestCUDAModuleCloneOnTheGPU(t *testing.T) {
 	require.NoError(t, err)
 	defer out.Close()
 	requireClose(t, g.Eval, out, 1e-4, "a clone moved to the GPU")
+}
+
+// TestCUDAForwardAutocast: the backbone's forward under bf16 and fp16
+// autocast on the GPU comes back as float32, close to the float32 result and
+// not equal to it (autocast applied), and leaves no autocast state behind.
+func TestCUDAForwardAutocast(t *testing.T) {
+	dev := requireCUDA(t)
+	m, g := loadTinyCNN(t)
+	require.NoError(t, m.To(dev))
+	m.Eval()
+	x := g.Input.tensor(t)
+	defer x.Close()
+	xg, err := x.To(dev)
+	require.NoError(t, err)
+	defer xg.Close()
+	exact, err := m.ForwardNoGrad(xg)
+	require.NoError(t, err)
+	defer exact.Close()
+	for _, dt := range []Dtype{BFloat16, Float16} {
+		out, err := m.ForwardAutocast(dt, xg)
+		require.NoError(t, err)
+		require.Equal(t, Float32, out.Dtype(), "%s: converted back to float32", dt)
+		requireClose(t, g.Eval, out, 5e-2, dt.String()+" autocast forward on the GPU")
+		differs := false
+		for i, v := range out.Float32s() {
+			differs = differs || v != exact.Float32s()[i]
+		}
+		require.True(t, differs, "%s: exactly the float32 result: autocast did not apply", dt)
+		out.Close()
+	}
+	after, err := m.ForwardNoGrad(xg)
+	require.NoError(t, err)
+	defer after.Close()
+	requireClose(t, g.Eval, after, 1e-4, "forward after autocast")
+}
+
+// TestCUDAFromSliceOn: values copied straight to the GPU (one page-locked
+// staging copy, the transfer queued without waiting) arrive intact, and the
+// Go slice may be overwritten as soon as the call returns.
+func TestCUDAFromSliceOn(t *testing.T) {
+	dev := requireCUDA(t)
+	data := make([]float32, 1<<20)
+	for i := range data {
+		data[i] = float32(i % 1000)
+	}
+	want := append([]float32(nil), data...)
+	g, err := FromSliceOn(data, dev, 1024, 1024)
+	require.NoError(t, err)
+	defer g.Close()
+	for i := range data {
+		data[i] = -1
+	}
+	require.Equal(t, dev, g.Device())
+	require.Equal(t, want, g.Float32s())
+	labels, err := FromSliceOn([]int64{3, 1, 2}, dev, 3)
+	require.NoError(t, err)
+	defer labels.Close()
+	require.Equal(t, []int64{3, 1, 2}, labels.Int64s())
 }

@@ -37,16 +37,23 @@ type DistributedConfig struct {
 	AgentStore   bool
 	RestartCount int // TORCHELASTIC_RESTART_COUNT
 	// Backend is "gloo" (the default when empty: every tensor goes through
-	// Gloo) or "nccl": CUDA tensors go through NCCL and CPU tensors and
-	// barriers through Gloo, as PyTorch's "cpu:gloo,cuda:nccl". NCCL needs a
-	// shim built against a CUDA libtorch with NCCL (NCCLAvailable), and each
-	// rank's CUDA tensors on its own GPU (usually cuda:LOCAL_RANK).
+	// Gloo; GlooAvailable) or "nccl": CUDA tensors go through NCCL and CPU
+	// tensors and barriers through Gloo, as PyTorch's "cpu:gloo,cuda:nccl".
+	// NCCL needs a shim built against a CUDA libtorch with NCCL
+	// (NCCLAvailable), and each rank's CUDA tensors on its own GPU, usually
+	// cuda:LOCAL_RANK; a shim without Gloo passes CPU tensors through GPU
+	// LOCAL_RANK and uses NCCL's barrier.
 	Backend string
 }
 
 // NCCLAvailable reports whether the loaded shim was built with c10d's NCCL
 // backend (a CUDA libtorch with NCCL headers).
 func NCCLAvailable() bool { return C.tt_nccl_available() != 0 }
+
+// GlooAvailable reports whether the loaded shim was built with c10d's Gloo
+// backend (gloo's headers were found; Debian's libgloo-dev has them, pip
+// wheels of PyTorch do not, so a shim built against a wheel has NCCL only).
+func GlooAvailable() bool { return C.tt_gloo_available() != 0 }
 
 // DistributedFromEnv reads MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and
 // LOCAL_RANK. ok is false when WORLD_SIZE is unset (a single process);
@@ -115,7 +122,7 @@ func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
 	var h C.tt_pg
 	op := fmt.Sprintf("join process group (%s, rank %d of %d at %s:%d)", cfg.Backend, cfg.Rank, cfg.WorldSize, cfg.MasterAddr, cfg.MasterPort)
 	if err := check(op, C.tt_pg_new(backend, addr, C.int(cfg.MasterPort), C.int(cfg.Rank), C.int(cfg.WorldSize),
-		C.int(cfg.Timeout.Milliseconds()), cBool(serve), cprefix, &h)); err != nil {
+		C.int(cfg.LocalRank), C.int(cfg.Timeout.Milliseconds()), cBool(serve), cprefix, &h)); err != nil {
 		return nil, err
 	}
 	g := &ProcessGroup{h: h, rank: cfg.Rank, size: cfg.WorldSize}

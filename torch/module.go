@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"unsafe"
 )
 
@@ -191,10 +190,22 @@ func (m *Module) Freeze(optimize bool) (*Module, error) {
 }
 
 // OptimizeForInferenceVerified reports whether optimize_for_inference
-// (Freeze(true)) is verified to run correctly on the loaded libtorch: 1.x,
-// where this package's tests check its outputs against the plain module's.
+// (Freeze(true)) is verified to run correctly on the loaded libtorch: 1.x
+// (Debian's 1.13, where this package's tests check its outputs against the
+// plain module's) and 2.11 on (the PyTorch 2.11 wheel, CUDA 13 build: the
+// same tests, and scripts/compat/optimize_check.py on the CPU and the GPU).
 // On Debian's libtorch 2.6 an optimised ResNet corrupts memory when it runs
 // on the CPU (a crash or a hang; PyTorch's own Python API does the same),
-// and other 2.x builds have not been checked yet, so callers such as
+// and 2.0 to 2.10 have not been checked otherwise, so callers such as
 // examples/dogbreed leave the optimisation off there unless asked for it.
-func OptimizeForInferenceVerified() bool { return strings.HasPrefix(Version(), "1.") }
+func OptimizeForInferenceVerified() bool { return optimizeVerifiedOn(Version()) }
+
+// optimizeVerifiedOn is OptimizeForInferenceVerified for a version string
+// as Version returns it ("2.11.0 (CUDA build)").
+func optimizeVerifiedOn(version string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major == 1 || major > 2 || (major == 2 && minor >= 11)
+}

@@ -53,3 +53,13 @@ func abs64(x float64) float64 {
 	}
 	return x
 }
+
+// The versions on which optimize_for_inference is trusted: 1.x and 2.11 on.
+func TestOptimizeVerifiedOnVersions(t *testing.T) {
+	for v, want := range map[string]bool{
+		"1.13.0 (CPU build)": true, "2.6.0 (CPU build)": false, "2.10.1 (CUDA build)": false,
+		"2.11.0 (CUDA build)": true, "2.12.0": true, "3.0.0 (CPU build)": true, "unknown": false,
+	} {
+		require.Equal(t, want, optimizeVerifiedOn(v), v)
+	}
+}

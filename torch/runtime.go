@@ -51,6 +51,25 @@ func SetNumThreads(n int) error {
 // NumThreads returns libtorch's intra-op thread count.
 func NumThreads() int { return int(C.tt_get_num_threads()) }
 
+// SetAllowTF32 lets (true) or forbids (false) NVIDIA GPUs computing float32
+// convolutions (cuDNN) and matrix products (cuBLAS) in TensorFloat-32, as
+// torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+// do together. libtorch starts with TF32 convolutions on (the ResNet
+// backbone's) and TF32 matrix products off, as PyTorch does. TF32 keeps 10
+// bits of mantissa: comparisons of GPU results with CPU ones to 1e-4 need
+// it off. It changes nothing on the CPU.
+func SetAllowTF32(allow bool) {
+	v := C.int(0)
+	if allow {
+		v = 1
+	}
+	must("set_allow_tf32", C.tt_set_allow_tf32(v))
+}
+
+// AllowTF32 reports whether cuDNN may compute float32 convolutions in
+// TensorFloat-32 (see SetAllowTF32).
+func AllowTF32() bool { return C.tt_allow_tf32() != 0 }
+
 // ManualSeed seeds libtorch's default generators (CPU and, where present, CUDA),
 // as torch.manual_seed does. Rand, Randn and NewLinear draw from them.
 func ManualSeed(seed uint64) {

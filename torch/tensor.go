@@ -68,8 +68,17 @@ func (t *Tensor) handle() C.tt_tensor {
 
 // FromSlice copies data into a new CPU tensor of the given shape (row-major).
 // The number of elements must equal the product of shape; no shape makes a
-// scalar. Move the result with To for another device.
+// scalar. FromSliceOn makes it on another device.
 func FromSlice[T Element](data []T, shape ...int64) (*Tensor, error) {
+	return FromSliceOn(data, CPU, shape...)
+}
+
+// FromSliceOn copies data into a new tensor of the given shape on dev. To a
+// GPU it copies once into page-locked host memory and queues the transfer
+// on the GPU's stream without waiting for it (what PyTorch's
+// pin_memory() + to(non_blocking=True) do in two copies): data may be
+// reused as soon as it returns.
+func FromSliceOn[T Element](data []T, dev Device, shape ...int64) (*Tensor, error) {
 	n := int64(1)
 	for _, d := range shape {
 		if d < 0 {
@@ -87,7 +96,7 @@ func FromSlice[T Element](data []T, shape ...int64) (*Tensor, error) {
 	}
 	var h C.tt_tensor
 	err := check("from_slice", C.tt_tensor_from_data(p, C.int64_t(n*int64(dt.Size())), cInt64s(shape),
-		C.int(len(shape)), C.int(dt), C.int(DeviceCPU), 0, &h))
+		C.int(len(shape)), C.int(dt), C.int(dev.Type), C.int(dev.Index), &h))
 	runtime.KeepAlive(data)
 	if err != nil {
 		return nil, err

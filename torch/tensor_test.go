@@ -142,6 +142,8 @@ func TestMissingCUDADeviceIsAnErrorThatSaysWhy(t *testing.T) {
 	}
 	_, err = Zeros([]int64{1}, Float32, dev)
 	require.Error(t, err)
+	_, err = FromSliceOn([]float32{1}, dev, 1)
+	require.ErrorContains(t, err, "CUDA")
 }
 
 // TestPinningAndCUDAStatisticsSayWhyOnACPUBuild: on a machine without a GPU

@@ -1,13 +1,18 @@
-// distributed.cpp: c10d process groups (TCPStore rendezvous, Gloo on CPU,
-// NCCL on CUDA in CUDA builds) with all-reduce, broadcast and barrier.
+// distributed.cpp: c10d process groups (TCPStore rendezvous, Gloo on CPU
+// where gloo's headers were found, NCCL on CUDA in CUDA builds) with
+// all-reduce, broadcast and barrier.
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
+#ifdef TT_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/version.h>
 #ifdef TT_BUILT_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -28,15 +33,36 @@ using Backend = c10d::ProcessGroup;
 struct Group {
   c10::intrusive_ptr<Backend> gloo;  // CPU tensors and barriers; CUDA tensors too without nccl
   c10::intrusive_ptr<Backend> nccl;  // CUDA tensors, when the group was made with "nccl"
+  at::Device gpu{at::kCPU};          // an nccl group's GPU, through which it passes CPU tensors without Gloo
   std::chrono::milliseconds timeout;
   int size;
-
-  // The backend that reduces t, as PyTorch dispatches "cpu:gloo,cuda:nccl".
-  Backend &for_tensor(const at::Tensor &t) { return t.is_cuda() && nccl ? *nccl : *gloo; }
 };
 
 Group &G(tt_pg g) { return *reinterpret_cast<Group *>(g); }
 
+void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
+  if (!work->wait(g.timeout)) throw std::runtime_error("collective operation timed out");
+}
+
+// collective runs op (one tensor in, the work out) on the backend that takes
+// t, as PyTorch dispatches "cpu:gloo,cuda:nccl": NCCL for CUDA tensors of an
+// nccl group, Gloo for the rest; an nccl group built without Gloo (a pip
+// wheel ships no gloo headers) copies a CPU tensor to its GPU and back.
+template <class Op>
+void collective(Group &g, at::Tensor &t, Op op) {
+  if (t.is_cuda() && g.nccl) {
+    wait(g, op(*g.nccl, t));
+  } else if (g.gloo) {
+    wait(g, op(*g.gloo, t));
+  } else {
+    at::Tensor staged = t.to(g.gpu);
+    wait(g, op(*g.nccl, staged));
+    at::NoGradGuard no_grad;
+    t.copy_(staged);
+  }
+}
+
+#ifdef TT_WITH_GLOO
 // The Gloo device: GLOO_SOCKET_IFNAME names an interface, as in PyTorch;
 // a loopback master address keeps everything on 127.0.0.1; otherwise the
 // address the host name resolves to.
@@ -47,6 +73,7 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master
     return c10d::ProcessGroupGloo::createDeviceForHostname(master);
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
 #ifdef TT_BUILT_WITH_NCCL
 // NCCL for CUDA tensors, on its own key prefix in the store.
@@ -66,10 +93,6 @@ void require_nccl() {
                                             "with NCCL; this one is built against libtorch ") +
                                 tt_version() + " without NCCL: use the gloo backend");
 }
-
-void wait(Group &g, const c10::intrusive_ptr<c10d::Work> &work) {
-  if (!work->wait(g.timeout)) throw std::runtime_error("collective operation timed out");
-}
 }  // namespace
 
 extern "C" {
@@ -82,13 +105,26 @@ int tt_nccl_available(void) {
 #endif
 }
 
+int tt_gloo_available(void) {
+#ifdef TT_WITH_GLOO
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port, int rank, int world_size,
-                   int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
+                   int local_rank, int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
   TT_TRY
   const std::string kind = backend == nullptr ? "" : backend;
   if (kind != "gloo" && kind != "nccl")
     throw std::invalid_argument("unknown process-group backend \"" + kind + "\" (want gloo or nccl)");
   if (kind == "nccl") require_nccl();
+  if (kind == "gloo" && !tt_gloo_available())
+    throw std::invalid_argument(std::string("the gloo backend needs gloo's headers, which were not found when "
+                                            "this libtunetorch was built against libtorch ") +
+                                tt_version() + " (pip wheels do not ship them; Debian: libgloo-dev)" +
+                                (tt_nccl_available() ? ": use the nccl backend" : ""));
   if (world_size < 1 || rank < 0 || rank >= world_size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " is not in a world of " +
                                 std::to_string(world_size));
@@ -108,13 +144,19 @@ tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port
 #endif
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(master_addr, so);
   if (prefix != nullptr && *prefix != '\0') store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
+  auto group = std::make_unique<Group>();
+#ifdef TT_WITH_GLOO
   auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
   opts->devices.push_back(gloo_device(master_addr));
-  auto group = std::make_unique<Group>();
   group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, opts);
-#ifdef TT_BUILT_WITH_NCCL
-  if (kind == "nccl") group->nccl = nccl_backend(store, rank, world_size, timeout);
 #endif
+#ifdef TT_BUILT_WITH_NCCL
+  if (kind == "nccl") {
+    group->nccl = nccl_backend(store, rank, world_size, timeout);
+    group->gpu = tt::device(TT_CUDA, local_rank % std::max(1, static_cast<int>(torch::cuda::device_count())));
+  }
+#endif
+  (void)local_rank;
   group->timeout = timeout;
   group->size = world_size;
   *out = reinterpret_cast<tt_pg>(group.release());
@@ -129,8 +171,10 @@ tt_error tt_pg_allreduce(tt_pg g, const tt_tensor *ts, int n, int average) {
   for (int i = 0; i < n; i++) v.push_back(tt::T(ts[i]));
   // One tensor per call: Gloo takes one per call on CPU, and each may go to another backend.
   for (auto &t : v) {
-    std::vector<at::Tensor> one{t};
-    wait(G(g), G(g).for_tensor(t).allreduce(one, c10d::AllreduceOptions{c10d::ReduceOp::SUM}));
+    collective(G(g), t, [](Backend &b, at::Tensor &x) {
+      std::vector<at::Tensor> one{x};
+      return b.allreduce(one, c10d::AllreduceOptions{c10d::ReduceOp::SUM});
+    });
     if (average) {
       at::NoGradGuard no_grad;
       t.div_(G(g).size);
@@ -141,16 +185,25 @@ tt_error tt_pg_allreduce(tt_pg g, const tt_tensor *ts, int n, int average) {
 
 tt_error tt_pg_broadcast(tt_pg g, tt_tensor t, int root) {
   TT_TRY
-  std::vector<at::Tensor> one{tt::T(t)};
-  c10d::BroadcastOptions o;
-  o.rootRank = root;
-  wait(G(g), G(g).for_tensor(one[0]).broadcast(one, o));
+  collective(G(g), tt::T(t), [root](Backend &b, at::Tensor &x) {
+    std::vector<at::Tensor> one{x};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    return b.broadcast(one, o);
+  });
   TT_CATCH
 }
 
 tt_error tt_pg_barrier(tt_pg g) {
   TT_TRY
-  wait(G(g), G(g).gloo->barrier());
+  Group &grp = G(g);
+  if (grp.gloo) {
+    wait(grp, grp.gloo->barrier());
+  } else {  // an nccl group without Gloo: NCCL's barrier, on the group's GPU
+    c10d::BarrierOptions o;
+    o.device_ids = {grp.gpu.index()};
+    wait(grp, grp.nccl->barrier(o));
+  }
   TT_CATCH
 }
 

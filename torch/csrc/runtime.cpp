@@ -147,4 +147,13 @@ tt_error tt_manual_seed(uint64_t seed) {
   TT_CATCH
 }
 
+tt_error tt_set_allow_tf32(int allow) {
+  TT_TRY
+  at::globalContext().setAllowTF32CuDNN(allow != 0);
+  at::globalContext().setAllowTF32CuBLAS(allow != 0);
+  TT_CATCH
+}
+
+int tt_allow_tf32(void) { return at::globalContext().allowTF32CuDNN() ? 1 : 0; }
+
 }  // extern "C"

@@ -20,13 +20,16 @@ tt_error tt_tensor_from_data(const void *data, int64_t nbytes, const int64_t *sh
   auto st = tt::scalar_type(dtype);
   auto dims = dims_of(shape, ndim);
   auto dev = tt::device(dev_type, dev_index);
-  auto t = at::empty(dims, at::TensorOptions().dtype(st));
+  // For a GPU the host copy is page-locked (from libtorch's caching host
+  // allocator), so the copy to the GPU runs asynchronously; the allocator
+  // keeps the block until that copy is done, as with PyTorch's pin_memory().
+  auto t = at::empty(dims, at::TensorOptions().dtype(st).pinned_memory(dev.is_cuda()));
   int64_t want = t.numel() * static_cast<int64_t>(t.element_size());
   if (want != nbytes)
     throw std::invalid_argument("data holds " + std::to_string(nbytes) + " bytes but shape " +
                                 c10::str(t.sizes()) + " needs " + std::to_string(want));
   if (nbytes > 0) std::memcpy(t.data_ptr(), data, static_cast<size_t>(nbytes));
-  if (!dev.is_cpu()) t = t.to(dev);
+  if (dev.is_cuda()) t = t.to(dev, /*non_blocking=*/true);
   *out = tt::wrap(std::move(t));
   TT_CATCH
 }

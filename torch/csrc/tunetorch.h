@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 6
+#define TT_ABI_VERSION 7
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -66,9 +66,15 @@ tt_error tt_cuda_device_count(int *out);
 tt_error tt_set_num_threads(int n);
 int tt_get_num_threads(void);
 tt_error tt_manual_seed(uint64_t seed);
+/* Whether NVIDIA GPUs may compute float32 convolutions (cuDNN) and matrix
+ * products (cuBLAS) in TensorFloat-32; tt_allow_tf32 reports the cuDNN one. */
+tt_error tt_set_allow_tf32(int allow);
+int tt_allow_tf32(void);
 
 /* ---- tensors: creation, data, metadata ---- */
-/* Copies nbytes from data (row-major, dtype) into a new tensor on the device. */
+/* Copies nbytes from data (row-major, dtype) into a new tensor on the device;
+ * to a GPU through one page-locked staging buffer, the copy to the GPU
+ * queued on its current stream without blocking the host. */
 tt_error tt_tensor_from_data(const void *data, int64_t nbytes,
                              const int64_t *shape, int ndim, int dtype,
                              int dev_type, int dev_index, tt_tensor *out);
@@ -180,16 +186,21 @@ tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
 /* Joins a process group of world_size processes, meeting at a TCPStore on
  * master_addr:master_port, which this process serves when serve_store != 0
  * (rank 0, unless torchrun's agent serves it). Keys are prefixed with prefix
- * when it is not empty. backend "gloo": Gloo for every tensor; "nccl": NCCL
- * for CUDA tensors and Gloo for CPU tensors and barriers (PyTorch's
- * "cpu:gloo,cuda:nccl"), an error unless tt_nccl_available(). Every
- * collective fails after timeout_ms (e.g. when a peer died). */
+ * when it is not empty. backend "gloo": Gloo for every tensor, an error
+ * unless tt_gloo_available(); "nccl": NCCL for CUDA tensors and Gloo for CPU
+ * tensors and barriers (PyTorch's "cpu:gloo,cuda:nccl"), an error unless
+ * tt_nccl_available(); without Gloo, CPU tensors pass through GPU
+ * local_rank (modulo the GPUs) and barriers are NCCL's. Every collective
+ * fails after timeout_ms (e.g. when a peer died). */
 tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port,
-                   int rank, int world_size, int timeout_ms, int serve_store,
-                   const char *prefix, tt_pg *out);
+                   int rank, int world_size, int local_rank, int timeout_ms,
+                   int serve_store, const char *prefix, tt_pg *out);
 /* 1 when this shim was built with c10d's NCCL backend (a CUDA libtorch
  * with NCCL headers), else 0. */
 int tt_nccl_available(void);
+/* 1 when this shim was built with c10d's Gloo backend (gloo's headers were
+ * found), else 0. */
+int tt_gloo_available(void);
 void tt_pg_free(tt_pg g);
 /* Sums each tensor in place across the group (then divides by the group's
  * size when average != 0). */

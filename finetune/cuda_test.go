@@ -1,0 +1,51 @@
+package finetune
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// TestCUDATrainingMatchesCPU: training with the backbone and head on the GPU
+// ends where training on the CPU ends, on the same batches; so does training
+// with the backbone replicated (on every GPU where there are several, else
+// twice on the one: the multi-GPU code path of chunks, replicas and
+// gathering). It runs where libtorch sees a GPU and says why it skips
+// elsewhere; TF32 is off while it runs, to compare to 1e-4.
+func TestCUDATrainingMatchesCPU(t *testing.T) {
+	if !torch.CUDAAvailable() {
+		t.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
+	}
+	prev := torch.AllowTF32()
+	torch.SetAllowTF32(false)
+	t.Cleanup(func() { torch.SetAllowTF32(prev) })
+	_, split := smallKaggle(t, 3, 0.1)
+	train := func(cfg NetConfig) [][]float32 {
+		n := loadTiny(t, cfg)
+		_, err := Train(context.Background(), n, loader(t, split.Train, evalTransform(), true, 4),
+			loader(t, split.Valid, evalTransform(), false, 4), chapterConfig(2))
+		require.NoError(t, err)
+		return headValues(n)
+	}
+	want := train(tinyConfig(3))
+	gpu := tinyConfig(3)
+	gpu.Device = torch.CUDA(0)
+	replicated := gpu
+	replicated.BackboneDevices = []torch.Device{torch.CUDA(0), torch.CUDA(0)}
+	if n := torch.CUDADeviceCount(); n > 1 {
+		replicated.BackboneDevices = nil
+		for i := range n {
+			replicated.BackboneDevices = append(replicated.BackboneDevices, torch.CUDA(i))
+		}
+	}
+	for name, cfg := range map[string]NetConfig{"one GPU": gpu, "replicas": replicated} {
+		got := train(cfg)
+		require.Len(t, got, len(want), name)
+		for i := range want {
+			requireAllClose(t, want[i], got[i], 1e-4, name+": head parameters")
+		}
+	}
+}
