@@ -10,7 +10,9 @@
 #                 check of the shim with CUDA and NCCL (as root; ~3 GB of downloads; not in make test)
 #
 # Variables: LIBTORCH=/path/to/libtorch uses that libtorch instead of Debian's
-# (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch.
+# (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch;
+# CMAKE_FLAGS adds arguments to the shim's CMake configuration (e.g.
+# -DCMAKE_PREFIX_PATH=<a pip wheel's torch.utils.cmake_prefix_path>).
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
@@ -51,7 +53,7 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
 
 $(BUILD)/libtunetorch.so: $(SHIM_SOURCES)
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(if $(LIBTORCH),-DLIBTORCH=$(LIBTORCH))
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(if $(LIBTORCH),-DLIBTORCH=$(LIBTORCH)) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 build: deps $(BUILD)/libtunetorch.so
@@ -117,11 +119,14 @@ bench: build fixtures
 compat:
 	COMPAT=$(abspath $(BUILD))/_compat scripts/compat/libtorch2.sh
 
-# The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go).
+# The Go binaries scripts/gpu/check.sh runs on a GPU machine (which has no Go),
+# without symbol tables: the device tool carries 64 MiB at most.
 gpu-binaries: build
 	mkdir -p .gpu
-	$(GO) test -c -o .gpu/torch.test ./torch
-	$(GO) build -o .gpu/dogbreed ./examples/dogbreed
+	$(GO) test -c -ldflags=-s -o .gpu/torch.test ./torch
+	$(GO) test -c -ldflags=-s -o .gpu/finetune.test ./finetune
+	$(GO) build -ldflags=-s -o .gpu/dogbreed ./examples/dogbreed
+	$(GO) build -ldflags=-s -o .gpu/bench ./examples/bench
 
 clean:
 	-umount $(BUILD)/_compat/trixie/proc 2>/dev/null

@@ -21,12 +21,19 @@ case $variant in
 esac
 
 here=$(cd "$(dirname "$0")" && pwd)
-url="https://download.pytorch.org/libtorch/${variant}/libtorch-cxx11-abi-shared-with-deps-${version}%2B${variant}.zip"
+# Up to 2.6 the archives came in two C++ ABIs ("cxx11-abi" in the name); from
+# 2.7 on there is one, without it in the name.
+base="https://download.pytorch.org/libtorch/${variant}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "fetch-libtorch: downloading $url"
-if ! curl -fL --retry 3 -o "$tmp/libtorch.zip" "$url"; then
+fetched=
+for name in libtorch-cxx11-abi-shared-with-deps libtorch-shared-with-deps; do
+  url="$base/${name}-${version}%2B${variant}.zip"
+  echo "fetch-libtorch: downloading $url"
+  if curl -fL --retry 3 -o "$tmp/libtorch.zip" "$url"; then fetched=1; break; fi
+done
+if [ -z "$fetched" ]; then
   echo "fetch-libtorch: download failed. This step needs internet access; check the version" >&2
   echo "and variant at https://pytorch.org/get-started/locally/ (LibTorch, C++, cxx11 ABI)." >&2
   exit 1

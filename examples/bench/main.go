@@ -36,6 +36,7 @@ import (
 
 type config struct {
 	data, model, int8Model, python, reference, jsonOut string
+	device                                             string
 	epochs, batchSize, threads, reps                   int
 	workers                                            int
 	classes                                            int
@@ -53,6 +54,7 @@ func main() {
 	fs.StringVar(&c.python, "python", "/usr/bin/python3", "the Python with PyTorch and torchvision")
 	fs.StringVar(&c.reference, "reference", "scripts/bench/chapter_reference.py", "the chapter's code")
 	fs.StringVar(&c.jsonOut, "json", "build/bench/results.json", "where the JSON results go")
+	fs.StringVar(&c.device, "device", "cpu", "where both sides run the model: cpu, cuda or cuda:N")
 	fs.IntVar(&c.epochs, "epochs", 1, "epochs per training run")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
 	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "libtorch threads, both sides")
@@ -122,7 +124,7 @@ func orchestrate(c config) error {
 		return err
 	}
 	common := []string{"--data", c.data, "--model", c.model, "--epochs", fmt.Sprint(c.epochs),
-		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads)}
+		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads), "--device", c.device}
 	goArgs := []string{"--workers", fmt.Sprint(c.workers)}
 	goRun := func(worker string, extra ...string) (result, error) {
 		r, err := run(self, append(append(append([]string{"--worker", worker}, common...), goArgs...), extra...)...)
@@ -142,6 +144,26 @@ func orchestrate(c config) error {
 		}
 		return err
 	}
+	// optional adds a lever's row; one that fails (a libtorch whose
+	// optimisation crashes, say) is reported and left out of the table.
+	optional := func(r result, err error) error {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: left out of the table: %v\n", err)
+			return nil
+		}
+		return add(r, nil)
+	}
+	// The optimised rows need a libtorch where optimize_for_inference is
+	// verified (Debian's 2.6 crashes running its output); the int8 backbone
+	// is a CPU (fbgemm) model.
+	optimized := torch.OptimizeForInferenceVerified()
+	if !optimized {
+		fmt.Fprintf(os.Stderr, "bench: skipping the frozen + optimized rows: optimize_for_inference is not verified on libtorch %s\n", torch.Version())
+	}
+	int8Model := c.int8Model
+	if c.device != "cpu" {
+		int8Model = ""
+	}
 	// The backbone-only pair runs in every repetition, alternating as the
 	// training pair does: on a shared machine it is the noisiest number.
 	var steps []func() error
@@ -149,13 +171,18 @@ func orchestrate(c config) error {
 		steps = append(steps, func() error { return add(goRun("backbone")) }, func() error { return add(pyRun("backbone")) })
 	}
 	steps = append(steps,
-		func() error { return add(goRun("backbone", "--optimize-backbone")) },
-		func() error { return add(goRun("backbone", "--bf16")) },
 		func() error {
-			if c.int8Model == "" {
+			if !optimized {
 				return nil
 			}
-			return add(goRun("backbone", "--optimize-backbone", "--int8", "--model", c.int8Model))
+			return optional(goRun("backbone", "--optimize-backbone"))
+		},
+		func() error { return optional(goRun("backbone", "--bf16")) },
+		func() error {
+			if int8Model == "" || !optimized {
+				return nil
+			}
+			return optional(goRun("backbone", "--optimize-backbone", "--int8", "--model", int8Model))
 		},
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
@@ -164,22 +191,27 @@ func orchestrate(c config) error {
 		steps = append(steps, func() error { return add(goRun("train")) }, func() error { return add(pyRun("train")) })
 	}
 	steps = append(steps,
-		func() error { return add(goRun("train", "--optimize-backbone")) },
 		func() error {
-			if c.int8Model == "" {
+			if !optimized {
 				return nil
 			}
-			return add(goRun("train", "--optimize-backbone", "--int8", "--model", c.int8Model))
+			return optional(goRun("train", "--optimize-backbone"))
 		},
 		func() error {
-			// bf16 pays off only where the CPU computes it natively (AVX-512 BF16,
-			// AMX); elsewhere a training run would take many times longer.
+			if int8Model == "" || !optimized {
+				return nil
+			}
+			return optional(goRun("train", "--optimize-backbone", "--int8", "--model", int8Model))
+		},
+		func() error {
+			// bf16 pays off only where the hardware computes it natively (GPUs,
+			// AVX-512 BF16, AMX); elsewhere a training run would take many times longer.
 			plain, bf16 := median(pick(all, "Go", "backbone")), median(pick(all, "Go", "backbone +bf16"))
 			if bf16 <= plain {
 				fmt.Fprintf(os.Stderr, "bench: skipping the bf16 training run: the bf16 backbone is slower here (%.1f vs %.1f img/s)\n", bf16, plain)
 				return nil
 			}
-			return add(goRun("train", "--bf16"))
+			return optional(goRun("train", "--bf16"))
 		})
 	for _, s := range steps {
 		if err := s(); err != nil {
@@ -254,4 +286,12 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%s, %d cores, libtorch %s", model, runtime.NumCPU(), torch.Version())
+}
+
+// where names the device the models ran on, for the report.
+func where(device string) string {
+	if device == "cpu" {
+		return "the CPU"
+	}
+	return fmt.Sprintf("%s (of %d GPU(s) libtorch sees)", device, torch.CUDADeviceCount())
 }

@@ -41,7 +41,11 @@ func runWorker(c config) error {
 		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
 			Transform: tr, Workers: workers})
 	}
-	netCfg := finetune.NetConfig{Classes: len(train.Classes), OptimizeBackbone: c.optimize}
+	dev, err := torch.ParseDevice(c.device)
+	if err != nil {
+		return err
+	}
+	netCfg := finetune.NetConfig{Classes: len(train.Classes), OptimizeBackbone: c.optimize, Device: dev}
 	what := c.worker
 	if c.optimize {
 		what += " +optimize-backbone"
@@ -75,6 +79,11 @@ func runWorker(c config) error {
 			f, err := net.Features(b)
 			if err != nil {
 				return err
+			}
+			if i == batches {
+				// A GPU computes asynchronously: copying the last features
+				// out waits for every batch queued before them.
+				_ = f.Float32s()
 			}
 			f.Close()
 		}

@@ -30,6 +30,9 @@ func TestRankProcess(t *testing.T) {
 // TestTwoRanksAsTorchrunWouldStartThem starts two ranks with torchrun's
 // environment: both train, only rank 0 reports and writes the outputs.
 func TestTwoRanksAsTorchrunWouldStartThem(t *testing.T) {
+	if !torch.GlooAvailable() {
+		t.Skipf("this shim has no Gloo (libtorch %s)", torch.Version())
+	}
 	data := filepath.Join(t.TempDir(), "data")
 	o := runOptions(t, data) // flags for a short run; the ranks parse them again
 	args := fmt.Sprintf("--demo --demo-scale 0.03 --data-dir %s --model %s --input-size 48 --epochs 2 --out %s --plot %s --save-head %s",

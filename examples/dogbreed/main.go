@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 
 	"github.com/tunetorch/tunetorch/finetune"
@@ -55,7 +54,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, all (every GPU, else the CPU), or a list such as cuda:0,cuda:1 (the backbone replicated on each, each running a share of every batch)")
 	fs.StringVar(&o.distBackend, "dist-backend", "auto", "under torchrun: the c10d backend, gloo or nccl (GPU tensors through NCCL, the rest through Gloo); auto: nccl on a GPU when the shim has it, else gloo")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines decoding and augmenting images (default: the cores --threads leaves free, at least 1)")
-	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
+	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (default: every core with the model on the CPU, 2 with it on a GPU)")
 	fs.IntVar(&o.inputSize, "input-size", 224, "side of the square crop fed to the backbone")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for the split-independent randomness: head init, shuffling, augmentation")
 	fs.StringVar(&o.out, "out", "submission.csv", "the submission file")
@@ -64,7 +63,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.resume, "resume", false, "continue from --checkpoint")
 	fs.BoolVar(&o.skipFinal, "skip-final", false, "stop after training with validation: no retraining on train+valid, no prediction")
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
-	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on with libtorch 1.x, off with 2.x, where it is not verified (Debian's 2.6 crashes running it)")
+	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on where verified (libtorch 1.x and 2.11 on), off with 2.0-2.10 (Debian's 2.6 crashes running it)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
@@ -84,12 +83,6 @@ func parseFlags(args []string) (*options, error) {
 	if o.demo && !given["batch-size"] {
 		o.batchSize = 32
 	}
-	if o.workers == 0 && !given["workers"] {
-		// Loader goroutines that compete with libtorch's threads for the same
-		// cores slow every parallel region down (measured: 2 workers beside
-		// 2 threads on 2 cores trained 8% slower than 1 worker).
-		o.workers = max(1, runtime.NumCPU()-o.threads)
-	}
 	switch {
 	case o.epochs < 0:
 		return nil, fmt.Errorf("--epochs %d must not be negative", o.epochs)
@@ -99,7 +92,7 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--lr %g must be positive", o.lr)
 	case o.wd < 0:
 		return nil, fmt.Errorf("--wd %g must not be negative", o.wd)
-	case o.workers < 0 || o.threads <= 0 || (given["workers"] && o.workers == 0):
+	case o.workers < 0 || o.threads < 0 || (given["workers"] && o.workers == 0) || (given["threads"] && o.threads == 0):
 		return nil, fmt.Errorf("--workers and --threads must be positive")
 	case o.inputSize < 32:
 		return nil, fmt.Errorf("--input-size %d is too small", o.inputSize)

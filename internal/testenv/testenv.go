@@ -31,8 +31,13 @@ func Python(t testing.TB) string {
 	return py
 }
 
-// Root returns the repository's root folder.
+// Root returns the repository's root folder: $TUNETORCH_ROOT when set (a
+// test binary run on another machine, e.g. by scripts/gpu/check.sh, where
+// the tree is not where it was compiled), else the folder it was compiled in.
 func Root() string {
+	if r := os.Getenv("TUNETORCH_ROOT"); r != "" {
+		return r
+	}
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }

@@ -3,11 +3,13 @@
 
     chapter_reference.py --mode train|backbone|loader --data DIR --model FILE
                          [--epochs N] [--batch-size N] [--threads N] [--device cpu|cuda]
+                         [--workers N]
 
 DIR is the reorganised data (DIR/train_valid_test/{train,valid}/<breed>/), FILE
 the same TorchScript backbone the Go side uses (in place of torchvision's
 download). The training loop is the chapter's: ImageFolder + DataLoader
-(shuffle, drop_last, the chapter's transforms, num_workers=0 as in d2l),
+(shuffle, drop_last, the chapter's transforms, num_workers=0 as in d2l unless
+--workers says otherwise),
 nn.Sequential(features, output_new), SGD(momentum 0.9, wd) over the head,
 StepLR, summed cross-entropy, evaluate_loss on the validation set each epoch.
 One difference, kept on purpose because the Go side is measured the same way:
@@ -52,7 +54,7 @@ def evaluate_loss(data_iter, net, device):
             features, labels = features.to(device), labels.to(device)
             l_sum += loss(net(features), labels).sum().item()
             n += labels.numel()
-    return l_sum / n if n else float("nan")  # drop_last can leave nothing
+    return l_sum / n if n else None  # drop_last can leave nothing (JSON has no NaN)
 
 
 def train(net, train_iter, valid_iter, num_epochs, lr, wd, lr_period, lr_decay, device):
@@ -92,15 +94,16 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batches", type=int, default=4)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader processes (the chapter: 0)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     root = os.path.join(a.data, "train_valid_test")
     train_ds = torchvision.datasets.ImageFolder(os.path.join(root, "train"), transform=TRANSFORM_TRAIN)
     valid_ds = torchvision.datasets.ImageFolder(os.path.join(root, "valid"), transform=TRANSFORM_TEST)
-    train_iter = torch.utils.data.DataLoader(train_ds, a.batch_size, shuffle=True, drop_last=True)
-    valid_iter = torch.utils.data.DataLoader(valid_ds, a.batch_size, shuffle=False, drop_last=True)
-    out = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+    train_iter = torch.utils.data.DataLoader(train_ds, a.batch_size, shuffle=True, drop_last=True, num_workers=a.workers)
+    valid_iter = torch.utils.data.DataLoader(valid_ds, a.batch_size, shuffle=False, drop_last=True, num_workers=a.workers)
+    out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "workers": a.workers, "device": a.device}
     if a.mode == "backbone":
         net = torch.jit.load(a.model, map_location=a.device).eval()
         x = torch.randn(a.batch_size, 3, 224, 224, device=a.device)
@@ -108,7 +111,8 @@ def main():
             net(x)  # warm-up
             start = time.perf_counter()
             for _ in range(a.batches):
-                net(x)
+                y = net(x)
+            y.cpu()  # a GPU computes asynchronously: wait for the last batch
         out["images_per_sec"] = a.batches * a.batch_size / (time.perf_counter() - start)
     elif a.mode == "loader":
         start, n = time.perf_counter(), 0

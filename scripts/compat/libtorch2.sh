@@ -86,11 +86,19 @@ in_root "set -e; mkdir -p /var/cache/cuda-debs /opt/cuda-libtorch; cd /var/cache
 in_root "set -e; P=/opt/cuda-libtorch/usr; L=\$P/lib/x86_64-linux-gnu; O=/tmp/cuda-shim; mkdir -p \$O; cd /src/tunetorch
   for f in torch/csrc/*.cpp; do case \$f in *_stub.cpp) continue;; esac
     g++ -std=c++17 -O1 -fPIC -Wall -Wno-stringop-overflow -D_GLIBCXX_USE_CXX11_ABI=1 \
-      -DUSE_DISTRIBUTED -DUSE_C10D_GLOO -DUSE_C10D_NCCL -DTT_BUILT_WITH_CUDA -DTT_BUILT_WITH_NCCL \
+      -DUSE_DISTRIBUTED -DUSE_C10D_GLOO -DUSE_C10D_NCCL -DTT_BUILT_WITH_CUDA -DTT_BUILT_WITH_NCCL -DTT_WITH_GLOO \
       -isystem \$P/include -isystem \$P/include/torch/csrc/api/include -Itorch/csrc -c \$f -o \$O/\$(basename \$f .cpp).o
   done
   g++ -shared -o \$O/libtunetorch.so \$O/*.o -Wl,--no-undefined -L\$L -Wl,-rpath-link,\$L \
     -Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed -ltorch -ltorch_cpu -lc10
+  # Also as against a pip wheel, which ships no gloo headers: NCCL process groups only.
+  mkdir -p \$O/nccl-only; cp \$O/*.o \$O/nccl-only/
+  g++ -std=c++17 -O1 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI=1 -DUSE_DISTRIBUTED -DUSE_C10D_GLOO -DUSE_C10D_NCCL \
+    -DTT_BUILT_WITH_CUDA -DTT_BUILT_WITH_NCCL -isystem \$P/include -isystem \$P/include/torch/csrc/api/include \
+    -Itorch/csrc -c torch/csrc/distributed.cpp -o \$O/nccl-only/distributed.o
+  g++ -shared -o \$O/nccl-only/libtunetorch.so \$O/nccl-only/*.o -Wl,--no-undefined -L\$L -Wl,-rpath-link,\$L \
+    -Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed -ltorch -ltorch_cpu -lc10
+  echo 'also compiled and linked without Gloo (NCCL process groups only, as against a pip wheel)'
   echo 'linked; CUDA and NCCL entry points the shim calls:'
   nm -DC \$O/libtunetorch.so | grep ' U ' | grep -E 'cuda|CUDA|NCCL' | sed 's/(.*//' | sort -u" > "$COMPAT/logs/cuda-shim.txt" 2>&1 &&
   { log "CUDA + NCCL shim: compiled and linked"; tail -n +2 "$COMPAT/logs/cuda-shim.txt" | tee -a "$COMPAT/logs/summary.txt"; } ||

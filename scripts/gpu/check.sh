@@ -2,54 +2,109 @@
 # The CUDA checks, run ON a GPU machine that has PyTorch (CUDA build), CMake and
 # g++ but no Go: the Go binaries are built beforehand on a Go machine with
 # `make gpu-binaries` (into .gpu/) and carried over. It
-#   1. builds the shim against that machine's libtorch (PyTorch's own),
-#   2. runs the torch package's tests, the CUDA ones included, on the GPU,
+#   1. builds the shim against that machine's libtorch (PyTorch's own), with
+#      c10d NCCL when the wheel's nccl.h is found (again without, if that fails),
+#   2. runs the CUDA tests of torch/ and finetune/ (and the one-GPU NCCL group),
 #   3. runs a short dogbreed training with --device cuda on generated data,
-#   4. runs the chapter's PyTorch code on the same data on the same GPU,
-# and writes every log under $OUT (default: gpu-logs/).
-#
-# NOT YET RUN on a GPU machine: the first session lent one should run it
-# (scripts/gpu/check.sh) and fix what it finds.
+#      and again under torchrun (one rank, c10d over NCCL),
+#   4. runs examples/bench with --device cuda: the Go pipeline against the
+#      chapter's PyTorch code on the same GPU, alternating, and once more the
+#      chapter with DataLoader worker processes,
+#   5. with the time left (DEADLINE seconds from the start, default 420): the
+#      whole torch test suite against this libtorch.
+# Logs go under $OUT (default gpu-logs/), eight files at most (the device
+# tool returns no more): summary.txt has the gist of each step.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-gpu-logs}
 PYTHON=${PYTHON:-python3}
+DEADLINE=${DEADLINE:-420}
 mkdir -p "$OUT"
-log() { echo "== $*" | tee -a "$OUT/summary.txt"; }
-[ -x .gpu/torch.test ] && [ -x .gpu/dogbreed ] || { echo "missing .gpu/ binaries: run 'make gpu-binaries' on a Go machine first" >&2; exit 2; }
+export TUNETORCH_ROOT=$PWD TUNETORCH_PYTHON=$PYTHON PYTHONUNBUFFERED=1
+log() { echo "== $(date +%T) [${SECONDS}s] $*" | tee -a "$OUT/summary.txt"; }
+# left N: true when N seconds still fit before the deadline.
+left() { [ $((SECONDS + $1)) -le "$DEADLINE" ]; }
+for b in torch.test finetune.test dogbreed bench; do
+  [ -x ".gpu/$b" ] || { echo "missing .gpu/$b: run 'make gpu-binaries' on a Go machine first" >&2; exit 2; }
+done
 
-nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+{ nvidia-smi; nproc; $PYTHON -c 'import torch,torchvision;print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "torchvision", torchvision.__version__)'; } > "$OUT/system.txt" 2>&1
+grep -E "torch |NVIDIA H|NVIDIA A|Tesla" "$OUT/system.txt" | head -3 | tee -a "$OUT/summary.txt"
+site=$($PYTHON -c 'import torch,os;print(os.path.dirname(os.path.dirname(torch.__file__)))')
 prefix=$($PYTHON -c 'import torch;print(torch.utils.cmake_prefix_path)')
-torchlib=$($PYTHON -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')
-log "torch $($PYTHON -c 'import torch;print(torch.__version__, torch.version.cuda, torch.cuda.device_count())') at $prefix"
-
+torchlib=$site/torch/lib
+{ echo "the wheel's include/: $(ls "$site/torch/include" | tr '\n' ' ')"
+  find "$site/torch/include" -maxdepth 2 -name '*gloo*' | head -3
+  find "$site/torch/include" -name version.h -path '*torch*' | head -3; } >> "$OUT/system.txt" 2>&1
+[ -e "$site/torch/include/gloo/algorithm.h" ] && log "the wheel ships gloo's headers" || log "the wheel ships no gloo headers"
 # A wheel's NCCL headers live in the nvidia-nccl package, not beside libtorch's.
-nccl=$($PYTHON -c 'import nvidia.nccl,os;print(os.path.join(list(nvidia.nccl.__path__)[0],"include"))' 2>/dev/null)
+nccl=$(dirname "$(find "$site/nvidia" -name nccl.h -path '*include*' 2>/dev/null | head -1)" 2>/dev/null)
+[ "$nccl" = . ] && nccl=
 
-log "1. shim against this libtorch"
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" ${nccl:+-DNCCL_INCLUDE_DIR="$nccl"} > "$OUT/cmake.txt" 2>&1 &&
-  cmake --build build-gpu -j "$(nproc)" >> "$OUT/cmake.txt" 2>&1 || { log "shim build FAILED (see cmake.txt)"; exit 1; }
-grep -E "tunetorch:" "$OUT/cmake.txt" | tee -a "$OUT/summary.txt"
-export LD_LIBRARY_PATH="$PWD/build-gpu:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-
-log "2. torch tests (CUDA ones included)"
-$PYTHON scripts/export_backbone.py --weights none --out build-gpu/resnet34.pt > "$OUT/export.txt" 2>&1
-$PYTHON scripts/compat/optimize_check.py build-gpu/resnet34.pt | tee -a "$OUT/summary.txt"
-(cd torch && TUNETORCH_RESNET34="$PWD/../build-gpu/resnet34.pt" TUNETORCH_PYTHON=$PYTHON ../.gpu/torch.test -test.v) > "$OUT/torch-tests.txt" 2>&1
-grep -E "^(--- |ok|FAIL|PASS)" "$OUT/torch-tests.txt" | grep -E "CUDA|FAIL|^PASS|^ok" | tee -a "$OUT/summary.txt"
-
-log "3. dogbreed --device cuda (1 epoch, generated data)"
-.gpu/dogbreed --demo --demo-scale 0.2 --data-dir build-gpu/demo --model build-gpu/resnet34.pt --device cuda \
-  --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed-cuda.txt" 2>&1
-tail -3 "$OUT/dogbreed-cuda.txt" | tee -a "$OUT/summary.txt"
-if [ "$($PYTHON -c 'import torch;print(torch.cuda.device_count())')" -gt 1 ]; then
-  log "3b. dogbreed --device all (the backbone replicated on every GPU)"
-  .gpu/dogbreed --demo --data-dir build-gpu/demo --model build-gpu/resnet34.pt --device all \
-    --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed-all.txt" 2>&1
-  tail -3 "$OUT/dogbreed-all.txt" | tee -a "$OUT/summary.txt"
+log "1. shim against this libtorch (nccl.h: ${nccl:-not found})"
+# Through the Makefile's rule where make exists, as Dockerfile.cuda builds it.
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  if command -v make > /dev/null; then
+    make "$dir/libtunetorch.so" BUILD="$dir" CMAKE_FLAGS="-DCMAKE_PREFIX_PATH=$prefix $*" >> "$OUT/cmake.txt" 2>&1
+  else
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" "$@" >> "$OUT/cmake.txt" 2>&1 &&
+      cmake --build "$dir" -j "$(nproc)" >> "$OUT/cmake.txt" 2>&1
+  fi
+}
+shim=build-gpu
+if ! build $shim ${nccl:+-DNCCL_INCLUDE_DIR="$nccl"}; then
+  log "shim build FAILED; the first errors:"
+  grep -m 12 -E "error|Error" "$OUT/cmake.txt" | cut -c1-400 | tee -a "$OUT/summary.txt"
+  log "1b. again without c10d (no NCCL, no Gloo)"
+  shim=build-gpu-noc10d
+  build $shim -DTUNETORCH_NCCL=OFF -DTUNETORCH_DISTRIBUTED=OFF || { log "shim build FAILED again"; grep -E "error" "$OUT/cmake.txt" | tail -8 | cut -c1-400 | tee -a "$OUT/summary.txt"; shim=; }
 fi
+grep -E "tunetorch:" "$OUT/cmake.txt" | sort -u | tee -a "$OUT/summary.txt"
+export LD_LIBRARY_PATH="$PWD/$shim:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
-log "4. the chapter's PyTorch code on the same data and GPU"
-$PYTHON scripts/bench/chapter_reference.py --mode train --data build-gpu/demo --model build-gpu/resnet34.pt \
-  --batch-size 128 --device cuda > "$OUT/chapter-cuda.txt" 2>&1
-tail -1 "$OUT/chapter-cuda.txt" | tee -a "$OUT/summary.txt"
+model=build-gpu/resnet34.pt
+mkdir -p build-gpu
+$PYTHON scripts/export_backbone.py --weights none --out $model > "$OUT/tests.txt" 2>&1
+if [ -n "$shim" ]; then
+  log "2. CUDA tests"
+  (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
+  (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica') >> "$OUT/tests.txt" 2>&1
+  grep -E "^(--- |ok|FAIL|PASS)|allocator" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
+
+  log "3. dogbreed --device cuda (1 epoch, generated data)"
+  timeout 150 .gpu/dogbreed --demo --demo-scale 0.2 --data-dir build-gpu/demo --model $model --device cuda \
+    --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
+  echo "exit status $?" >> "$OUT/dogbreed.txt"
+  tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  if command -v torchrun > /dev/null; then
+    log "3b. the same under torchrun, one rank, --dist-backend nccl"
+    timeout 120 torchrun --no_python --nproc_per_node=1 .gpu/dogbreed --data-dir build-gpu/demo --model $model \
+      --device cuda --dist-backend nccl --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
+    echo "exit status $?" >> "$OUT/dogbreed.txt"
+    tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  fi
+
+  log "4. bench --device cuda: Go against the chapter on this GPU"
+  timeout 240 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 \
+    --model $model --python "$PYTHON" --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
+  echo "exit status $?" >> "$OUT/bench.txt"
+  grep -E "^\| |efficiency|exit status" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
+fi
+if left 60 && [ -d build-gpu/bench/train_valid_test ]; then
+  log "4b. the chapter with $(($(nproc) - 2)) DataLoader worker processes"
+  timeout 60 $PYTHON scripts/bench/chapter_reference.py --mode train --data build-gpu/bench --model $model \
+    --batch-size 128 --threads 2 --device cuda --workers $(($(nproc) - 2)) 2>&1 | tail -1 | tee -a "$OUT/system.txt" "$OUT/summary.txt"
+fi
+if left 60; then
+  log "optimize_for_inference on this PyTorch"
+  timeout 60 $PYTHON scripts/compat/optimize_check.py $model cpu | tee -a "$OUT/summary.txt"
+  timeout 60 $PYTHON scripts/compat/optimize_check.py $model cuda | tee -a "$OUT/summary.txt"
+fi
+if [ -n "$shim" ] && left 90; then
+  log "5. the whole torch test suite against this libtorch (until the deadline)"
+  (cd torch && TUNETORCH_RESNET34=$PWD/../$model timeout $((DEADLINE - SECONDS)) ../.gpu/torch.test -test.v) > "$OUT/suite.txt" 2>&1
+  echo "exit status $?" >> "$OUT/suite.txt"
+  grep -E "^(--- FAIL|ok|FAIL|PASS)|exit status" "$OUT/suite.txt" | tee -a "$OUT/summary.txt"
+fi
+log "done"
