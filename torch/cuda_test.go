@@ -23,6 +23,17 @@ func requireCUDA(t *testing.T) Device {
 	return CUDA(0)
 }
 
+// inputOn returns the golden input on dev, closed when the test ends.
+func inputOn(t *testing.T, g tinyCNNGolden, dev Device) *Tensor {
+	t.Helper()
+	x := g.Input.tensor(t)
+	defer x.Close()
+	xd, err := x.To(dev)
+	require.NoError(t, err)
+	t.Cleanup(xd.Close)
+	return xd
+}
+
 func TestCUDATensorRoundTrip(t *testing.T) {
 	dev := requireCUDA(t)
 	x := MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
@@ -44,11 +55,7 @@ func TestCUDAForwardBackwardMatchesCPU(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	m.Eval()
-	x := g.Input.tensor(t)
-	defer x.Close()
-	xg, err := x.To(dev)
-	require.NoError(t, err)
-	defer xg.Close()
+	xg := inputOn(t, g, dev)
 	out, err := m.ForwardNoGrad(xg)
 	require.NoError(t, err)
 	defer out.Close()
@@ -151,11 +158,7 @@ func TestCUDAModuleCloneOnTheGPU(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.To(dev))
-	x := g.Input.tensor(t)
-	defer x.Close()
-	xg, err := x.To(dev)
-	require.NoError(t, err)
-	defer xg.Close()
+	xg := inputOn(t, g, dev)
 	out, err := c.ForwardNoGrad(xg)
 	require.NoError(t, err)
 	defer out.Close()
@@ -170,11 +173,7 @@ func TestCUDAForwardAutocast(t *testing.T) {
 	m, g := loadTinyCNN(t)
 	require.NoError(t, m.To(dev))
 	m.Eval()
-	x := g.Input.tensor(t)
-	defer x.Close()
-	xg, err := x.To(dev)
-	require.NoError(t, err)
-	defer xg.Close()
+	xg := inputOn(t, g, dev)
 	exact, err := m.ForwardNoGrad(xg)
 	require.NoError(t, err)
 	defer exact.Close()
@@ -183,11 +182,7 @@ func TestCUDAForwardAutocast(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, Float32, out.Dtype(), "%s: converted back to float32", dt)
 		requireClose(t, g.Eval, out, 5e-2, dt.String()+" autocast forward on the GPU")
-		differs := false
-		for i, v := range out.Float32s() {
-			differs = differs || v != exact.Float32s()[i]
-		}
-		require.True(t, differs, "%s: exactly the float32 result: autocast did not apply", dt)
+		requireNotIdentical(t, exact, out, dt.String()+": exactly the float32 result: autocast did not apply")
 		out.Close()
 	}
 	after, err := m.ForwardNoGrad(xg)

@@ -201,11 +201,7 @@ func TestForwardAutocastBF16(t *testing.T) {
 	require.NoError(t, err)
 	defer exact.Close()
 	requireClose(t, g.Eval, exact, 1e-5, "Float32 means no autocast")
-	differs := false
-	for i, v := range out.Float32s() {
-		differs = differs || v != exact.Float32s()[i]
-	}
-	require.True(t, differs, "the bf16 forward gave exactly the float32 result: autocast did not apply")
+	requireNotIdentical(t, exact, out, "the bf16 forward gave exactly the float32 result: autocast did not apply")
 	_, err = m.ForwardAutocast(Int64, x)
 	require.ErrorContains(t, err, "autocast needs bfloat16 or float16")
 	// The autocast state does not leak into later calls.
@@ -213,6 +209,19 @@ func TestForwardAutocastBF16(t *testing.T) {
 	require.NoError(t, err)
 	defer after.Close()
 	requireClose(t, g.Eval, after, 1e-5, "forward after autocast")
+}
+
+// requireNotIdentical fails when two float32 tensors hold exactly the same values.
+func requireNotIdentical(t *testing.T, a, b *Tensor, msg string) {
+	t.Helper()
+	av, bv := a.Float32s(), b.Float32s()
+	require.Len(t, bv, len(av))
+	for i := range av {
+		if av[i] != bv[i] {
+			return
+		}
+	}
+	t.Fatal(msg)
 }
 
 // TestCloneCopiesParameters: a clone computes what the original computes,
