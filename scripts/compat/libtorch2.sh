@@ -71,7 +71,7 @@ in_root "cd /src/tunetorch && go run ./examples/dogbreed --demo --demo-scale 0.0
   grep -E "^(backbone|train loss|wrote)" "$COMPAT/logs/dogbreed.txt" | tee -a "$COMPAT/logs/summary.txt" ||
   { log "dogbreed: FAILED (see logs/dogbreed.txt)"; tail -5 "$COMPAT/logs/dogbreed.txt"; exit 1; }
 
-log "1b. optimize_for_inference with this PyTorch (why torch.OptimizeForInferenceVerified is false on 2.x)"
+log "1b. optimize_for_inference with this PyTorch (why torch.OptimizeForInferenceVerified is false on 2.0-2.10)"
 in_root "cd /src/tunetorch && /usr/bin/python3 scripts/compat/optimize_check.py build/cache/resnet34.pt" 2>&1 |
   tee -a "$COMPAT/logs/summary.txt" || true
 
