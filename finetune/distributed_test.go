@@ -36,7 +36,9 @@ func distConfig(g *torch.ProcessGroup) TrainConfig {
 	return cfg
 }
 
-// TestDistributedRank is a rank started by TestTwoRanksTrainLikeOneProcess.
+// TestDistributedRank is a rank started by TestTwoRanksTrainLikeOneProcess
+// (and its NCCL twin: with TT_FT_BACKEND=nccl the rank trains on its GPU,
+// cuda:LOCAL_RANK, with TF32 off).
 func TestDistributedRank(t *testing.T) {
 	dir := os.Getenv("TT_FT_DATA")
 	if dir == "" {
@@ -46,6 +48,12 @@ func TestDistributedRank(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	dc.Timeout = 30 * time.Second
+	dc.Backend = os.Getenv("TT_FT_BACKEND")
+	dev := torch.CPU
+	if dc.Backend == "nccl" {
+		dev = torch.CUDA(dc.LocalRank)
+		torch.SetAllowTF32(false)
+	}
 	g, err := torch.NewProcessGroup(dc)
 	require.NoError(t, err)
 	defer g.Close()
@@ -57,7 +65,8 @@ func TestDistributedRank(t *testing.T) {
 		return l
 	}
 	// Each rank starts from its own head (seed = rank): the broadcast must align them.
-	net, err := LoadNet(tinyBackbone, NetConfig{Classes: len(s.Train.Classes), Hidden: 32, InputSize: 32, Seed: uint64(1 + g.Rank())})
+	net, err := LoadNet(tinyBackbone, NetConfig{Classes: len(s.Train.Classes), Hidden: 32, InputSize: 32, Seed: uint64(1 + g.Rank()),
+		Device: dev})
 	require.NoError(t, err)
 	defer net.Close()
 	cfg := distConfig(g)
@@ -117,8 +126,27 @@ func TestARankDyingMidEpochFailsTheOther(t *testing.T) {
 
 func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
 	requireGloo(t)
+	ranksTrainLikeOneProcess(t, "gloo", 1e-5)
+}
+
+// The same over NCCL, each rank on its own GPU (one process trains on the
+// CPU for the comparison): where two GPUs exist and the shim has NCCL.
+func TestTwoRanksOverNCCLTrainLikeOneProcess(t *testing.T) {
+	if !torch.NCCLAvailable() {
+		t.Skipf("this shim has no NCCL: libtorch %s", torch.Version())
+	}
+	if n := torch.CUDADeviceCount(); n < 2 {
+		t.Skipf("NCCL needs a GPU per rank: 2 ranks, %d GPU(s)", n)
+	}
+	ranksTrainLikeOneProcess(t, "nccl", 1e-4)
+}
+
+// ranksTrainLikeOneProcess trains two ranks over backend and one process
+// over the same global batches: the ranks' heads must be identical, and
+// within tol (relative) of the single process's.
+func ranksTrainLikeOneProcess(t *testing.T, backend string, tol float64) {
 	dir := distDataset(t)
-	outs, errs := testenv.StartRanks(t, "TestDistributedRank", 2, "TT_FT_DATA="+dir)
+	outs, errs := testenv.StartRanks(t, "TestDistributedRank", 2, "TT_FT_DATA="+dir, "TT_FT_BACKEND="+backend)
 	results := make([]rankResult, 2)
 	for r := range 2 {
 		require.NoError(t, errs[r], "rank %d:\n%s", r, outs[r])
@@ -142,11 +170,11 @@ func TestTwoRanksTrainLikeOneProcess(t *testing.T) {
 		for j, v := range p {
 			d := math.Abs(float64(v - results[0].Head[i][j]))
 			worst = math.Max(worst, d)
-			require.LessOrEqual(t, d, 1e-5*(1+math.Abs(float64(v))), "parameter %d[%d]", i, j)
+			require.LessOrEqual(t, d, tol*(1+math.Abs(float64(v))), "parameter %d[%d]", i, j)
 		}
 	}
 	require.Equal(t, h.Epochs[2].Examples, results[0].Examples, "examples summed over the ranks")
-	require.InDelta(t, h.Epochs[2].TrainLoss, results[0].TrainLoss, 1e-5*h.Epochs[2].TrainLoss)
-	require.InDelta(t, h.Epochs[2].ValidLoss, results[0].ValidLoss, 1e-5*h.Epochs[2].ValidLoss, "validation reduced over the ranks")
-	t.Logf("2 ranks vs 1 process: max parameter difference %.2g", worst)
+	require.InDelta(t, h.Epochs[2].TrainLoss, results[0].TrainLoss, tol*h.Epochs[2].TrainLoss)
+	require.InDelta(t, h.Epochs[2].ValidLoss, results[0].ValidLoss, tol*h.Epochs[2].ValidLoss, "validation reduced over the ranks")
+	t.Logf("2 ranks (%s) vs 1 process: max parameter difference %.2g", backend, worst)
 }

@@ -3,10 +3,12 @@
 # g++ but no Go: the Go binaries are built beforehand on a Go machine with
 # `make gpu-binaries` (into .gpu/) and carried over. It
 #   1. builds the shim against that machine's libtorch (PyTorch's own), with
-#      c10d NCCL when the wheel's nccl.h is found (again without, if that fails),
-#   2. runs the CUDA tests of torch/ and finetune/ (and the one-GPU NCCL group),
-#   3. runs a short dogbreed training with --device cuda on generated data,
-#      and again under torchrun (one rank, c10d over NCCL),
+#      c10d NCCL when the wheel's nccl.h is found (again without c10d if that fails),
+#   2. runs the CUDA tests of torch/ and finetune/ (NCCL: one rank on one GPU,
+#      two ranks where two GPUs exist),
+#   3. runs a short dogbreed training with --device cuda on generated data
+#      (and --device all where there are several GPUs),
+#      and again under torchrun (a rank per GPU, c10d over NCCL),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
 #      chapter's PyTorch code on the same GPU, alternating, and once more the
 #      chapter with DataLoader worker processes,
@@ -69,7 +71,7 @@ $PYTHON scripts/export_backbone.py --weights none --out $model > "$OUT/tests.txt
 if [ -n "$shim" ]; then
   log "2. CUDA tests"
   (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
-  (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica') >> "$OUT/tests.txt" 2>&1
+  (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica|NCCL') >> "$OUT/tests.txt" 2>&1
   grep -E "^(--- |ok|FAIL|PASS)|allocator" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
 
   log "3. dogbreed --device cuda (1 epoch, generated data)"
@@ -77,9 +79,17 @@ if [ -n "$shim" ]; then
     --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
   echo "exit status $?" >> "$OUT/dogbreed.txt"
   tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  gpus=$($PYTHON -c 'import torch;print(torch.cuda.device_count())')
+  if [ "$gpus" -gt 1 ]; then
+    log "3a. dogbreed --device all (the backbone replicated on the $gpus GPUs)"
+    timeout 120 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device all \
+      --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
+    echo "exit status $?" >> "$OUT/dogbreed.txt"
+    tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  fi
   if command -v torchrun > /dev/null; then
-    log "3b. the same under torchrun, one rank, --dist-backend nccl"
-    timeout 120 torchrun --no_python --nproc_per_node=1 .gpu/dogbreed --data-dir build-gpu/demo --model $model \
+    log "3b. the same under torchrun, one rank per GPU ($gpus), --dist-backend nccl"
+    timeout 120 torchrun --no_python --nproc_per_node="$gpus" .gpu/dogbreed --data-dir build-gpu/demo --model $model \
       --device cuda --dist-backend nccl --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
     echo "exit status $?" >> "$OUT/dogbreed.txt"
     tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
