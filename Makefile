@@ -12,7 +12,8 @@
 # Variables: LIBTORCH=/path/to/libtorch uses that libtorch instead of Debian's
 # (libtorch-dev is then not installed); PYTHON is the interpreter with PyTorch;
 # CMAKE_FLAGS adds arguments to the shim's CMake configuration (e.g.
-# -DCMAKE_PREFIX_PATH=<a pip wheel's torch.utils.cmake_prefix_path>).
+# -DCMAKE_PREFIX_PATH=<a pip wheel's torch.utils.cmake_prefix_path>);
+# BENCH_FLAGS adds flags to examples/bench (e.g. --device cuda --batch-size 128).
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
@@ -109,7 +110,7 @@ bench: build fixtures
 	@mkdir -p $(BUILD)/bench
 	$(GO) build -o $(BUILD)/bench/bench ./examples/bench
 	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --int8-model $(CACHE)/resnet34-int8.pt --python $(PYTHON) \
-	  --json $(BUILD)/bench/results.json | tee $(BUILD)/bench/results.md
+	  --json $(BUILD)/bench/results.json $(BENCH_FLAGS) | tee $(BUILD)/bench/results.md
 	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
 
