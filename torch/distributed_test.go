@@ -24,14 +24,19 @@ func requireGloo(t *testing.T) {
 	}
 }
 
-// Where gloo's headers are installed (Debian's libgloo-dev, which make deps
-// installs, so in CI), the shim must have been built with Gloo: the Gloo
-// tests must not skip there.
+// With Debian's libtorch and gloo's headers installed (libgloo-dev, which
+// make deps installs, so in CI), the shim must have been built with Gloo: the
+// Gloo tests must not skip there.
 func TestGlooIsBuiltWhereItsHeadersAre(t *testing.T) {
 	if _, err := os.Stat("/usr/include/gloo/algorithm.h"); err != nil {
 		t.Skip("gloo's headers are not installed here")
 	}
-	require.True(t, GlooAvailable(), "gloo's headers are in /usr/include, but the shim was built without Gloo")
+	maps, err := os.ReadFile("/proc/self/maps")
+	require.NoError(t, err)
+	if !strings.Contains(string(maps), " /usr/lib/") || !strings.Contains(string(maps), "-linux-gnu/libtorch_cpu.so") {
+		t.Skip("the loaded libtorch is not Debian's: the system's gloo headers are not its gloo's")
+	}
+	require.True(t, GlooAvailable(), "Debian's libtorch and gloo's headers are installed, but the shim was built without Gloo")
 }
 
 // startRanks runs the helper in mode as world ranks and returns their outputs.
