@@ -37,7 +37,7 @@ import (
 type config struct {
 	data, model, int8Model, python, reference, jsonOut string
 	device                                             string
-	epochs, batchSize, threads, reps                   int
+	epochs, batchSize, threads, reps, batches          int
 	workers                                            int
 	classes                                            int
 	scale                                              float64
@@ -57,6 +57,7 @@ func main() {
 	fs.StringVar(&c.device, "device", "cpu", "where both sides run the model: cpu, cuda or cuda:N")
 	fs.IntVar(&c.epochs, "epochs", 1, "epochs per training run")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
+	fs.IntVar(&c.batches, "batches", 4, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
 	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "libtorch threads, both sides")
 	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
@@ -124,7 +125,8 @@ func orchestrate(c config) error {
 		return err
 	}
 	common := []string{"--data", c.data, "--model", c.model, "--epochs", fmt.Sprint(c.epochs),
-		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads), "--device", c.device}
+		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads), "--device", c.device,
+		"--batches", fmt.Sprint(c.batches)}
 	goArgs := []string{"--workers", fmt.Sprint(c.workers)}
 	goRun := func(worker string, extra ...string) (result, error) {
 		r, err := run(self, append(append(append([]string{"--worker", worker}, common...), goArgs...), extra...)...)

@@ -21,8 +21,8 @@ func markdown(c config, all []result) string {
 	wall := func(r result) float64 { return r.WallSeconds }
 	rss := func(r result) float64 { return r.PeakRSSMiB }
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run; the backbone-only and end-to-end rows are medians of %d alternating Go/PyTorch runs, the others single runs.\n\n",
-		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.reps)
+	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d alternating Go/PyTorch runs, the others single runs.\n\n",
+		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
 	row := func(name string, g, p []float64, unit string) {
 		gm, pm := median(g), median(p)

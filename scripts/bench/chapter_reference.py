@@ -92,7 +92,7 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batches", type=int, default=4)
+    p.add_argument("--batches", type=int, default=4, help="timed backbone-only batches (after 2 warm-up ones)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0, help="DataLoader processes (the chapter: 0)")
     a = p.parse_args()
@@ -108,7 +108,8 @@ def main():
         net = torch.jit.load(a.model, map_location=a.device).eval()
         x = torch.randn(a.batch_size, 3, 224, 224, device=a.device)
         with torch.no_grad():
-            net(x)  # warm-up
+            for _ in range(2):  # warm-up: TorchScript specialises the module over its first runs
+                net(x).cpu()
             start = time.perf_counter()
             for _ in range(a.batches):
                 y = net(x)

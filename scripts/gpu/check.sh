@@ -96,7 +96,7 @@ if [ -n "$shim" ]; then
   fi
 
   log "4. bench --device cuda: Go against the chapter on this GPU"
-  timeout 240 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 \
+  timeout 240 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 --batches 20 \
     --model $model --python "$PYTHON" --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
   echo "exit status $?" >> "$OUT/bench.txt"
   grep -E "^\| |efficiency|exit status" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
