@@ -58,13 +58,7 @@ func NumThreads() int { return int(C.tt_get_num_threads()) }
 // backbone's) and TF32 matrix products off, as PyTorch does. TF32 keeps 10
 // bits of mantissa: comparisons of GPU results with CPU ones to 1e-4 need
 // it off. It changes nothing on the CPU.
-func SetAllowTF32(allow bool) {
-	v := C.int(0)
-	if allow {
-		v = 1
-	}
-	must("set_allow_tf32", C.tt_set_allow_tf32(v))
-}
+func SetAllowTF32(allow bool) { must("set_allow_tf32", C.tt_set_allow_tf32(cBool(allow))) }
 
 // AllowTF32 reports whether cuDNN may compute float32 convolutions in
 // TensorFloat-32 (see SetAllowTF32).

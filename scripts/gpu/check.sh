@@ -44,15 +44,10 @@ nccl=$(dirname "$(find "$site/nvidia" -name nccl.h -path '*include*' 2>/dev/null
 [ "$nccl" = . ] && nccl=
 
 log "1. shim against this libtorch (nccl.h: ${nccl:-not found})"
-# Through the Makefile's rule where make exists, as Dockerfile.cuda builds it.
+# Through the Makefile's rule, as Dockerfile.cuda builds it.
 build() { # build DIR [cmake args...]
   local dir=$1; shift
-  if command -v make > /dev/null; then
-    make "$dir/libtunetorch.so" BUILD="$dir" CMAKE_FLAGS="-DCMAKE_PREFIX_PATH=$prefix $*" >> "$OUT/cmake.txt" 2>&1
-  else
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" "$@" >> "$OUT/cmake.txt" 2>&1 &&
-      cmake --build "$dir" -j "$(nproc)" >> "$OUT/cmake.txt" 2>&1
-  fi
+  make "$dir/libtunetorch.so" BUILD="$dir" CMAKE_FLAGS="-DCMAKE_PREFIX_PATH=$prefix $*" >> "$OUT/cmake.txt" 2>&1
 }
 shim=build-gpu
 if ! build $shim ${nccl:+-DNCCL_INCLUDE_DIR="$nccl"}; then

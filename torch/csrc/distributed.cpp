@@ -86,12 +86,19 @@ c10::intrusive_ptr<Backend> nccl_backend(const c10::intrusive_ptr<c10d::Store> &
 }
 #endif
 
-// Throws, saying why, when this shim was built without NCCL.
-void require_nccl() {
-  if (!tt_nccl_available())
+// Throws, saying why, unless kind names a backend this shim was built with.
+void require_backend(const std::string &kind) {
+  if (kind != "gloo" && kind != "nccl")
+    throw std::invalid_argument("unknown process-group backend \"" + kind + "\" (want gloo or nccl)");
+  if (kind == "nccl" && !tt_nccl_available())
     throw std::invalid_argument(std::string("the nccl backend needs a libtunetorch built against a CUDA libtorch "
                                             "with NCCL; this one is built against libtorch ") +
                                 tt_version() + " without NCCL: use the gloo backend");
+  if (kind == "gloo" && !tt_gloo_available())
+    throw std::invalid_argument(std::string("the gloo backend needs gloo's headers, which were not found when "
+                                            "this libtunetorch was built against libtorch ") +
+                                tt_version() + " (pip wheels do not ship them; Debian: libgloo-dev)" +
+                                (tt_nccl_available() ? ": use the nccl backend" : ""));
 }
 }  // namespace
 
@@ -117,14 +124,7 @@ tt_error tt_pg_new(const char *backend, const char *master_addr, int master_port
                    int local_rank, int timeout_ms, int serve_store, const char *prefix, tt_pg *out) {
   TT_TRY
   const std::string kind = backend == nullptr ? "" : backend;
-  if (kind != "gloo" && kind != "nccl")
-    throw std::invalid_argument("unknown process-group backend \"" + kind + "\" (want gloo or nccl)");
-  if (kind == "nccl") require_nccl();
-  if (kind == "gloo" && !tt_gloo_available())
-    throw std::invalid_argument(std::string("the gloo backend needs gloo's headers, which were not found when "
-                                            "this libtunetorch was built against libtorch ") +
-                                tt_version() + " (pip wheels do not ship them; Debian: libgloo-dev)" +
-                                (tt_nccl_available() ? ": use the nccl backend" : ""));
+  require_backend(kind);
   if (world_size < 1 || rank < 0 || rank >= world_size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " is not in a world of " +
                                 std::to_string(world_size));
