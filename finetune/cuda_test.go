@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,7 +12,7 @@ import (
 
 // TestCUDATrainingMatchesCPU: training with the backbone and head on the GPU
 // ends where training on the CPU ends, on the same batches; so does training
-// with the backbone replicated (on every GPU where there are several, else
+// with the backbone laid out channels-last, and with the backbone replicated (on every GPU where there are several, else
 // twice on the one: the multi-GPU code path of chunks, replicas and
 // gathering). It runs where libtorch sees a GPU and says why it skips
 // elsewhere; TF32 is off while it runs, to compare to 1e-4.
@@ -41,11 +42,44 @@ func TestCUDATrainingMatchesCPU(t *testing.T) {
 			replicated.BackboneDevices = append(replicated.BackboneDevices, torch.CUDA(i))
 		}
 	}
-	for name, cfg := range map[string]NetConfig{"one GPU": gpu, "replicas": replicated} {
+	nhwc := gpu
+	nhwc.ChannelsLast = true
+	for name, cfg := range map[string]NetConfig{"one GPU": gpu, "replicas": replicated, "channels-last": nhwc} {
 		got := train(cfg)
 		require.Len(t, got, len(want), name)
 		for i := range want {
 			requireAllClose(t, want[i], got[i], 1e-4, name+": head parameters")
 		}
+	}
+}
+
+// TestCUDAChannelsLastAutocastFeatures: the backbone under bf16 and fp16
+// autocast, laid out channels-last on the GPU (the fast combination there),
+// gives features close to float32 on the CPU: within 5% of their scale, and
+// not identical (the low precision really applied).
+func TestCUDAChannelsLastAutocastFeatures(t *testing.T) {
+	if !torch.CUDAAvailable() {
+		t.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
+	}
+	_, split := smallKaggle(t, 3, 0.1)
+	l := loader(t, split.Valid, evalTransform(), false, 8)
+	want, err := ExtractFeatures(context.Background(), tinyNet(t, 3), l)
+	require.NoError(t, err)
+	defer want.Close()
+	for _, dtype := range []torch.Dtype{torch.BFloat16, torch.Float16} {
+		cfg := tinyConfig(3)
+		cfg.Device, cfg.ChannelsLast, cfg.BackboneDtype = torch.CUDA(0), true, dtype
+		got, err := ExtractFeatures(context.Background(), loadTiny(t, cfg), l)
+		require.NoError(t, err)
+		x, y := want.X.Float32s(), got.X.Float32s()
+		got.Close()
+		require.Len(t, y, len(x))
+		worst, scale := 0.0, 0.0
+		for i := range x {
+			worst = math.Max(worst, math.Abs(float64(x[i]-y[i])))
+			scale = math.Max(scale, math.Abs(float64(x[i])))
+		}
+		require.Positive(t, worst, "%s: the features equal float32's exactly", dtype)
+		require.Less(t, worst, 0.05*scale, "%s", dtype)
 	}
 }

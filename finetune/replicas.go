@@ -22,13 +22,13 @@ type replica struct {
 	dev torch.Device
 }
 
-// makeReplicas puts a copy of backbone (on dev, in eval mode, not yet
-// frozen) on each of devices; the first one is backbone itself when it is
-// already there. With optimize each is frozen and optimised where it runs
-// (freezing turns parameters into constants, which no longer move with the
-// module). The replicas own what they hold: backbone is closed unless one
-// of them holds it.
-func makeReplicas(backbone *torch.Module, dev torch.Device, devices []torch.Device, optimize bool) (_ []replica, err error) {
+// makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, not
+// yet frozen) on each of devices; the first one is backbone itself when it
+// is already there. Each is laid out channels-last where cfg asks, then, with
+// cfg.OptimizeBackbone, frozen and optimised where it runs (freezing turns
+// parameters into constants, which no longer move with the module). The
+// replicas own what they hold: backbone is closed unless one of them holds it.
+func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig) (_ []replica, err error) {
 	var out []replica
 	kept := false
 	defer func() {
@@ -43,7 +43,7 @@ func makeReplicas(backbone *torch.Module, dev torch.Device, devices []torch.Devi
 	}()
 	for i, d := range devices {
 		m := backbone
-		if i > 0 || d != dev {
+		if i > 0 || d != cfg.Device {
 			if m, err = backbone.Clone(); err != nil {
 				return nil, fmt.Errorf("finetune: replicating the backbone: %w", err)
 			}
@@ -52,7 +52,15 @@ func makeReplicas(backbone *torch.Module, dev torch.Device, devices []torch.Devi
 				return nil, fmt.Errorf("finetune: replicating the backbone on %s: %w", d, err)
 			}
 		}
-		if optimize {
+		if cfg.ChannelsLast {
+			if err := m.ToMemoryFormat(torch.ChannelsLast); err != nil {
+				if m != backbone {
+					m.Close()
+				}
+				return nil, fmt.Errorf("finetune: the backbone on %s: %w", d, err)
+			}
+		}
+		if cfg.OptimizeBackbone {
 			frozen, err := m.Freeze(true)
 			if m != backbone {
 				m.Close()
@@ -116,6 +124,11 @@ func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.T
 		return nil, err
 	}
 	defer x.Close()
+	if n.ChannelsLast {
+		nhwc := x.ContiguousAs(torch.ChannelsLast)
+		defer nhwc.Close()
+		x = nhwc
+	}
 	f, err := r.m.ForwardAutocast(n.BackboneDtype, x)
 	if err != nil {
 		return nil, err

@@ -87,3 +87,40 @@ func TestReplicaOnAMissingDeviceIsAnError(t *testing.T) {
 		BackboneDevices: []torch.Device{torch.CPU, missing}})
 	require.ErrorContains(t, err, "replicating the backbone on "+missing.String())
 }
+
+// TestChannelsLastGivesTheSameFeatures: a backbone laid out NHWC (plain,
+// optimised, and replicated) computes the NCHW backbone's features, and its
+// convolution weights really are NHWC.
+func TestChannelsLastGivesTheSameFeatures(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	l := loader(t, split.Train, evalTransform(), false, 7)
+	plain := tinyNet(t, 3)
+	for _, optimize := range []bool{false, true} {
+		for _, devs := range [][]torch.Device{nil, {torch.CPU, torch.CPU}} {
+			cfg := tinyConfig(3)
+			cfg.ChannelsLast, cfg.OptimizeBackbone, cfg.BackboneDevices = true, optimize, devs
+			nhwc := loadTiny(t, cfg)
+			require.True(t, nhwc.ChannelsLast)
+			if !optimize { // a frozen module has constants, not parameters
+				for _, r := range nhwc.replicas {
+					ps := r.m.NamedParameters()
+					for _, p := range ps {
+						if p.Name == "conv1.weight" || p.Name == "conv2.weight" {
+							require.True(t, p.Tensor.IsContiguousAs(torch.ChannelsLast), "%s is not NHWC", p.Name)
+						}
+					}
+					torch.CloseNamed(ps)
+				}
+			}
+			for b, err := range l.Batches(context.Background(), 0) {
+				require.NoError(t, err)
+				want, err := plain.Features(b)
+				require.NoError(t, err)
+				got, err := nhwc.Features(b)
+				require.NoError(t, err)
+				requireAllClose(t, want.Float32s(), got.Float32s(), 1e-5, "channels-last features")
+				torch.CloseAll(want, got)
+			}
+		}
+	}
+}

@@ -194,7 +194,7 @@ func (t *Tensor) Permute(dims ...int64) *Tensor {
 
 // Contiguous returns the tensor laid out contiguously in row-major order.
 func (t *Tensor) Contiguous() *Tensor {
-	return result("contiguous", func(out *C.tt_tensor) C.tt_error { return C.tt_contiguous(t.handle(), out) }, t)
+	return t.ContiguousAs(ContiguousFormat)
 }
 
 // Detach returns a tensor sharing t's data but cut from the autograd graph.

@@ -42,7 +42,7 @@ type config struct {
 	classes                                            int
 	scale                                              float64
 	worker                                             string
-	optimize, bf16, int8                               bool
+	optimize, bf16, int8, channelsLast                 bool
 }
 
 func main() {
@@ -67,6 +67,7 @@ func main() {
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
+	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
 	fs.Parse(os.Args[1:])
 	memtune.Apply() // as dogbreed does
 	var err error
@@ -155,6 +156,31 @@ func orchestrate(c config) error {
 		}
 		return add(r, nil)
 	}
+	// fasterThanPlain reports whether the Go backbone-only row what (say
+	// "backbone +bf16") was measured faster than the plain one; it says so
+	// when not.
+	fasterThanPlain := func(what string) bool {
+		plain, lever := median(pick(all, "Go", "backbone")), median(pick(all, "Go", what))
+		if lever <= plain {
+			fmt.Fprintf(os.Stderr, "bench: skipping the runs that need %q faster than the plain backbone: %.1f vs %.1f img/s\n",
+				what, lever, plain)
+			return false
+		}
+		return true
+	}
+	// trainIfFaster runs the training with the levers (worker flags without
+	// their dashes) where the backbone with them was faster.
+	trainIfFaster := func(levers ...string) error {
+		what, flags := "backbone", []string{}
+		for _, l := range levers {
+			what += " +" + l
+			flags = append(flags, "--"+l)
+		}
+		if !fasterThanPlain(what) {
+			return nil
+		}
+		return optional(goRun("train", flags...))
+	}
 	// The optimised rows need a libtorch where optimize_for_inference is
 	// verified (Debian's 2.6 crashes running its output); the int8 backbone
 	// is a CPU (fbgemm) model.
@@ -180,6 +206,13 @@ func orchestrate(c config) error {
 			return optional(goRun("backbone", "--optimize-backbone"))
 		},
 		func() error { return optional(goRun("backbone", "--bf16")) },
+		func() error { return optional(goRun("backbone", "--channels-last")) },
+		func() error {
+			if !fasterThanPlain("backbone +bf16") { // minutes on a CPU without bf16 hardware
+				return nil
+			}
+			return optional(goRun("backbone", "--bf16", "--channels-last"))
+		},
 		func() error {
 			if int8Model == "" || !optimized {
 				return nil
@@ -205,16 +238,13 @@ func orchestrate(c config) error {
 			}
 			return optional(goRun("train", "--optimize-backbone", "--int8", "--model", int8Model))
 		},
-		func() error {
-			// bf16 pays off only where the hardware computes it natively (GPUs,
-			// AVX-512 BF16, AMX); elsewhere a training run would take many times longer.
-			plain, bf16 := median(pick(all, "Go", "backbone")), median(pick(all, "Go", "backbone +bf16"))
-			if bf16 <= plain {
-				fmt.Fprintf(os.Stderr, "bench: skipping the bf16 training run: the bf16 backbone is slower here (%.1f vs %.1f img/s)\n", bf16, plain)
-				return nil
-			}
-			return optional(goRun("train", "--bf16"))
-		})
+		// The bf16 and channels-last training runs happen only where their
+		// backbone beat the plain one: bf16 pays off only where the hardware
+		// computes it natively (GPUs, AVX-512 BF16, AMX), elsewhere a training
+		// run would take many times longer; channels-last is for GPUs.
+		func() error { return trainIfFaster("bf16") },
+		func() error { return trainIfFaster("channels-last") },
+		func() error { return trainIfFaster("bf16", "channels-last") })
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err

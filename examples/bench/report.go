@@ -24,8 +24,13 @@ func markdown(c config, all []result) string {
 	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d alternating Go/PyTorch runs, the others single runs.\n\n",
 		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
+	// A lever's row whose Go run was skipped or failed is all dashes (the
+	// chapter's number would only repeat the row it is divided by).
 	row := func(name string, g, p []float64, unit string) {
 		gm, pm := median(g), median(p)
+		if gm == 0 {
+			pm = 0
+		}
 		ratio := "—"
 		if gm > 0 && pm > 0 {
 			ratio = fmt.Sprintf("%.2f×", gm/pm)
@@ -41,7 +46,11 @@ func markdown(c config, all []result) string {
 	row("backbone only (ready tensors)", field("Go", "backbone", img), field("PyTorch", "backbone", img), "img/s")
 	row("backbone only, frozen + optimize_for_inference (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone", img),
 		field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, bf16 autocast", field("Go", "backbone +bf16", img), nil, "img/s")
+	row("backbone only, bf16 autocast (÷ the chapter's float32)", field("Go", "backbone +bf16", img), field("PyTorch", "backbone", img), "img/s")
+	row("backbone only, channels-last (÷ the chapter's float32)", field("Go", "backbone +channels-last", img),
+		field("PyTorch", "backbone", img), "img/s")
+	row("backbone only, bf16 autocast + channels-last (÷ the chapter's float32)", field("Go", "backbone +bf16 +channels-last", img),
+		field("PyTorch", "backbone", img), "img/s")
 	row("backbone only, int8, frozen + optimized (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone +int8", img),
 		field("PyTorch", "backbone", img), "img/s")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
@@ -51,7 +60,12 @@ func markdown(c config, all []result) string {
 		field("PyTorch", "train", eps), "examples/s")
 	row("end-to-end, int8 backbone, frozen + optimized (÷ the chapter's float32)", field("Go", "train +optimize-backbone +int8", eps),
 		field("PyTorch", "train", eps), "examples/s")
-	row("end-to-end, bf16 backbone (run only where bf16 is faster)", field("Go", "train +bf16", eps), nil, "examples/s")
+	row("end-to-end, bf16 backbone (run only where its backbone is faster; ÷ the chapter's float32)", field("Go", "train +bf16", eps),
+		field("PyTorch", "train", eps), "examples/s")
+	row("end-to-end, channels-last backbone (run only where faster; ÷ the chapter's float32)", field("Go", "train +channels-last", eps),
+		field("PyTorch", "train", eps), "examples/s")
+	row("end-to-end, bf16 + channels-last backbone (run only where faster; ÷ the chapter's float32)",
+		field("Go", "train +bf16 +channels-last", eps), field("PyTorch", "train", eps), "examples/s")
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {
@@ -68,12 +82,19 @@ func markdown(c config, all []result) string {
 		}
 		b.WriteString("\n")
 	}
+	// The training loss of each Go variant that ran: what a lever does to the numbers.
 	loss := func(r result) float64 { return r.TrainLoss }
-	if q := median(field("Go", "train +optimize-backbone +int8", loss)); q > 0 {
+	var losses []string
+	for _, v := range []struct{ what, name string }{{"train", "float32"}, {"train +optimize-backbone", "frozen + optimized"},
+		{"train +optimize-backbone +int8", "int8"}, {"train +bf16", "bf16"}, {"train +channels-last", "channels-last"},
+		{"train +bf16 +channels-last", "bf16 + channels-last"}} {
+		if l := median(field("Go", v.what, loss)); l > 0 {
+			losses = append(losses, fmt.Sprintf("%s %.3f", v.name, l))
+		}
+	}
+	if len(losses) > 1 {
 		fmt.Fprintf(&b, "\nTraining loss of the epoch (the same images; augmentation draws differ between Go and PyTorch): "+
-			"Go float32 %.3f, frozen + optimized %.3f, int8 %.3f; PyTorch %.3f.\n",
-			median(field("Go", "train", loss)), median(field("Go", "train +optimize-backbone", loss)), q,
-			median(field("PyTorch", "train", loss)))
+			"Go %s; PyTorch %.3f.\n", strings.Join(losses, ", "), median(field("PyTorch", "train", loss)))
 	}
 	return b.String()
 }

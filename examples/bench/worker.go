@@ -54,6 +54,10 @@ func runWorker(c config) error {
 		netCfg.BackboneDtype = torch.BFloat16
 		what += " +bf16"
 	}
+	if c.channelsLast {
+		netCfg.ChannelsLast = true
+		what += " +channels-last"
+	}
 	if c.int8 {
 		what += " +int8"
 	}

@@ -30,7 +30,7 @@ import (
 type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
-	skipBad                                                              bool
+	skipBad, channelsLast, channelsLastGiven                             bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
@@ -66,6 +66,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on where verified (libtorch 1.x and 2.11 on), off with 2.0-2.10 (Debian's 2.6 crashes running it)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
+	fs.BoolVar(&o.channelsLast, "channels-last", false, "lay the backbone and its batches out NHWC (torch.channels_last), what GPUs' fast convolutions read; same outputs up to float rounding. Default: on with the backbone on a GPU, off on the CPU (no faster there)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
@@ -80,6 +81,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	o.channelsLastGiven = given["channels-last"]
 	if o.demo && !given["batch-size"] {
 		o.batchSize = 32
 	}

@@ -209,3 +209,23 @@ func TestReplicatedBackboneRun(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), `invalid device "gpu"`)
 }
+
+func TestChannelsLastIsTheGPUDefault(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		cpu, cuda bool
+	}{
+		{nil, false, true},
+		{[]string{"--channels-last"}, true, true},
+		{[]string{"--channels-last=false"}, false, false},
+	} {
+		o, err := parseFlags(c.args)
+		require.NoError(t, err)
+		require.Equal(t, c.cpu, o.wantChannelsLast(torch.CPU), "%v on the CPU", c.args)
+		require.Equal(t, c.cuda, o.wantChannelsLast(torch.CUDA(0)), "%v on a GPU", c.args)
+	}
+	o := demoOptions(t, "--channels-last", "--bf16", "--epochs", "1", "--skip-final")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), o, &out))
+	require.Contains(t, out.String(), " (bfloat16 autocast, channels-last): ")
+}

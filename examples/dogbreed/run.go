@@ -103,7 +103,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices,
 		Group: group}
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
-		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs}
+		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
+		ChannelsLast: o.wantChannelsLast(dev)}
 	if o.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 	}
@@ -124,8 +125,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "backbone %s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, net.FeatureDim,
-		net.FeatureDim, net.Classes, devices, torch.Version())
+	fmt.Fprintf(out, "backbone %s%s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, backboneLayout(net),
+		net.FeatureDim, net.FeatureDim, net.Classes, devices, torch.Version())
 	defer net.Close()
 	hist, err := finetune.Train(ctx, net, trainIter, validIter, cfg)
 	if err != nil {
@@ -319,6 +320,31 @@ func pickDevice(s string) (torch.Device, []torch.Device, string, error) {
 		return devs[0], nil, label, nil
 	}
 	return devs[0], devs, label, nil
+}
+
+// wantChannelsLast is --channels-last where given, else whether the backbone
+// runs on a GPU: cuDNN's fast convolutions read NHWC; on CPUs it gains nothing.
+func (o *options) wantChannelsLast(dev torch.Device) bool {
+	if o.channelsLastGiven {
+		return o.channelsLast
+	}
+	return dev.IsCUDA()
+}
+
+// backboneLayout names the non-default choices the backbone runs with, for
+// the run's header line: " (bfloat16 autocast, channels-last)", or "".
+func backboneLayout(n *finetune.Net) string {
+	var parts []string
+	if n.BackboneDtype != torch.Float32 {
+		parts = append(parts, n.BackboneDtype.String()+" autocast")
+	}
+	if n.ChannelsLast {
+		parts = append(parts, "channels-last")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // loadNet loads the backbone; when freezing and optimising it fails (a

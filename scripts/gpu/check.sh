@@ -7,13 +7,16 @@
 #   2. runs the CUDA tests of torch/ and finetune/ (NCCL: one rank on one GPU,
 #      two ranks where two GPUs exist),
 #   3. runs a short dogbreed training with --device cuda on generated data
-#      (and --device all where there are several GPUs),
+#      (channels-last by default), again with --channels-last=false and with
+#      --bf16 (and with --device all where there are several GPUs),
 #      and again under torchrun (a rank per GPU, c10d over NCCL),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
-#      chapter's PyTorch code on the same GPU, alternating, and once more the
-#      chapter with DataLoader worker processes,
+#      chapter's PyTorch code on the same GPU, alternating,
+#   4a. times the backbone's forward in PyTorch under each precision and
+#      memory format (scripts/gpu/precision_check.py),
 #   5. with the time left (DEADLINE seconds from the start, default 420): the
-#      whole torch test suite against this libtorch.
+#      whole torch test suite against this libtorch, then the chapter with
+#      DataLoader workers and optimize_for_inference's check.
 # Logs go under $OUT (default gpu-logs/), eight files at most (the device
 # tool returns no more): summary.txt has the gist of each step.
 set -uo pipefail
@@ -65,7 +68,7 @@ mkdir -p build-gpu
 $PYTHON scripts/export_backbone.py --weights none --out $model > "$OUT/tests.txt" 2>&1
 if [ -n "$shim" ]; then
   log "2. CUDA tests"
-  (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
+  (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ChannelsLast|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
   (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica|NCCL') >> "$OUT/tests.txt" 2>&1
   grep -E "^(--- |ok|FAIL|PASS)|allocator" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
 
@@ -74,6 +77,14 @@ if [ -n "$shim" ]; then
     --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
   echo "exit status $?" >> "$OUT/dogbreed.txt"
   tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  for variant in --channels-last=false --bf16; do
+    log "3'. dogbreed --device cuda $variant"
+    timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda $variant \
+      --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
+    echo "exit status $?" >> "$OUT/dogbreed.txt"
+    grep -E "^backbone" "$OUT/dogbreed.txt" | tail -1 | tee -a "$OUT/summary.txt"
+    tail -3 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  done
   gpus=$($PYTHON -c 'import torch;print(torch.cuda.device_count())')
   if [ "$gpus" -gt 1 ]; then
     log "3a. dogbreed --device all (the backbone replicated on the $gpus GPUs)"
@@ -91,10 +102,21 @@ if [ -n "$shim" ]; then
   fi
 
   log "4. bench --device cuda: Go against the chapter on this GPU"
-  timeout 240 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 --batches 20 \
+  timeout 300 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 --batches 20 \
     --model $model --python "$PYTHON" --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
   echo "exit status $?" >> "$OUT/bench.txt"
   grep -E "^\| |efficiency|exit status" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
+fi
+if left 60; then
+  log "4a. the backbone's forward in PyTorch under each precision and memory format"
+  timeout 60 $PYTHON scripts/gpu/precision_check.py 2>&1 | grep -v Warning | tee -a "$OUT/system.txt" "$OUT/summary.txt"
+fi
+if [ -n "$shim" ] && left 90; then
+  log "5. the whole torch test suite against this libtorch (at most 150 s, leaving 60 for the last steps)"
+  (cd torch && TUNETORCH_RESNET34=$PWD/../$model timeout $((DEADLINE - SECONDS - 60 < 150 ? DEADLINE - SECONDS - 60 : 150)) \
+    ../.gpu/torch.test -test.v) > "$OUT/suite.txt" 2>&1
+  echo "exit status $?" >> "$OUT/suite.txt"
+  grep -E "^(--- FAIL|ok|FAIL|PASS)|exit status" "$OUT/suite.txt" | tee -a "$OUT/summary.txt"
 fi
 if left 60 && [ -d build-gpu/bench/train_valid_test ]; then
   log "4b. the chapter with $(($(nproc) - 2)) DataLoader worker processes"
@@ -105,11 +127,5 @@ if left 60; then
   log "optimize_for_inference on this PyTorch"
   timeout 60 $PYTHON scripts/compat/optimize_check.py $model cpu | tee -a "$OUT/summary.txt"
   timeout 60 $PYTHON scripts/compat/optimize_check.py $model cuda | tee -a "$OUT/summary.txt"
-fi
-if [ -n "$shim" ] && left 90; then
-  log "5. the whole torch test suite against this libtorch (until the deadline)"
-  (cd torch && TUNETORCH_RESNET34=$PWD/../$model timeout $((DEADLINE - SECONDS)) ../.gpu/torch.test -test.v) > "$OUT/suite.txt" 2>&1
-  echo "exit status $?" >> "$OUT/suite.txt"
-  grep -E "^(--- FAIL|ok|FAIL|PASS)|exit status" "$OUT/suite.txt" | tee -a "$OUT/summary.txt"
 fi
 log "done"

@@ -122,6 +122,19 @@ tt_error tt_module_to(tt_module m, int dev_type, int dev_index) {
   TT_CATCH
 }
 
+tt_error tt_module_to_memory_format(tt_module m, int memory_format) {
+  TT_TRY
+  auto format = tt::memory_format(memory_format);
+  // set_data swaps the storage under the module's own tensor, as
+  // jit::Module::to does for devices.
+  auto relayout = [&](at::Tensor t) {
+    if (t.defined() && t.dim() == 4) t.set_data(t.contiguous(format));
+  };
+  for (const auto &p : M(m).parameters(/*recurse=*/true)) relayout(p);
+  for (const auto &b : M(m).buffers(/*recurse=*/true)) relayout(b);
+  TT_CATCH
+}
+
 tt_error tt_module_named_parameters(tt_module m, int *n, char ***names, tt_tensor **tensors) {
   TT_TRY
   std::vector<std::pair<std::string, at::Tensor>> params;

@@ -145,10 +145,18 @@ tt_error tt_permute(tt_tensor a, const int64_t *dims, int ndim, tt_tensor *out) 
   TT_CATCH
 }
 
-tt_error tt_contiguous(tt_tensor a, tt_tensor *out) {
+tt_error tt_contiguous(tt_tensor a, int memory_format, tt_tensor *out) {
   TT_TRY
-  *out = tt::wrap(tt::T(a).contiguous());
+  *out = tt::wrap(tt::T(a).contiguous(tt::memory_format(memory_format)));
   TT_CATCH
+}
+
+int tt_is_contiguous(tt_tensor a, int memory_format) {
+  try {
+    return tt::T(a).is_contiguous(tt::memory_format(memory_format)) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
 }
 
 tt_error tt_detach(tt_tensor a, tt_tensor *out) {

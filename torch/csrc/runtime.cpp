@@ -66,6 +66,14 @@ int dtype_code(at::ScalarType st) {
   }
 }
 
+at::MemoryFormat memory_format(int code) {
+  switch (code) {
+    case TT_CONTIGUOUS_FORMAT: return at::MemoryFormat::Contiguous;
+    case TT_CHANNELS_LAST: return at::MemoryFormat::ChannelsLast;
+  }
+  throw std::invalid_argument("unknown memory format code " + std::to_string(code));
+}
+
 at::Device device(int dev_type, int dev_index) {
   if (dev_type == TT_CPU) return at::Device(at::kCPU);
   if (dev_type != TT_CUDA)

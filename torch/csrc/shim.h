@@ -33,6 +33,8 @@ inline tt_tensor wrap(at::Tensor t) {
 
 at::ScalarType scalar_type(int dtype);
 int dtype_code(at::ScalarType st);
+// TT_CONTIGUOUS_FORMAT or TT_CHANNELS_LAST; throws on other codes.
+at::MemoryFormat memory_format(int code);
 // Checks that the device exists in this libtorch build; throws otherwise.
 at::Device device(int dev_type, int dev_index);
 

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 7
+#define TT_ABI_VERSION 8
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -124,7 +124,11 @@ tt_error tt_index_select(tt_tensor a, int64_t dim, tt_tensor index,
 tt_error tt_reshape(tt_tensor a, const int64_t *shape, int ndim,
                     tt_tensor *out);
 tt_error tt_permute(tt_tensor a, const int64_t *dims, int ndim, tt_tensor *out);
-tt_error tt_contiguous(tt_tensor a, tt_tensor *out);
+/* Memory formats of 4-D tensors: row-major NCHW, or NHWC strides
+ * (torch.channels_last). */
+enum { TT_CONTIGUOUS_FORMAT = 0, TT_CHANNELS_LAST = 1 };
+tt_error tt_contiguous(tt_tensor a, int memory_format, tt_tensor *out);
+int tt_is_contiguous(tt_tensor a, int memory_format);
 tt_error tt_detach(tt_tensor a, tt_tensor *out);
 /* A copy with its own storage, cut from the autograd graph. */
 tt_error tt_clone(tt_tensor a, tt_tensor *out);
@@ -172,6 +176,9 @@ tt_error tt_module_forward(tt_module m, const tt_tensor *inputs, int n,
 tt_error tt_module_set_training(tt_module m, int training);
 int tt_module_is_training(tt_module m);
 tt_error tt_module_to(tt_module m, int dev_type, int dev_index);
+/* Lays out every 4-D parameter and buffer in memory_format, in place, as
+ * Python's module.to(memory_format=...) does. */
+tt_error tt_module_to_memory_format(tt_module m, int memory_format);
 tt_error tt_module_named_parameters(tt_module m, int *n, char ***names,
                                     tt_tensor **tensors);
 tt_error tt_module_save(tt_module m, const char *path);
