@@ -3,6 +3,7 @@ package torch
 import (
 	"math"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -96,9 +97,16 @@ func TestCUDAForwardBackwardMatchesCPU(t *testing.T) {
 // TestCUDAPinnedCopyAndFlatMemory: a batch copied from pinned memory arrives
 // intact, and 60 training steps on the GPU (forward of the TorchScript
 // backbone, head forward and backward, SGD) leave libtorch's CUDA allocator
-// with the same allocated bytes after every step once warmed up.
+// with the same allocated bytes after every step once warmed up. The steps
+// run on one OS thread, as finetune.Train's do: libtorch gives each thread
+// that multiplies matrices its own cuBLAS handle, and each handle keeps a
+// workspace from the caching allocator, so a goroutine moved to another
+// thread could show a one-off jump (the likely cause of one failure on the
+// H200, whose log was lost).
 func TestCUDAPinnedCopyAndFlatMemory(t *testing.T) {
 	dev := requireCUDA(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	x := MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
 	defer x.Close()
 	pinned, err := x.PinMemory()

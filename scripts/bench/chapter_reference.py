@@ -106,13 +106,15 @@ def main():
     out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "workers": a.workers, "device": a.device}
     if a.mode == "backbone":
         net = torch.jit.load(a.model, map_location=a.device).eval()
-        x = torch.randn(a.batch_size, 3, 224, 224, device=a.device)
+        # A batch in host memory, moved to the device for each forward as the
+        # chapter's loop moves its batches (and as the Go side's Features does).
+        x = torch.randn(a.batch_size, 3, 224, 224)
         with torch.no_grad():
             for _ in range(2):  # warm-up: TorchScript specialises the module over its first runs
-                net(x).cpu()
+                net(x.to(a.device)).cpu()
             start = time.perf_counter()
             for _ in range(a.batches):
-                y = net(x)
+                y = net(x.to(a.device))
             y.cpu()  # a GPU computes asynchronously: wait for the last batch
         out["images_per_sec"] = a.batches * a.batch_size / (time.perf_counter() - start)
     elif a.mode == "loader":
