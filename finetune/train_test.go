@@ -238,12 +238,7 @@ func TestBF16BackboneGivesCloseFeatures(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	require.Equal(t, torch.Float32, b.X.Dtype())
-	x, y := a.X.Float32s(), b.X.Float32s()
-	worst, scale := 0.0, 0.0
-	for i := range x {
-		worst = math.Max(worst, math.Abs(float64(x[i]-y[i])))
-		scale = math.Max(scale, math.Abs(float64(x[i])))
-	}
+	worst, scale := worstDifference(a.X.Float32s(), b.X.Float32s())
 	require.Positive(t, worst, "bf16 must differ a little from float32")
 	require.Less(t, worst, 0.05*scale)
 	_, err = LoadNet(tinyBackbone, NetConfig{Classes: 3, BackboneDtype: torch.Int64})
