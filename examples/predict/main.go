@@ -65,7 +65,9 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), InputSize: *size, Device: dev})
+	// On a GPU the backbone runs channels-last, as dogbreed's does there.
+	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), InputSize: *size, Device: dev,
+		ChannelsLast: dev.IsCUDA()})
 	if err != nil {
 		return err
 	}
