@@ -69,7 +69,7 @@ func main() {
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
 	fs.Parse(os.Args[1:])
-	memtune.Apply() // as dogbreed does
+	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
 	var err error
 	if c.worker != "" {
 		err = runWorker(c)

@@ -22,7 +22,6 @@ import (
 	"syscall"
 
 	"github.com/tunetorch/tunetorch/finetune"
-	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -107,7 +106,6 @@ func parseFlags(args []string) (*options, error) {
 }
 
 func main() {
-	memtune.Apply()
 	o, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return

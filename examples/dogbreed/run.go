@@ -14,6 +14,7 @@ import (
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/finetune"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/torch"
 	"github.com/tunetorch/tunetorch/transforms"
 )
@@ -35,6 +36,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		return err
 	}
 	o.threads, o.workers = cpuShares(o.threads, o.workers, dev.IsCUDA())
+	memtune.Apply(dev.IsCUDA()) // the Go collector's target: RSS on a CPU, the loader's speed on a GPU
 	backend, err := distBackend(o.distBackend, dev)
 	if err != nil {
 		return err

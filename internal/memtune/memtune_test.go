@@ -7,14 +7,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestApplyLowersTheGCTargetUnlessGOGCIsSet(t *testing.T) {
+func TestApplySetsTheGCTargetUnlessGOGCIsSet(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	t.Setenv("GOGC", "")
-	require.Equal(t, GCPercent, Apply())
+	require.Equal(t, GCPercent, Apply(false))
 	require.Equal(t, GCPercent, debug.SetGCPercent(100), "the runtime's target")
+	require.Equal(t, GPUGCPercent, Apply(true))
+	require.Equal(t, GPUGCPercent, debug.SetGCPercent(100), "the runtime's target with the model on a GPU")
 
-	t.Setenv("GOGC", "200") // the runtime read GOGC at start; a user's setting wins over Apply
-	debug.SetGCPercent(200)
-	require.Equal(t, 200, Apply())
-	require.Equal(t, 200, debug.SetGCPercent(200))
+	t.Setenv("GOGC", "75") // the runtime read GOGC at start; a user's setting wins over Apply
+	debug.SetGCPercent(75)
+	require.Equal(t, 75, Apply(false))
+	require.Equal(t, 75, Apply(true))
+	require.Equal(t, 75, debug.SetGCPercent(75))
 }
