@@ -333,6 +333,9 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	}
 	size := t.C * t.H * t.W
 	copy(b.Images[sj.pos*size:(sj.pos+1)*size], t.Data)
+	if c, ok := l.cfg.Transform.(*transforms.Compose); ok && c.EndsWithNewTensor() {
+		t.Release() // t is new and copied: its storage serves a later sample
+	}
 	b.Labels[sj.pos] = int64(smp.Label)
 	b.IDs[sj.pos] = smp.ID
 }

@@ -252,3 +252,40 @@ func TestShardsFollowDistributedSampler(t *testing.T) {
 	_, err = NewLoader(ds, LoaderConfig{Transform: trainTransform(), Rank: 3, WorldSize: 3})
 	require.ErrorContains(t, err, "rank 3 is not in a world of 3")
 }
+
+// sharedTensor is a transform that returns the same tensor for every image,
+// as one that caches its results would.
+type sharedTensor struct{ t *transforms.Tensor }
+
+func (s sharedTensor) Apply(transforms.Data, *rand.Rand) (transforms.Data, error) {
+	return transforms.Data{Tensor: s.t}, nil
+}
+func (sharedTensor) Kinds() (transforms.Kind, transforms.Kind) {
+	return transforms.KindImage, transforms.KindTensor
+}
+func (sharedTensor) String() string { return "sharedTensor()" }
+
+// TestLoaderReleasesOnlyTensorsItOwns: the loader gives a sample's tensor
+// storage back for reuse only where the pipeline made it new (a Compose
+// ending with ToTensor); a tensor a transform keeps stays intact.
+func TestLoaderReleasesOnlyTensorsItOwns(t *testing.T) {
+	ds := jpegFolder(t, 9)
+	shared := &transforms.Tensor{C: 3, H: 2, W: 2, Data: make([]float32, 12)}
+	for i := range shared.Data {
+		shared.Data[i] = float32(i)
+	}
+	for _, tr := range []transforms.Transform{sharedTensor{shared}, transforms.MustCompose(sharedTensor{shared})} {
+		l, err := NewLoader(ds, LoaderConfig{BatchSize: 4, Transform: tr, Workers: 2})
+		require.NoError(t, err)
+		for _, b := range collect(t, l, 0) {
+			require.Equal(t, shared.Data, b.Images[:12])
+		}
+		require.Len(t, shared.Data, 12, "%s: the loader released a tensor it does not own", tr)
+	}
+	// The chapter's pipeline: released and reused, the batches stay those of a fresh loader.
+	a, err := NewLoader(ds, LoaderConfig{BatchSize: 4, Transform: trainTransform(), Workers: 2})
+	require.NoError(t, err)
+	first := collect(t, a, 3)
+	again := collect(t, a, 3)
+	require.Equal(t, first, again)
+}

@@ -133,6 +133,25 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 	return d, nil
 }
 
+// EndsWithNewTensor reports whether the pipeline ends with ToTensor, or
+// ToTensor then Normalize (which normalises in place): every tensor it
+// returns is then new storage that only the caller holds, which it may give
+// back with Tensor.Release once done.
+func (c *Compose) EndsWithNewTensor() bool {
+	n := len(c.steps)
+	if n > 0 {
+		if _, ok := c.steps[n-1].(ToTensor); ok {
+			return true
+		}
+	}
+	if n > 1 {
+		_, norm := c.steps[n-1].(Normalize)
+		_, toT := c.steps[n-2].(ToTensor)
+		return norm && toT
+	}
+	return false
+}
+
 // Kinds returns what the first step takes and the last step gives.
 func (c *Compose) Kinds() (in, out Kind) {
 	if len(c.steps) == 0 {

@@ -30,7 +30,7 @@ func (ToTensor) Apply(d Data, _ *rand.Rand) (Data, error) {
 // with the same float32 operations in the same order).
 func toTensor(img *Image, norm *Normalize) *Tensor {
 	n := img.W * img.H
-	t := &Tensor{C: 3, H: img.H, W: img.W, Data: make([]float32, 3*n)}
+	t := &Tensor{C: 3, H: img.H, W: img.W, Data: getFloats(3 * n)} // every value is written below
 	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
 	pix := img.Pix[:3*n]
 	if norm == nil {
