@@ -62,6 +62,9 @@ type Batch struct {
 type Loader struct {
 	ds  *Dataset
 	cfg LoaderConfig
+	// ownsTensors: the transform makes a new tensor per sample (a Compose
+	// ending with ToTensor), which fill gives back once copied.
+	ownsTensors bool
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -90,7 +93,8 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	if _, out := cfg.Transform.Kinds(); out != transforms.KindTensor {
 		return nil, fmt.Errorf("dataset: the transform %s ends with an image: add ToTensor", cfg.Transform)
 	}
-	return &Loader{ds: ds, cfg: cfg}, nil
+	c, isCompose := cfg.Transform.(*transforms.Compose)
+	return &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor()}, nil
 }
 
 // Dataset returns the dataset the loader reads.
@@ -333,8 +337,8 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	}
 	size := t.C * t.H * t.W
 	copy(b.Images[sj.pos*size:(sj.pos+1)*size], t.Data)
-	if c, ok := l.cfg.Transform.(*transforms.Compose); ok && c.EndsWithNewTensor() {
-		t.Release() // t is new and copied: its storage serves a later sample
+	if l.ownsTensors {
+		t.Release() // copied: its storage serves a later sample
 	}
 	b.Labels[sj.pos] = int64(smp.Label)
 	b.IDs[sj.pos] = smp.ID

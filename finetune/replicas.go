@@ -22,12 +22,12 @@ type replica struct {
 	dev torch.Device
 }
 
-// makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, not
-// yet frozen) on each of devices; the first one is backbone itself when it
-// is already there. Each is laid out channels-last where cfg asks, then, with
-// cfg.OptimizeBackbone, frozen and optimised where it runs (freezing turns
-// parameters into constants, which no longer move with the module). The
-// replicas own what they hold: backbone is closed unless one of them holds it.
+// makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, in its
+// memory format, not yet frozen) on each of devices; the first one is
+// backbone itself when it is already there. With cfg.OptimizeBackbone each
+// is frozen and optimised where it runs (freezing turns parameters into
+// constants, which no longer move with the module). The replicas own what
+// they hold: backbone is closed unless one of them holds it.
 func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig) (_ []replica, err error) {
 	var out []replica
 	kept := false
@@ -50,14 +50,6 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 			if err := m.To(d); err != nil {
 				m.Close()
 				return nil, fmt.Errorf("finetune: replicating the backbone on %s: %w", d, err)
-			}
-		}
-		if cfg.ChannelsLast {
-			if err := m.ToMemoryFormat(torch.ChannelsLast); err != nil {
-				if m != backbone {
-					m.Close()
-				}
-				return nil, fmt.Errorf("finetune: the backbone on %s: %w", d, err)
 			}
 		}
 		if cfg.OptimizeBackbone {

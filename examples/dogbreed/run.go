@@ -324,13 +324,13 @@ func pickDevice(s string) (torch.Device, []torch.Device, string, error) {
 	return devs[0], devs, label, nil
 }
 
-// wantChannelsLast is --channels-last where given, else whether the backbone
-// runs on a GPU: cuDNN's fast convolutions read NHWC; on CPUs it gains nothing.
+// wantChannelsLast is --channels-last where given, else where it pays
+// (finetune.ChannelsLastPays: on GPUs).
 func (o *options) wantChannelsLast(dev torch.Device) bool {
 	if o.channelsLastGiven {
 		return o.channelsLast
 	}
-	return dev.IsCUDA()
+	return finetune.ChannelsLastPays(dev)
 }
 
 // backboneLayout names the non-default choices the backbone runs with, for

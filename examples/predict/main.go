@@ -65,9 +65,8 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// On a GPU the backbone runs channels-last, as dogbreed's does there.
 	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), InputSize: *size, Device: dev,
-		ChannelsLast: dev.IsCUDA()})
+		ChannelsLast: finetune.ChannelsLastPays(dev)})
 	if err != nil {
 		return err
 	}
