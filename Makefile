@@ -24,7 +24,7 @@ BUILD ?= build
 CACHE := $(BUILD)/cache
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-APT_PACKAGES := libopenblas0-pthread libgloo-dev cmake g++ python3-torch python3-torchvision
+APT_PACKAGES := libopenblas0-pthread libgloo-dev cmake g++ python3-torch python3-torchvision curl unzip
 # Debian's libtorch unless another is named (LIBTORCH, third_party/libtorch, or
 # a CMAKE_PREFIX_PATH in CMAKE_FLAGS such as a pip wheel's).
 ifeq ($(LIBTORCH)$(wildcard third_party/libtorch)$(findstring CMAKE_PREFIX_PATH,$(CMAKE_FLAGS)),)
