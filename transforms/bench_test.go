@@ -89,3 +89,20 @@ func BenchmarkResizedCrop(b *testing.B) {
 		ResizedCrop(img, 40, 90, 300, 320, 224, 224, false)
 	}
 }
+
+// BenchmarkColorJitter is the chapter's ColorJitter (brightness, contrast and
+// saturation 0.4) on a 224×224 crop, its orders and factors drawn per image.
+func BenchmarkColorJitter(b *testing.B) {
+	img, err := Decode(benchData(b)[0], DecodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	crop := ResizedCrop(img, 40, 90, 300, 320, 224, 224, false)
+	jitter := ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		if _, err := Jitter(crop, jitter.Params(rng)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

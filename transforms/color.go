@@ -29,59 +29,86 @@ func luma(r, g, b uint8) uint8 {
 // torchvision's F.adjust_brightness on a PIL image.
 func AdjustBrightness(img *Image, factor float64) *Image {
 	out := NewImage(img.W, img.H)
-	brightness(out, img, factor)
+	lut := brightnessLUT(factor)
+	mapValues(out, img, &lut)
 	return out
 }
 
-// brightness writes AdjustBrightness(src) into dst (which may be src).
-func brightness(dst, src *Image, factor float64) {
+// brightnessLUT is AdjustBrightness as a table of the 256 values.
+func brightnessLUT(factor float64) [256]uint8 {
 	var lut [256]uint8
 	for v := range lut {
 		lut[v] = blendPixel(0, uint8(v), float32(factor))
 	}
-	mapValues(dst, src, &lut)
+	return lut
 }
 
 // AdjustContrast blends with the image's mean grey (0 gives flat grey), as
 // torchvision's F.adjust_contrast on a PIL image.
 func AdjustContrast(img *Image, factor float64) *Image {
 	out := NewImage(img.W, img.H)
-	contrast(out, img, factor)
+	id := identityLUT()
+	lut := contrastLUT(meanGrey(img, &id), factor)
+	mapValues(out, img, &lut)
 	return out
 }
 
-// contrast writes AdjustContrast(src) into dst (which may be src).
-func contrast(dst, img *Image, factor float64) {
-	var hist [256]int
-	for i := 0; i < len(img.Pix); i += 3 {
-		hist[luma(img.Pix[i], img.Pix[i+1], img.Pix[i+2])]++
+// meanGrey is the mean of the greyscale version of img with lut applied to
+// its values (ImageStat's mean of convert("L"), rounded as Pillow does),
+// without writing the mapped image.
+func meanGrey(img *Image, lut *[256]uint8) uint8 {
+	// ImageStat's mean is Σ value·count over the pixel count: an exact
+	// integer sum (as Python's) divided in float64, the same as summing the
+	// values themselves.
+	var sum uint64
+	pix := img.Pix
+	for i := 0; i+2 < len(pix); i += 3 {
+		sum += uint64(luma(lut[pix[i]], lut[pix[i+1]], lut[pix[i+2]]))
 	}
-	// ImageStat's mean: sum of value·count over the pixel count, in float64.
-	sum := 0.0
-	for v, n := range hist {
-		sum += float64(v * n)
-	}
-	mean := uint8(0)
 	if n := img.W * img.H; n > 0 {
-		mean = uint8(int(sum/float64(n) + 0.5))
+		return uint8(int(float64(sum)/float64(n) + 0.5))
 	}
+	return 0
+}
+
+// contrastLUT is AdjustContrast, for an image of the given mean grey, as a
+// table of the 256 values.
+func contrastLUT(mean uint8, factor float64) [256]uint8 {
 	var lut [256]uint8
 	for v := range lut {
 		lut[v] = blendPixel(mean, uint8(v), float32(factor))
 	}
-	mapValues(dst, img, &lut)
+	return lut
+}
+
+// identityLUT maps every value to itself.
+func identityLUT() [256]uint8 {
+	var lut [256]uint8
+	for v := range lut {
+		lut[v] = uint8(v)
+	}
+	return lut
+}
+
+// chainLUT makes lut the table of lut followed by next.
+func chainLUT(lut, next *[256]uint8) {
+	for v, w := range lut {
+		lut[v] = next[w]
+	}
 }
 
 // AdjustSaturation blends with the image's greyscale version (0 gives grey),
 // as torchvision's F.adjust_saturation on a PIL image.
 func AdjustSaturation(img *Image, factor float64) *Image {
 	out := NewImage(img.W, img.H)
-	saturation(out, img, factor)
+	id := identityLUT()
+	saturation(out, img, &id, factor)
 	return out
 }
 
-// saturation writes AdjustSaturation(src) into dst (which may be src).
-func saturation(dst, src *Image, factor float64) {
+// saturation writes AdjustSaturation of src, its values mapped by lut first,
+// into dst (which may be src).
+func saturation(dst, src *Image, lut *[256]uint8, factor float64) {
 	a := float32(factor)
 	// scaled[d+255] is blendPixel's product alpha·(v − deg) for v − deg = d.
 	var scaled [511]float32
@@ -92,12 +119,13 @@ func saturation(dst, src *Image, factor float64) {
 	inRange := a >= 0 && a <= 1
 	for i := 0; i+2 < len(in); i += 3 {
 		p := in[i : i+3 : i+3]
-		l := luma(p[0], p[1], p[2])
+		r, g, b := lut[p[0]], lut[p[1]], lut[p[2]]
+		l := luma(r, g, b)
 		fl := float32(l)
 		q := out[i : i+3 : i+3]
-		t0 := scaled[int(p[0])-int(l)+255] + fl
-		t1 := scaled[int(p[1])-int(l)+255] + fl
-		t2 := scaled[int(p[2])-int(l)+255] + fl
+		t0 := scaled[int(r)-int(l)+255] + fl
+		t1 := scaled[int(g)-int(l)+255] + fl
+		t2 := scaled[int(b)-int(l)+255] + fl
 		if inRange {
 			q[0], q[1], q[2] = uint8(t0), uint8(t1), uint8(t2)
 		} else {
@@ -252,28 +280,43 @@ func (c ColorJitter) Params(rng *rand.Rand) JitterParams {
 }
 
 // Jitter applies the adjustments of p to img in p's order, into a new image
-// (img is not changed).
+// (img is not changed). Brightness and contrast map each value through a
+// table, so a run of them becomes one table, applied in the pass of the
+// saturation that follows or at the end: the same values as one pass per
+// adjustment.
 func Jitter(img *Image, p JitterParams) (*Image, error) {
 	out := NewImage(img.W, img.H)
-	src := img // the first adjustment reads img, the others work in place
+	src := img // the pixels so far are lut's map of src
+	lut := identityLUT()
+	pending := false // lut is not the identity
 	for _, fn := range p.Order {
 		switch {
 		case fn == 0 && p.Brightness != nil:
-			brightness(out, src, *p.Brightness)
+			next := brightnessLUT(*p.Brightness)
+			chainLUT(&lut, &next)
+			pending = true
 		case fn == 1 && p.Contrast != nil:
-			contrast(out, src, *p.Contrast)
+			next := contrastLUT(meanGrey(src, &lut), *p.Contrast)
+			chainLUT(&lut, &next)
+			pending = true
 		case fn == 2 && p.Saturation != nil:
-			saturation(out, src, *p.Saturation)
+			saturation(out, src, &lut, *p.Saturation)
+			src, lut, pending = out, identityLUT(), false
 		case fn == 3 && p.Hue != nil:
+			if pending {
+				mapValues(out, src, &lut)
+				src, lut, pending = out, identityLUT(), false
+			}
 			if err := hue(out, src, *p.Hue); err != nil {
 				return nil, err
 			}
-		default:
-			continue
+			src = out
 		}
-		src = out
 	}
-	if src == img {
+	switch {
+	case pending:
+		mapValues(out, src, &lut)
+	case src == img:
 		copy(out.Pix, img.Pix)
 	}
 	return out, nil

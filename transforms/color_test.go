@@ -72,3 +72,54 @@ func TestToTensorNormalizeMatchesTorchvision(t *testing.T) {
 		}
 	}
 }
+
+// TestJitterAppliesTheAdjustmentsInItsOrder: Jitter, which merges runs of
+// brightness and contrast into one table, gives for every one of the 24
+// orders the values of the adjustments applied one after another (each
+// checked against torchvision above), with factors below and above 1, with
+// and without hue.
+func TestJitterAppliesTheAdjustmentsInItsOrder(t *testing.T) {
+	src := pilRGB(t, "j00_500x375_420.jpg")
+	f := func(v float64) *float64 { return &v }
+	for _, p := range []JitterParams{
+		{Brightness: f(1.3), Contrast: f(0.7), Saturation: f(1.4), Hue: f(0.05)},
+		{Brightness: f(0.6), Contrast: f(1.35), Saturation: f(0.65)},
+		{Brightness: f(1.25), Contrast: f(1.3)},
+	} {
+		for _, order := range permutations([]int{0, 1, 2, 3}) {
+			copy(p.Order[:], order)
+			got, err := Jitter(src, p)
+			require.NoError(t, err)
+			want := src
+			for _, fn := range order {
+				switch {
+				case fn == 0 && p.Brightness != nil:
+					want = AdjustBrightness(want, *p.Brightness)
+				case fn == 1 && p.Contrast != nil:
+					want = AdjustContrast(want, *p.Contrast)
+				case fn == 2 && p.Saturation != nil:
+					want = AdjustSaturation(want, *p.Saturation)
+				case fn == 3 && p.Hue != nil:
+					want, err = AdjustHue(want, *p.Hue)
+					require.NoError(t, err)
+				}
+			}
+			require.Equal(t, want.Pix, got.Pix, "order %v", order)
+		}
+	}
+}
+
+// permutations lists every ordering of xs.
+func permutations(xs []int) [][]int {
+	if len(xs) <= 1 {
+		return [][]int{append([]int(nil), xs...)}
+	}
+	var all [][]int
+	for i := range xs {
+		rest := append(append([]int(nil), xs[:i]...), xs[i+1:]...)
+		for _, p := range permutations(rest) {
+			all = append(all, append([]int{xs[i]}, p...))
+		}
+	}
+	return all
+}
