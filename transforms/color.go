@@ -285,7 +285,38 @@ func (c ColorJitter) Params(rng *rand.Rand) JitterParams {
 // saturation that follows or at the end: the same values as one pass per
 // adjustment.
 func Jitter(img *Image, p JitterParams) (*Image, error) {
-	out := NewImage(img.W, img.H)
+	out, table, err := jitter(img, p)
+	if err != nil {
+		return nil, err
+	}
+	return applyTable(out, img, table), nil
+}
+
+// applyTable returns img with table applied (img itself where table is nil),
+// into a new image where img is orig, the caller's, which must not change.
+func applyTable(img, orig *Image, table *[256]uint8) *Image {
+	if table == nil {
+		return img
+	}
+	out := img
+	if out == orig {
+		out = NewImage(img.W, img.H)
+	}
+	mapValues(out, img, table)
+	return out
+}
+
+// jitter is Jitter, except that a table left to apply at the end is
+// returned instead (nil if none): the result is then table's map of the
+// image returned, which may be img itself.
+func jitter(img *Image, p JitterParams) (*Image, *[256]uint8, error) {
+	var out *Image // made when a step writes pixels
+	write := func() *Image {
+		if out == nil {
+			out = NewImage(img.W, img.H)
+		}
+		return out
+	}
 	src := img // the pixels so far are lut's map of src
 	lut := identityLUT()
 	pending := false // lut is not the identity
@@ -300,42 +331,50 @@ func Jitter(img *Image, p JitterParams) (*Image, error) {
 			chainLUT(&lut, &next)
 			pending = true
 		case fn == 2 && p.Saturation != nil:
-			saturation(out, src, &lut, *p.Saturation)
+			saturation(write(), src, &lut, *p.Saturation)
 			src, lut, pending = out, identityLUT(), false
 		case fn == 3 && p.Hue != nil:
 			if pending {
-				mapValues(out, src, &lut)
+				mapValues(write(), src, &lut)
 				src, lut, pending = out, identityLUT(), false
 			}
-			if err := hue(out, src, *p.Hue); err != nil {
-				return nil, err
+			if err := hue(write(), src, *p.Hue); err != nil {
+				return nil, nil, err
 			}
 			src = out
 		}
 	}
-	switch {
-	case pending:
-		mapValues(out, src, &lut)
-	case src == img:
-		copy(out.Pix, img.Pix)
+	if pending {
+		return src, &lut, nil
 	}
-	return out, nil
+	if src == img {
+		out = write()
+		copy(out.Pix, img.Pix)
+		return out, nil, nil
+	}
+	return src, nil, nil
 }
 
 // Apply draws parameters and jitters the image.
 func (c ColorJitter) Apply(d Data, rng *rand.Rand) (Data, error) {
+	img, table, err := c.apply(d, rng)
+	if err != nil {
+		return Data{}, err
+	}
+	return Data{Image: applyTable(img, d.Image, table)}, nil
+}
+
+// apply is Apply with jitter's result: an image and the table still to apply
+// to it (nil if none), for a ToTensor that follows to apply in its pass.
+func (c ColorJitter) apply(d Data, rng *rand.Rand) (*Image, *[256]uint8, error) {
 	img, err := needImage(d, "ColorJitter")
 	if err != nil {
-		return Data{}, err
+		return nil, nil, err
 	}
 	if c.Brightness < 0 || c.Contrast < 0 || c.Saturation < 0 || c.Hue < 0 || c.Hue > 0.5 {
-		return Data{}, fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
+		return nil, nil, fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
 	}
-	out, err := Jitter(img, c.Params(rng))
-	if err != nil {
-		return Data{}, err
-	}
-	return Data{Image: out}, nil
+	return jitter(img, c.Params(rng))
 }
 
 // Kinds returns image → image.

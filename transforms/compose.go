@@ -88,7 +88,8 @@ func MustCompose(ts ...Transform) *Compose {
 // the same results: RandomResizedCrop then RandomHorizontalFlip resample
 // once, writing mirrored when the flip is drawn; Resize then CenterCrop
 // compute only the pixels the crop keeps; ToTensor then Normalize convert
-// and normalise in one pass.
+// and normalise in one pass, and a ColorJitter before them leaves its last
+// brightness or contrast table to that pass.
 func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
 	return c.applyFrom(0, d, rng)
 }
@@ -119,10 +120,21 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 					continue
 				}
 			}
+		case ColorJitter:
+			if _, ok := next.(ToTensor); ok && d.Image != nil {
+				img, table, err := t.apply(d, rng)
+				if err != nil {
+					return Data{}, err
+				}
+				norm, covered := c.normalizeAt(i + 2)
+				d = Data{Tensor: toTensor(img, table, norm)}
+				i += 1 + covered
+				continue
+			}
 		case ToTensor:
-			if norm, ok := next.(Normalize); ok && norm.validate() == nil && d.Image != nil {
-				d = Data{Tensor: toTensor(d.Image, &norm)}
-				i++
+			if norm, covered := c.normalizeAt(i + 1); norm != nil && d.Image != nil {
+				d = Data{Tensor: toTensor(d.Image, nil, norm)}
+				i += covered
 				continue
 			}
 		}
@@ -131,6 +143,18 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 		}
 	}
 	return d, nil
+}
+
+// normalizeAt returns the Normalize at step i, if there is a valid one, for
+// the ToTensor before it to apply in its pass, and the number of steps that
+// covers (1 with a Normalize, else 0).
+func (c *Compose) normalizeAt(i int) (*Normalize, int) {
+	if i < len(c.steps) {
+		if norm, ok := c.steps[i].(Normalize); ok && norm.validate() == nil {
+			return &norm, 1
+		}
+	}
+	return nil, 0
 }
 
 // EndsWithNewTensor reports whether the pipeline ends with ToTensor, or

@@ -64,18 +64,27 @@ func TestComposeFusionGivesTheSameResultAsStepByStep(t *testing.T) {
 	rrc := NewRandomResizedCrop(224)
 	flip := RandomHorizontalFlip{P: 0.5}
 	jitter := ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}
-	fused := MustCompose(rrc, flip, jitter, ToTensor{}, ImageNetNormalize)
-	for seed := uint64(0); seed < 8; seed++ {
-		a, err := fused.ImageToTensor(src, rand.New(rand.NewPCG(seed, 1)))
-		require.NoError(t, err)
-		// Step by step, each transform on its own.
-		rng := rand.New(rand.NewPCG(seed, 1))
-		d := Data{Image: src}
-		for _, step := range []Transform{rrc, flip, jitter, ToTensor{}, ImageNetNormalize} {
-			d, err = step.Apply(d, rng)
+	other := Normalize{Mean: [3]float64{0.1, 0.2, 0.3}, Std: [3]float64{2, 3, 4}}
+	for _, steps := range [][]Transform{
+		{rrc, flip, jitter, ToTensor{}, ImageNetNormalize}, // the chapter's
+		{rrc, jitter, ToTensor{}},
+		{jitter, ToTensor{}, ImageNetNormalize, other}, // a step after the fused ones
+		{ToTensor{}, ImageNetNormalize, other},
+		{ColorJitter{Brightness: 0.4, Contrast: 0.4}, ToTensor{}, ImageNetNormalize},
+	} {
+		fused := MustCompose(steps...)
+		for seed := uint64(0); seed < 8; seed++ {
+			a, err := fused.ImageToTensor(src, rand.New(rand.NewPCG(seed, 1)))
 			require.NoError(t, err)
+			// Step by step, each transform on its own.
+			rng := rand.New(rand.NewPCG(seed, 1))
+			d := Data{Image: src}
+			for _, step := range steps {
+				d, err = step.Apply(d, rng)
+				require.NoError(t, err)
+			}
+			require.Equal(t, d.Tensor.Data, a.Data, "%s, seed %d", fused, seed)
 		}
-		require.Equal(t, d.Tensor.Data, a.Data, "seed %d", seed)
 	}
 }
 

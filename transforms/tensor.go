@@ -22,32 +22,31 @@ func (ToTensor) Apply(d Data, _ *rand.Rand) (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
-	return Data{Tensor: toTensor(img, nil)}, nil
+	return Data{Tensor: toTensor(img, nil, nil)}, nil
 }
 
 // toTensor converts img, normalising each channel c as (v/255 - mean[c]) /
 // std[c] in float32 when norm is given (ToTensor and Normalize in one pass,
-// with the same float32 operations in the same order).
-func toTensor(img *Image, norm *Normalize) *Tensor {
+// with the same float32 operations in the same order). When pre is given,
+// each value v of img stands for pre[v] (a colour table not yet applied).
+func toTensor(img *Image, pre *[256]uint8, norm *Normalize) *Tensor {
 	n := img.W * img.H
 	t := &Tensor{C: 3, H: img.H, W: img.W, Data: getFloats(3 * n)} // every value is written below
 	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
 	pix := img.Pix[:3*n]
-	if norm == nil {
-		for i := 0; i < n; i++ {
-			r[i] = float32(pix[3*i]) / 255
-			g[i] = float32(pix[3*i+1]) / 255
-			b[i] = float32(pix[3*i+2]) / 255
-		}
-		return t
-	}
-	// A lookup table per channel: 256 values computed exactly as the two steps would.
+	// A lookup table per channel: 256 values computed exactly as the steps would.
 	var lut [3][256]float32
 	for c := 0; c < 3; c++ {
-		m, s := float32(norm.Mean[c]), float32(norm.Std[c])
 		for v := 0; v < 256; v++ {
-			x := float32(v) / 255
-			lut[c][v] = (x - m) / s
+			x := float32(v)
+			if pre != nil {
+				x = float32(pre[v])
+			}
+			x /= 255
+			if norm != nil {
+				x = (x - float32(norm.Mean[c])) / float32(norm.Std[c])
+			}
+			lut[c][v] = x
 		}
 	}
 	for i := 0; i < n; i++ {
