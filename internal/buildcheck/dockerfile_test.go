@@ -137,3 +137,35 @@ func TestDockerfileCUDAAgreesWithTheRepository(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerignoreLeavesOutWhatGitIgnores: every pattern of .gitignore (build
+// outputs, a fetched libtorch, test binaries) is left out of Dockerfile.cuda's
+// build context too, written the way .dockerignore anchors patterns (at the
+// context's root, "**/" for any depth). A developer's build/ copied into the
+// image would hold a CMake cache for other paths and a shim linked against
+// another libtorch.
+func TestDockerignoreLeavesOutWhatGitIgnores(t *testing.T) {
+	root := testenv.Root()
+	lines := func(name string) []string {
+		body, err := os.ReadFile(filepath.Join(root, name))
+		require.NoError(t, err)
+		var out []string
+		for _, l := range strings.Split(string(body), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	docker := lines(".dockerignore")
+	require.Contains(t, docker, ".git", "the build context needs no history")
+	for _, p := range lines(".gitignore") {
+		want := strings.TrimSuffix(p, "/")
+		if anchored, ok := strings.CutPrefix(want, "/"); ok {
+			want = anchored
+		} else {
+			want = "**/" + want
+		}
+		require.Contains(t, docker, want, ".gitignore's %q is not in .dockerignore", p)
+	}
+}
