@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -16,6 +17,26 @@ func TestChunksFollowTorchChunk(t *testing.T) {
 	require.Equal(t, [][2]int{{0, 1}, {1, 2}}, chunks(2, 3))
 	require.Equal(t, [][2]int{{0, 2}, {2, 4}, {4, 5}}, chunks(5, 4), "torch.arange(5).chunk(4) has 3 chunks")
 	require.Equal(t, [][2]int{{0, 32}}, chunks(32, 1))
+}
+
+// requireSameFeatures runs every batch of l's epoch 0 through want and got
+// and requires the same shapes and features within tol; it returns the
+// number of samples compared.
+func requireSameFeatures(t *testing.T, l *dataset.Loader, want, got *Net, tol float64, what string) int {
+	t.Helper()
+	n := 0
+	for b, err := range l.Batches(context.Background(), 0) {
+		require.NoError(t, err)
+		w, err := want.Features(b)
+		require.NoError(t, err)
+		g, err := got.Features(b)
+		require.NoError(t, err)
+		require.Equal(t, w.Shape(), g.Shape())
+		requireAllClose(t, w.Float32s(), g.Float32s(), tol, what)
+		torch.CloseAll(w, g)
+		n += b.N
+	}
+	return n
 }
 
 // replicaNet is tinyNet with the backbone replicated on devices.
@@ -45,18 +66,7 @@ func TestReplicatedBackboneGivesTheSameFeatures(t *testing.T) {
 		for _, optimize := range []bool{false, true} {
 			multi := replicaNet(t, 3, optimize, devs...)
 			require.Len(t, multi.replicas, len(devs))
-			n := 0
-			for b, err := range l.Batches(context.Background(), 0) {
-				require.NoError(t, err)
-				want, err := single.Features(b)
-				require.NoError(t, err)
-				got, err := multi.Features(b)
-				require.NoError(t, err)
-				require.Equal(t, want.Shape(), got.Shape())
-				requireAllClose(t, want.Float32s(), got.Float32s(), 1e-5, "features")
-				torch.CloseAll(want, got)
-				n += b.N
-			}
+			n := requireSameFeatures(t, l, single, multi, 1e-5, "features")
 			require.Equal(t, split.Train.Len(), n)
 		}
 	}
@@ -112,15 +122,7 @@ func TestChannelsLastGivesTheSameFeatures(t *testing.T) {
 					torch.CloseNamed(ps)
 				}
 			}
-			for b, err := range l.Batches(context.Background(), 0) {
-				require.NoError(t, err)
-				want, err := plain.Features(b)
-				require.NoError(t, err)
-				got, err := nhwc.Features(b)
-				require.NoError(t, err)
-				requireAllClose(t, want.Float32s(), got.Float32s(), 1e-5, "channels-last features")
-				torch.CloseAll(want, got)
-			}
+			requireSameFeatures(t, l, plain, nhwc, 1e-5, "channels-last features")
 		}
 	}
 }

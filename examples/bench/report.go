@@ -43,29 +43,28 @@ func markdown(c config, all []result) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, cell(gm), cell(pm), ratio)
 	}
-	row("backbone only (ready tensors)", field("Go", "backbone", img), field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, frozen + optimize_for_inference (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone", img),
-		field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, bf16 autocast (÷ the chapter's float32)", field("Go", "backbone +bf16", img), field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, channels-last (÷ the chapter's float32)", field("Go", "backbone +channels-last", img),
-		field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, bf16 autocast + channels-last (÷ the chapter's float32)", field("Go", "backbone +bf16 +channels-last", img),
-		field("PyTorch", "backbone", img), "img/s")
-	row("backbone only, int8, frozen + optimized (÷ the chapter's float32)", field("Go", "backbone +optimize-backbone +int8", img),
-		field("PyTorch", "backbone", img), "img/s")
+	// A lever's rows are divided by the chapter's float32 numbers.
+	chapterBackbone, chapterTrain := field("PyTorch", "backbone", img), field("PyTorch", "train", eps)
+	backboneLever := func(name, what string) {
+		row("backbone only, "+name+" (÷ the chapter's float32)", field("Go", "backbone "+what, img), chapterBackbone, "img/s")
+	}
+	trainLever := func(name, what, note string) {
+		row("end-to-end, "+name+" ("+note+"÷ the chapter's float32)", field("Go", "train "+what, eps), chapterTrain, "examples/s")
+	}
+	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
+	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
+	backboneLever("bf16 autocast", "+bf16")
+	backboneLever("channels-last", "+channels-last")
+	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
+	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
-	row("end-to-end training (loading + validation included)", field("Go", "train", eps), field("PyTorch", "train", eps), "examples/s")
+	row("end-to-end training (loading + validation included)", field("Go", "train", eps), chapterTrain, "examples/s")
 	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
-	row("end-to-end, frozen + optimized backbone (÷ the chapter's float32)", field("Go", "train +optimize-backbone", eps),
-		field("PyTorch", "train", eps), "examples/s")
-	row("end-to-end, int8 backbone, frozen + optimized (÷ the chapter's float32)", field("Go", "train +optimize-backbone +int8", eps),
-		field("PyTorch", "train", eps), "examples/s")
-	row("end-to-end, bf16 backbone (run only where its backbone is faster; ÷ the chapter's float32)", field("Go", "train +bf16", eps),
-		field("PyTorch", "train", eps), "examples/s")
-	row("end-to-end, channels-last backbone (run only where faster; ÷ the chapter's float32)", field("Go", "train +channels-last", eps),
-		field("PyTorch", "train", eps), "examples/s")
-	row("end-to-end, bf16 + channels-last backbone (run only where faster; ÷ the chapter's float32)",
-		field("Go", "train +bf16 +channels-last", eps), field("PyTorch", "train", eps), "examples/s")
+	trainLever("frozen + optimized backbone", "+optimize-backbone", "")
+	trainLever("int8 backbone, frozen + optimized", "+optimize-backbone +int8", "")
+	trainLever("bf16 backbone", "+bf16", "run only where its backbone is faster; ")
+	trainLever("channels-last backbone", "+channels-last", "run only where faster; ")
+	trainLever("bf16 + channels-last backbone", "+bf16 +channels-last", "run only where faster; ")
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {
