@@ -30,6 +30,10 @@ type LoaderConfig struct {
 	Transform transforms.Transform
 	// Decode options (the pixel limit of the decompression-bomb guard).
 	Decode transforms.DecodeOptions
+	// Cache, when set, keeps the decoded images (up to its budget) for the
+	// epochs that follow, which then only transform them: same batches,
+	// less work (see ImageCache).
+	Cache *ImageCache
 	// SkipBadImages leaves out samples whose file cannot be read or decoded
 	// (the batch is then smaller) instead of ending the epoch with an error;
 	// OnSkip, when set, is told each one (from the worker goroutines).
@@ -353,24 +357,44 @@ func (e *badImageError) Error() string { return e.err.Error() }
 // Unwrap returns the decoding or reading error.
 func (e *badImageError) Unwrap() error { return e.err }
 
-// load decodes and transforms one sample with its own generator.
-// A Compose decodes the file itself, so that a leading RandomResizedCrop
-// decodes only its crop.
+// load decodes and transforms one sample with its own generator, or only
+// transforms its image if the cache holds it. A Compose decodes the file
+// itself, so that a leading RandomResizedCrop decodes only its crop, unless
+// the whole image is to be cached.
 func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
-	data, err := os.ReadFile(smp.Path)
-	if err != nil {
-		return nil, &badImageError{err}
-	}
 	rng := SampleRNG(l.cfg.Seed, epoch, idx)
+	var cached *transforms.Image
+	var key cacheKey
+	room := false
+	if l.cfg.Cache != nil {
+		var err error
+		if key, err = l.cfg.Cache.key(smp.Path); err != nil {
+			return nil, &badImageError{err}
+		}
+		cached, room = l.cfg.Cache.lookup(key)
+	}
 	var d transforms.Data
-	if c, ok := l.cfg.Transform.(*transforms.Compose); ok {
-		d, err = c.DecodeApply(data, l.cfg.Decode, rng)
+	var err error
+	if cached != nil {
+		d, err = l.cfg.Transform.Apply(transforms.Data{Image: cached}, rng)
 	} else {
-		var img *transforms.Image
-		if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
-			err = &transforms.DecodeError{Err: err}
+		var data []byte
+		if data, err = os.ReadFile(smp.Path); err != nil {
+			return nil, &badImageError{err}
+		}
+		c, isCompose := l.cfg.Transform.(*transforms.Compose)
+		if isCompose && !room {
+			d, err = c.DecodeApply(data, l.cfg.Decode, rng)
 		} else {
-			d, err = l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+			var img *transforms.Image
+			if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
+				err = &transforms.DecodeError{Err: err}
+			} else {
+				if room {
+					l.cfg.Cache.add(key, img)
+				}
+				d, err = l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+			}
 		}
 	}
 	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {

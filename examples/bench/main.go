@@ -9,8 +9,8 @@
 //     wall time, run alternately (Go, PyTorch, Go, PyTorch, ...) with medians
 //  4. peak RSS of each run's process
 //
-// Each lever (an optimised frozen backbone, bf16 autocast) is measured on its
-// own row. `make bench` runs it.
+// Each lever (an optimised frozen backbone, int8, bf16 autocast,
+// channels-last, the decoded-image cache) is measured on its own row. `make bench` runs it.
 package main
 
 import (
@@ -42,7 +42,7 @@ type config struct {
 	classes                                            int
 	scale                                              float64
 	worker                                             string
-	optimize, bf16, int8, channelsLast                 bool
+	optimize, bf16, int8, channelsLast, cacheImages    bool
 }
 
 func main() {
@@ -68,6 +68,7 @@ func main() {
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
+	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
 	var err error
@@ -221,6 +222,7 @@ func orchestrate(c config) error {
 		},
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
+		func() error { return optional(goRun("loader", "--cache-images")) },
 	)
 	for range c.reps {
 		steps = append(steps, func() error { return add(goRun("train")) }, func() error { return add(pyRun("train")) })

@@ -58,6 +58,8 @@ func markdown(c config, all []result) string {
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
+	row("loader only, decoded images cached (an epoch after the first; ÷ the chapter's loader)", field("Go", "loader +cache-images", img),
+		field("PyTorch", "loader", img), "img/s")
 	row("end-to-end training (loading + validation included)", field("Go", "train", eps), chapterTrain, "examples/s")
 	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
 	trainLever("frozen + optimized backbone", "+optimize-backbone", "")

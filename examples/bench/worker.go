@@ -37,9 +37,15 @@ func runWorker(c config) error {
 	if workers <= 0 {
 		workers = max(1, runtime.NumCPU()-c.threads)
 	}
+	var cache *dataset.ImageCache
+	if c.cacheImages {
+		if cache, err = dataset.NewImageCache(math.MaxInt64); err != nil {
+			return err
+		}
+	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
 		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
-			Transform: tr, Workers: workers})
+			Transform: tr, Workers: workers, Cache: cache})
 	}
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
@@ -60,6 +66,9 @@ func runWorker(c config) error {
 	}
 	if c.int8 {
 		what += " +int8"
+	}
+	if c.cacheImages {
+		what += " +cache-images"
 	}
 	r := result{What: what}
 	ctx := context.Background()
@@ -98,8 +107,17 @@ func runWorker(c config) error {
 		if err != nil {
 			return err
 		}
+		epoch := 0
+		if cache != nil { // the first epoch fills the cache; the next one is timed
+			for _, err := range l.Batches(ctx, 0) {
+				if err != nil {
+					return err
+				}
+			}
+			epoch = 1
+		}
 		start, n := time.Now(), 0
-		for b, err := range l.Batches(ctx, 0) {
+		for b, err := range l.Batches(ctx, epoch) {
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,7 @@ import (
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
+	cacheImages                                                          string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
 	skipBad, channelsLast, channelsLastGiven                             bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
@@ -67,6 +68,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
 	fs.BoolVar(&o.channelsLast, "channels-last", false, "lay the backbone and its batches out NHWC (torch.channels_last), what GPUs' fast convolutions read; same outputs up to float rounding. Default: on with the backbone on a GPU, off on the CPU (no faster there)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
+	fs.StringVar(&o.cacheImages, "cache-images", "auto", "keep decoded training images in memory for the epochs after the first, which then skip reading and decoding them (same batches): auto (with the model on a GPU, where the loader is the limit: up to a quarter of the available memory; off on the CPU), off, or a size such as 6GiB")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dogbreed [flags]\n\nThe d2l.ai dog-breed chapter in Go. Flags:\n")
@@ -101,6 +103,11 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--resume needs --checkpoint")
 	case o.bf16 && o.fp16:
 		return nil, errors.New("--bf16 and --fp16 exclude each other")
+	}
+	if o.cacheImages != "auto" {
+		if _, err := parseByteSize(o.cacheImages); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

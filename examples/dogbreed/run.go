@@ -86,6 +86,10 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		split.Train.Len(), split.Valid.Len(), split.NValidPerLabel, split.Test.Len(), len(split.Train.Classes))
 
 	trainT, testT := chapterTransforms(o.inputSize)
+	cache, err := newImageCache(o.cacheImages, dev.IsCUDA(), localProcesses(dist.WorldSize), out)
+	if err != nil {
+		return err
+	}
 	skips := &skipLog{w: out}
 	defer skips.summary()
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
@@ -98,6 +102,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add}
 		if group != nil && ds != split.Test {
 			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
+		}
+		if shuffle && cache != nil { // the training sets, read every epoch
+			cfg.Cache = cache
 		}
 		return dataset.NewLoader(ds, cfg)
 	}
@@ -134,6 +141,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reportCache(out, cache)
 	if o.plot != "" && rank0 {
 		if err := finetune.WritePlot(o.plot, hist); err != nil {
 			return err
@@ -164,6 +172,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if _, err := finetune.Train(ctx, net, tvIter, nil, cfg); err != nil {
 		return err
 	}
+	reportCache(out, cache)
 	if !rank0 {
 		return nil // rank 0 predicts and writes the submission
 	}

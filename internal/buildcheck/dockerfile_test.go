@@ -128,14 +128,21 @@ func TestDockerfileCUDAAgreesWithTheRepository(t *testing.T) {
 	require.True(t, sawShim, "no step builds the shim (make build/libtunetorch.so)")
 	require.Contains(t, built, d.entrypoint, "the entrypoint is not a program the image builds")
 
-	mainGo, err := os.ReadFile(filepath.Join(root, "examples", d.entrypoint, "main.go"))
-	require.NoError(t, err)
 	for _, arg := range d.cmd {
 		if name, ok := strings.CutPrefix(arg, "--"); ok {
-			flag := regexp.MustCompile(`fs\.\w+Var\([^,]+, "` + regexp.QuoteMeta(name) + `"`)
-			require.True(t, flag.Match(mainGo), "%s has no flag --%s (Dockerfile.cuda's CMD)", d.entrypoint, name)
+			require.True(t, hasFlag(t, d.entrypoint, name), "%s has no flag --%s (Dockerfile.cuda's CMD)", d.entrypoint, name)
 		}
 	}
+}
+
+// hasFlag reports whether the program examples/<program> defines the flag
+// --name (in its main.go's flag set).
+func hasFlag(t *testing.T, program, name string) bool {
+	t.Helper()
+	mainGo, err := os.ReadFile(filepath.Join(testenv.Root(), "examples", program, "main.go"))
+	require.NoError(t, err)
+	name, _, _ = strings.Cut(name, "=")
+	return regexp.MustCompile(`fs\.\w+Var\([^,]+, "` + regexp.QuoteMeta(name) + `"`).Match(mainGo)
 }
 
 // TestDockerignoreLeavesOutWhatGitIgnores: every pattern of .gitignore (build

@@ -3,6 +3,7 @@
 package memtune
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 )
@@ -41,4 +42,28 @@ func Apply(gpu bool) int {
 	}
 	debug.SetGCPercent(p)
 	return p
+}
+
+// CacheHeadroom is what LimitForCache leaves the rest of the Go heap above
+// an image cache's budget: the loader's batches in flight and the garbage
+// between collections (a run without a cache peaks well under it).
+const CacheHeadroom = 1 << 30
+
+// LimitForCache sets the Go runtime's soft memory limit to an image cache's
+// budget plus CacheHeadroom, unless the GOMEMLIMIT environment variable
+// already sets one, and returns the limit in force. A full cache is live
+// heap, and the collector's target is a multiple of the live heap: with a
+// 5 GiB cache, GOGC=200 alone would let 10 GiB of garbage pile up before a
+// collection; the limit collects once the heap outgrows the cache by the
+// headroom. Marking the cache costs little: its pixels hold no pointers.
+func LimitForCache(budget int64) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := budget + CacheHeadroom
+	if budget > math.MaxInt64-CacheHeadroom {
+		limit = math.MaxInt64
+	}
+	debug.SetMemoryLimit(limit)
+	return limit
 }

@@ -1,6 +1,7 @@
 package memtune
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 
@@ -20,4 +21,17 @@ func TestApplySetsTheGCTargetUnlessGOGCIsSet(t *testing.T) {
 	require.Equal(t, 75, Apply(false))
 	require.Equal(t, 75, Apply(true))
 	require.Equal(t, 75, debug.SetGCPercent(75))
+}
+
+func TestLimitForCacheUnlessGOMEMLIMITIsSet(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	t.Setenv("GOMEMLIMIT", "")
+	require.Equal(t, int64(5<<30+CacheHeadroom), LimitForCache(5<<30))
+	require.Equal(t, int64(5<<30+CacheHeadroom), debug.SetMemoryLimit(-1), "the runtime's limit")
+	require.Equal(t, int64(math.MaxInt64), LimitForCache(math.MaxInt64-1), "no overflow")
+
+	t.Setenv("GOMEMLIMIT", "3GiB") // the runtime read it at start; a user's setting wins
+	debug.SetMemoryLimit(3 << 30)
+	require.Equal(t, int64(3<<30), LimitForCache(5<<30))
+	require.Equal(t, int64(3<<30), debug.SetMemoryLimit(-1))
 }

@@ -1,4 +1,5 @@
-// Package procstat reads figures about the running process from /proc.
+// Package procstat reads figures about the running process and the machine
+// from /proc.
 package procstat
 
 import (
@@ -10,18 +11,26 @@ import (
 
 // ResidentMiB returns the process's resident set size (VmRSS) in MiB, or 0
 // where /proc is not available.
-func ResidentMiB() float64 {
-	f, err := os.Open("/proc/self/status")
+func ResidentMiB() float64 { return kibField("/proc/self/status", "VmRSS:") / 1024 }
+
+// AvailableBytes returns the memory the kernel reckons can be allocated
+// without swapping (MemAvailable), or 0 where /proc is not available.
+func AvailableBytes() int64 { return int64(kibField("/proc/meminfo", "MemAvailable:") * 1024) }
+
+// kibField returns the number of the line starting with key in a /proc file
+// of "Key: N kB" lines, or 0.
+func kibField(path, key string) float64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
 			if fields := strings.Fields(rest); len(fields) > 0 {
 				kib, _ := strconv.ParseFloat(fields[0], 64)
-				return kib / 1024
+				return kib
 			}
 		}
 	}

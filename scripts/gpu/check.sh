@@ -9,7 +9,8 @@
 #   3. runs a short dogbreed training with --device cuda on generated data
 #      (channels-last by default), again with --channels-last=false and with
 #      --bf16 (and with --device all where there are several GPUs),
-#      and again under torchrun (a rank per GPU, c10d over NCCL),
+#      and again under torchrun (a rank per GPU, c10d over NCCL), and for 3
+#      epochs with and without the decoded-image cache (--cache-images),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
 #      chapter's PyTorch code on the same GPU, alternating,
 #   4a. times the backbone's forward in PyTorch under each precision and
@@ -84,6 +85,14 @@ if [ -n "$shim" ]; then
     echo "exit status $?" >> "$OUT/dogbreed.txt"
     grep -E "^backbone" "$OUT/dogbreed.txt" | tail -1 | tee -a "$OUT/summary.txt"
     tail -3 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
+  done
+  for cache in off auto; do
+    log "3c. dogbreed --device cuda, 3 epochs, --cache-images $cache (decoded images kept from the first epoch)"
+    timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda --cache-images $cache \
+      --epochs 3 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
+    echo "exit status $?" >> "$OUT/dogbreed.txt"
+    grep -E "^epoch [0-9]+/3: train loss .*valid|^image cache: [0-9]" "$OUT/dogbreed.txt" | tail -4 | tee -a "$OUT/summary.txt"
+    tail -2 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   done
   gpus=$($PYTHON -c 'import torch;print(torch.cuda.device_count())')
   if [ "$gpus" -gt 1 ]; then
