@@ -357,45 +357,12 @@ func (e *badImageError) Error() string { return e.err.Error() }
 // Unwrap returns the decoding or reading error.
 func (e *badImageError) Unwrap() error { return e.err }
 
-// load decodes and transforms one sample with its own generator, or only
-// transforms its image if the cache holds it. A Compose decodes the file
-// itself, so that a leading RandomResizedCrop decodes only its crop, unless
-// the whole image is to be cached.
+// load decodes and transforms one sample with its own generator.
 func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
-	rng := SampleRNG(l.cfg.Seed, epoch, idx)
-	var cached *transforms.Image
-	var key cacheKey
-	room := false
-	if l.cfg.Cache != nil {
-		var err error
-		if key, err = l.cfg.Cache.key(smp.Path); err != nil {
-			return nil, &badImageError{err}
-		}
-		cached, room = l.cfg.Cache.lookup(key)
-	}
-	var d transforms.Data
-	var err error
-	if cached != nil {
-		d, err = l.cfg.Transform.Apply(transforms.Data{Image: cached}, rng)
-	} else {
-		var data []byte
-		if data, err = os.ReadFile(smp.Path); err != nil {
-			return nil, &badImageError{err}
-		}
-		c, isCompose := l.cfg.Transform.(*transforms.Compose)
-		if isCompose && !room {
-			d, err = c.DecodeApply(data, l.cfg.Decode, rng)
-		} else {
-			var img *transforms.Image
-			if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
-				err = &transforms.DecodeError{Err: err}
-			} else {
-				if room {
-					l.cfg.Cache.add(key, img)
-				}
-				d, err = l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
-			}
-		}
+	d, err := l.transform(smp.Path, SampleRNG(l.cfg.Seed, epoch, idx))
+	var bad *badImageError
+	if errors.As(err, &bad) {
+		return nil, err
 	}
 	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {
 		return nil, &badImageError{fmt.Errorf("%s: %w", smp.Path, de.Err)}
@@ -407,4 +374,39 @@ func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
 		return nil, fmt.Errorf("%s: the transform did not produce a tensor", smp.Path)
 	}
 	return d.Tensor, nil
+}
+
+// transform runs the image of the file at path through the loader's
+// transform: the cache's image when it holds one. Otherwise a Compose decodes
+// the file itself, so that a leading RandomResizedCrop decodes only its crop,
+// unless the whole image is to be cached. A file that cannot be found or read
+// is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
+func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
+	var key cacheKey
+	room := false
+	if l.cfg.Cache != nil {
+		var err error
+		if key, err = l.cfg.Cache.key(path); err != nil {
+			return transforms.Data{}, &badImageError{err}
+		}
+		var img *transforms.Image
+		if img, room = l.cfg.Cache.lookup(key); img != nil {
+			return l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return transforms.Data{}, &badImageError{err}
+	}
+	if c, ok := l.cfg.Transform.(*transforms.Compose); ok && !room {
+		return c.DecodeApply(data, l.cfg.Decode, rng)
+	}
+	img, err := transforms.Decode(data, l.cfg.Decode)
+	if err != nil {
+		return transforms.Data{}, &transforms.DecodeError{Err: err}
+	}
+	if room {
+		l.cfg.Cache.add(key, img)
+	}
+	return l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
 }
