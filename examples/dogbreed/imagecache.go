@@ -21,7 +21,8 @@ const autoCacheShare = 0.25
 // imageCacheBudget resolves --cache-images into bytes (0: no cache).
 // "auto" caches with the model on a GPU, where the loader is the limit and
 // decoding is most of its work, up to a quarter of the memory available
-// (MemAvailable) divided among the machine's processes (localProcs); on the
+// (MemAvailable, or what a container's memory limit leaves when less) divided
+// among the machine's processes (localProcs); on the
 // CPU the backbone is the limit, the loader's work hides behind it, and a
 // cache would only cost memory. "off" or 0 turns it off; a size (6GiB,
 // 512MiB, 2GB, a number of bytes) sets the budget.

@@ -13,9 +13,17 @@ import (
 // where /proc is not available.
 func ResidentMiB() float64 { return kibField("/proc/self/status", "VmRSS:") / 1024 }
 
-// AvailableBytes returns the memory the kernel reckons can be allocated
-// without swapping (MemAvailable), or 0 where /proc is not available.
-func AvailableBytes() int64 { return int64(kibField("/proc/meminfo", "MemAvailable:") * 1024) }
+// AvailableBytes returns the memory the process can still allocate without
+// swapping: the machine's MemAvailable, or less where the process's control
+// group (a container's memory limit) leaves less; 0 where /proc is not
+// available.
+func AvailableBytes() int64 {
+	avail := int64(kibField("/proc/meminfo", "MemAvailable:") * 1024)
+	if room := cgroupRoom("/proc/self/cgroup", "/sys/fs/cgroup"); room >= 0 && room < avail {
+		return room
+	}
+	return avail
+}
 
 // kibField returns the number of the line starting with key in a /proc file
 // of "Key: N kB" lines, or 0.
