@@ -70,10 +70,13 @@ func ManualSeed(seed uint64) {
 	must("manual_seed", C.tt_manual_seed(C.uint64_t(seed)))
 }
 
-// initThreads makes every core the default, unless OMP_NUM_THREADS says otherwise.
+// initThreads makes every core the process may use the default (Go's
+// GOMAXPROCS: the CPU affinity mask and a container's CPU limit, where
+// libtorch would count the machine's cores), unless OMP_NUM_THREADS says
+// otherwise.
 func initThreads() {
 	if _, set := os.LookupEnv("OMP_NUM_THREADS"); set {
 		return
 	}
-	_ = SetNumThreads(runtime.NumCPU())
+	_ = SetNumThreads(runtime.GOMAXPROCS(0))
 }

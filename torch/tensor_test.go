@@ -115,7 +115,7 @@ func TestRuntimeInfo(t *testing.T) {
 		require.Positive(t, CUDADeviceCount())
 	}
 	if _, set := os.LookupEnv("OMP_NUM_THREADS"); !set {
-		require.Equal(t, runtime.NumCPU(), NumThreads(), "default: every core")
+		require.Equal(t, runtime.GOMAXPROCS(0), NumThreads(), "default: every core the process may use")
 	}
 	old := NumThreads()
 	require.NoError(t, SetNumThreads(1))

@@ -58,7 +58,7 @@ func main() {
 	fs.IntVar(&c.epochs, "epochs", 1, "epochs per training run")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
 	fs.IntVar(&c.batches, "batches", 4, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
-	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "libtorch threads, both sides")
+	fs.IntVar(&c.threads, "threads", runtime.GOMAXPROCS(0), "libtorch threads, both sides (default: the CPUs this process may use)")
 	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")

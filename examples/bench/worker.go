@@ -35,7 +35,7 @@ func runWorker(c config) error {
 	testT := transforms.MustCompose(transforms.ResizeShorter(256), transforms.CenterCropSquare(224), transforms.ToTensor{}, transforms.ImageNetNormalize)
 	workers := c.workers
 	if workers <= 0 {
-		workers = max(1, runtime.NumCPU()-c.threads)
+		workers = max(1, runtime.GOMAXPROCS(0)-c.threads)
 	}
 	var cache *dataset.ImageCache
 	if c.cacheImages {

@@ -54,7 +54,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, all (every GPU, else the CPU), or a list such as cuda:0,cuda:1 (the backbone replicated on each, each running a share of every batch)")
 	fs.StringVar(&o.distBackend, "dist-backend", "auto", "under torchrun: the c10d backend, gloo or nccl (GPU tensors through NCCL, the rest through Gloo); auto: nccl on a GPU when the shim has it, else gloo")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines decoding and augmenting images (default: the cores --threads leaves free, at least 1)")
-	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (default: every core with the model on the CPU, 2 with it on a GPU)")
+	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (default: every core the process may use, a container's CPU limit included, with the model on the CPU; 2 with it on a GPU)")
 	fs.IntVar(&o.inputSize, "input-size", 224, "side of the square crop fed to the backbone")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for the split-independent randomness: head init, shuffling, augmentation")
 	fs.StringVar(&o.out, "out", "submission.csv", "the submission file")

@@ -285,14 +285,15 @@ func ensureDemoData(o *options, out io.Writer) error {
 // it gets 2 threads and the loader the other cores (all cores to libtorch
 // left one worker on a 16-core H200 machine: a third of the speed).
 func cpuShares(threads, workers int, gpu bool) (int, int) {
+	cores := runtime.GOMAXPROCS(0) // the CPUs this process may use, a container's CPU limit included
 	if threads == 0 {
-		threads = runtime.NumCPU()
+		threads = cores
 		if gpu {
 			threads = min(2, threads)
 		}
 	}
 	if workers == 0 {
-		workers = max(1, runtime.NumCPU()-threads)
+		workers = max(1, cores-threads)
 	}
 	return threads, workers
 }
