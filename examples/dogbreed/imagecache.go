@@ -22,15 +22,17 @@ const autoCacheShare = 0.25
 // "auto" caches with the model on a GPU, where the loader is the limit and
 // decoding is most of its work, up to a quarter of the memory available
 // (MemAvailable, or what a container's memory limit leaves when less) divided
-// among the machine's processes (localProcs); on the
+// among the machine's processes (localProcs), provided the run reads the
+// training images more than once (reread): filling the cache decodes whole
+// images, not only the crops, so a single pass is slower with it. On the
 // CPU the backbone is the limit, the loader's work hides behind it, and a
 // cache would only cost memory. "off" or 0 turns it off; a size (6GiB,
 // 512MiB, 2GB, a number of bytes) sets the budget.
-func imageCacheBudget(flag string, gpu bool, localProcs int) (int64, error) {
+func imageCacheBudget(flag string, gpu, reread bool, localProcs int) (int64, error) {
 	if flag != "auto" {
 		return parseByteSize(flag)
 	}
-	if !gpu {
+	if !gpu || !reread {
 		return 0, nil
 	}
 	return int64(float64(procstat.AvailableBytes()) * autoCacheShare / float64(max(1, localProcs))), nil
@@ -78,8 +80,8 @@ func parseByteSize(s string) (int64, error) {
 
 // newImageCache makes the cache --cache-images asks for (nil for none) and
 // sets the Go runtime's memory limit around it.
-func newImageCache(flag string, gpu bool, localProcs int, out io.Writer) (*dataset.ImageCache, error) {
-	budget, err := imageCacheBudget(flag, gpu, localProcs)
+func newImageCache(flag string, gpu, reread bool, localProcs int, out io.Writer) (*dataset.ImageCache, error) {
+	budget, err := imageCacheBudget(flag, gpu, reread, localProcs)
 	if err != nil || budget == 0 {
 		return nil, err
 	}

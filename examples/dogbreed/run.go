@@ -86,7 +86,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		split.Train.Len(), split.Valid.Len(), split.NValidPerLabel, split.Test.Len(), len(split.Train.Classes))
 
 	trainT, testT := chapterTransforms(o.inputSize)
-	cache, err := newImageCache(o.cacheImages, dev.IsCUDA(), localProcesses(dist.WorldSize), out)
+	reread := o.epochs > 1 || !o.skipFinal // the training images are read more than once
+	cache, err := newImageCache(o.cacheImages, dev.IsCUDA(), reread, localProcesses(dist.WorldSize), out)
 	if err != nil {
 		return err
 	}
