@@ -48,17 +48,30 @@ type LoaderConfig struct {
 	// WorldSize so that every rank gets as many samples, and so as many
 	// batches: training needs it, since every step is a collective.
 	EvenShards bool
+	// PixelBatches leaves the transform's final ToTensor (and Normalize) to
+	// the batch's consumer: batches carry the images as bytes, NHWC, in
+	// Batch.Pixels (a quarter of the float32 batch's size), with the
+	// Normalize's mean and std, and finetune.Net converts them on the
+	// model's device, as ToTensor and Normalize would. The Transform must
+	// be a *transforms.Compose ending with ToTensor[, Normalize].
+	PixelBatches bool
 }
 
 // Batch is a batch of transformed images.
 type Batch struct {
 	// Images holds N tensors of shape C×H×W, concatenated (NCHW, float32).
-	Images  []float32
-	N, C    int
-	H, W    int
-	Labels  []int64  // the samples' labels (-1 for unlabelled ones)
-	IDs     []string // the samples' ids, e.g. for a submission
-	Indices []int    // the samples' indices in the dataset
+	Images []float32
+	// Pixels holds the N images as bytes instead (N×H×W×C, NHWC) with
+	// LoaderConfig.PixelBatches; ToTensor (division by 255) then, if Mean
+	// is set, Normalize with Mean and Std (one per channel) turn them into
+	// what Images would hold.
+	Pixels    []uint8
+	Mean, Std []float32
+	N, C      int
+	H, W      int
+	Labels    []int64  // the samples' labels (-1 for unlabelled ones)
+	IDs       []string // the samples' ids, e.g. for a submission
+	Indices   []int    // the samples' indices in the dataset
 }
 
 // Loader reads a dataset in batches, decoding and transforming images on
@@ -69,6 +82,10 @@ type Loader struct {
 	// ownsTensors: the transform makes a new tensor per sample (a Compose
 	// ending with ToTensor), which fill gives back once copied.
 	ownsTensors bool
+	// With PixelBatches: the transform's image steps, and its Normalize
+	// (nil for none).
+	head *transforms.Compose
+	norm *transforms.Normalize
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -98,7 +115,17 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 		return nil, fmt.Errorf("dataset: the transform %s ends with an image: add ToTensor", cfg.Transform)
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
-	return &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor()}, nil
+	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor()}
+	if cfg.PixelBatches {
+		ok := false
+		if isCompose {
+			l.head, l.norm, ok = c.SplitTensorTail()
+		}
+		if !ok {
+			return nil, fmt.Errorf("dataset: PixelBatches needs a Compose ending with ToTensor[, Normalize], not %s", cfg.Transform)
+		}
+	}
+	return l, nil
 }
 
 // Dataset returns the dataset the loader reads.
@@ -182,7 +209,7 @@ type batchJob struct {
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
 	b, keep := j.b, 0
-	if b.Images == nil { // every sample was skipped
+	if b.Labels == nil { // every sample was skipped
 		b.N, b.Indices = 0, nil
 		return
 	}
@@ -192,13 +219,22 @@ func (j *batchJob) compact() {
 		if j.skipped[pos] {
 			continue
 		}
-		copy(b.Images[keep*size:(keep+1)*size], b.Images[pos*size:(pos+1)*size])
+		if b.Pixels != nil {
+			copy(b.Pixels[keep*size:(keep+1)*size], b.Pixels[pos*size:(pos+1)*size])
+		} else {
+			copy(b.Images[keep*size:(keep+1)*size], b.Images[pos*size:(pos+1)*size])
+		}
 		b.Labels[keep], b.IDs[keep] = b.Labels[pos], b.IDs[pos]
 		idx = append(idx, b.Indices[pos])
 		keep++
 	}
 	b.N, b.Indices = keep, idx
-	b.Images, b.Labels, b.IDs = b.Images[:keep*size], b.Labels[:keep], b.IDs[:keep]
+	b.Labels, b.IDs = b.Labels[:keep], b.IDs[:keep]
+	if b.Pixels != nil {
+		b.Pixels = b.Pixels[:keep*size]
+	} else {
+		b.Images = b.Images[:keep*size]
+	}
 }
 
 type sampleJob struct {
@@ -308,7 +344,7 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	}
 	idx := job.b.Indices[sj.pos]
 	smp := l.ds.Samples[idx]
-	t, err := l.load(smp, epoch, idx)
+	d, err := l.load(smp, epoch, idx)
 	var bad *badImageError
 	if err != nil && l.cfg.SkipBadImages && errors.As(err, &bad) {
 		if l.cfg.OnSkip != nil {
@@ -329,20 +365,35 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 		return
 	}
 	b := job.b
-	if b.Images == nil {
-		b.C, b.H, b.W = t.C, t.H, t.W
-		b.Images = make([]float32, b.N*t.C*t.H*t.W)
+	c, h, w := shape(d)
+	if b.Labels == nil {
+		b.C, b.H, b.W = c, h, w
+		if d.Image != nil {
+			b.Pixels = make([]uint8, b.N*c*h*w)
+			if l.norm != nil {
+				b.Mean, b.Std = make([]float32, 3), make([]float32, 3)
+				for i := range 3 {
+					b.Mean[i], b.Std[i] = float32(l.norm.Mean[i]), float32(l.norm.Std[i])
+				}
+			}
+		} else {
+			b.Images = make([]float32, b.N*c*h*w)
+		}
 		b.Labels = make([]int64, b.N)
 		b.IDs = make([]string, b.N)
-	} else if t.C != b.C || t.H != b.H || t.W != b.W {
+	} else if c != b.C || h != b.H || w != b.W {
 		job.err = fmt.Errorf("%s: the transform gave %d×%d×%d, other images in the batch %d×%d×%d: end the pipeline with a fixed-size crop",
-			smp.Path, t.C, t.H, t.W, b.C, b.H, b.W)
+			smp.Path, c, h, w, b.C, b.H, b.W)
 		return
 	}
-	size := t.C * t.H * t.W
-	copy(b.Images[sj.pos*size:(sj.pos+1)*size], t.Data)
-	if l.ownsTensors {
-		t.Release() // copied: its storage serves a later sample
+	size := c * h * w
+	if d.Image != nil {
+		copy(b.Pixels[sj.pos*size:(sj.pos+1)*size], d.Image.Pix)
+	} else {
+		copy(b.Images[sj.pos*size:(sj.pos+1)*size], d.Tensor.Data)
+		if l.ownsTensors {
+			d.Tensor.Release() // copied: its storage serves a later sample
+		}
 	}
 	b.Labels[sj.pos] = int64(smp.Label)
 	b.IDs[sj.pos] = smp.ID
@@ -357,23 +408,27 @@ func (e *badImageError) Error() string { return e.err.Error() }
 // Unwrap returns the decoding or reading error.
 func (e *badImageError) Unwrap() error { return e.err }
 
-// load decodes and transforms one sample with its own generator.
-func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
+// load decodes and transforms one sample with its own generator: a tensor,
+// or with PixelBatches the image before its conversion.
+func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 	d, err := l.transform(smp.Path, SampleRNG(l.cfg.Seed, epoch, idx))
 	var bad *badImageError
 	if errors.As(err, &bad) {
-		return nil, err
+		return transforms.Data{}, err
 	}
 	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {
-		return nil, &badImageError{fmt.Errorf("%s: %w", smp.Path, de.Err)}
+		return transforms.Data{}, &badImageError{fmt.Errorf("%s: %w", smp.Path, de.Err)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", smp.Path, err)
+		return transforms.Data{}, fmt.Errorf("%s: %w", smp.Path, err)
 	}
-	if d.Tensor == nil {
-		return nil, fmt.Errorf("%s: the transform did not produce a tensor", smp.Path)
+	switch {
+	case l.head != nil && d.Image == nil:
+		return transforms.Data{}, fmt.Errorf("%s: the transform's image steps did not produce an image", smp.Path)
+	case l.head == nil && d.Tensor == nil:
+		return transforms.Data{}, fmt.Errorf("%s: the transform did not produce a tensor", smp.Path)
 	}
-	return d.Tensor, nil
+	return d, nil
 }
 
 // transform runs the image of the file at path through the loader's
@@ -382,6 +437,10 @@ func (l *Loader) load(smp Sample, epoch, idx int) (*transforms.Tensor, error) {
 // unless the whole image is to be cached. A file that cannot be found or read
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
+	tr := l.cfg.Transform
+	if l.head != nil {
+		tr = l.head
+	}
 	var key cacheKey
 	room := false
 	if l.cfg.Cache != nil {
@@ -391,14 +450,14 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 		}
 		var img *transforms.Image
 		if img, room = l.cfg.Cache.lookup(key); img != nil {
-			return l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+			return tr.Apply(transforms.Data{Image: img}, rng)
 		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return transforms.Data{}, &badImageError{err}
 	}
-	if c, ok := l.cfg.Transform.(*transforms.Compose); ok && !room {
+	if c, ok := tr.(*transforms.Compose); ok && !room {
 		return c.DecodeApply(data, l.cfg.Decode, rng)
 	}
 	img, err := transforms.Decode(data, l.cfg.Decode)
@@ -408,5 +467,14 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 	if room {
 		l.cfg.Cache.add(key, img)
 	}
-	return l.cfg.Transform.Apply(transforms.Data{Image: img}, rng)
+	return tr.Apply(transforms.Data{Image: img}, rng)
+}
+
+// shape returns the channels, height and width of a sample's tensor, or of
+// its image (3 channels).
+func shape(d transforms.Data) (c, h, w int) {
+	if d.Image != nil {
+		return 3, d.Image.H, d.Image.W
+	}
+	return d.Tensor.C, d.Tensor.H, d.Tensor.W
 }

@@ -16,12 +16,7 @@ import (
 // gathering). It runs where libtorch sees a GPU and says why it skips
 // elsewhere; TF32 is off while it runs, to compare to 1e-4.
 func TestCUDATrainingMatchesCPU(t *testing.T) {
-	if !torch.CUDAAvailable() {
-		t.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
-	}
-	prev := torch.AllowTF32()
-	torch.SetAllowTF32(false)
-	t.Cleanup(func() { torch.SetAllowTF32(prev) })
+	needCUDAWithoutTF32(t)
 	_, split := smallKaggle(t, 3, 0.1)
 	train := func(cfg NetConfig) [][]float32 {
 		n := loadTiny(t, cfg)
@@ -77,4 +72,26 @@ func TestCUDAChannelsLastAutocastFeatures(t *testing.T) {
 		require.Positive(t, worst, "%s: the features equal float32's exactly", dtype)
 		require.Less(t, worst, 0.05*scale, "%s", dtype)
 	}
+}
+
+// TestCUDAPixelBatchesGiveTheFloatBatchesFeatures: byte batches converted on
+// the GPU (a quarter of the host-to-device copy) give the float32 batches'
+// features there, plain, channels-last and replicated. TF32 is off while it
+// runs.
+func TestCUDAPixelBatchesGiveTheFloatBatchesFeatures(t *testing.T) {
+	needCUDAWithoutTF32(t)
+	requirePixelFeatures(t, torch.CUDA(0))
+}
+
+// needCUDAWithoutTF32 skips the test, saying why, where libtorch sees no
+// GPU; elsewhere it turns TensorFloat-32 off until the test ends, so that
+// float32 on the GPU compares with the CPU to 1e-4.
+func needCUDAWithoutTF32(t *testing.T) {
+	t.Helper()
+	if !torch.CUDAAvailable() {
+		t.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
+	}
+	prev := torch.AllowTF32()
+	torch.SetAllowTF32(false)
+	t.Cleanup(func() { torch.SetAllowTF32(prev) })
 }

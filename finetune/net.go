@@ -193,7 +193,9 @@ func (n *Net) Close() {
 
 // Features runs the frozen backbone on a batch (no autograd graph), split
 // between the replicas when there are several, and returns the features on
-// the net's device.
+// the net's device. A batch of bytes (dataset.LoaderConfig.PixelBatches) is
+// copied as bytes and converted on each replica's device, as ToTensor and
+// Normalize would have.
 func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 	if len(n.replicas) > 1 {
 		return n.replicatedFeatures(b)

@@ -110,17 +110,16 @@ func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
 // features on the net's device (one device: the whole batch).
 func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
-	chw := b.C * b.H * b.W
-	x, err := torch.FromSliceOn(b.Images[lo*chw:hi*chw], r.dev, int64(hi-lo), int64(b.C), int64(b.H), int64(b.W))
+	var x *torch.Tensor
+	if b.Pixels != nil {
+		x, err = pixelInput(b, lo, hi, r.dev, n.ChannelsLast)
+	} else {
+		x, err = floatInput(b, lo, hi, r.dev, n.ChannelsLast)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer x.Close()
-	if n.ChannelsLast {
-		nhwc := x.ContiguousAs(torch.ChannelsLast)
-		defer nhwc.Close()
-		x = nhwc
-	}
 	f, err := r.m.ForwardAutocast(n.BackboneDtype, x)
 	if err != nil {
 		return nil, err

@@ -176,6 +176,29 @@ func (c *Compose) EndsWithNewTensor() bool {
 	return false
 }
 
+// SplitTensorTail splits a pipeline that ends with ToTensor, or ToTensor then
+// Normalize, into the image steps before them and that Normalize (nil for
+// none), so that a consumer can convert the images itself, e.g. on a GPU
+// (dataset.LoaderConfig.PixelBatches). The head gives the same images, with
+// the same random draws, as the whole pipeline before its conversion. ok is
+// false for any other pipeline.
+func (c *Compose) SplitTensorTail() (head *Compose, norm *Normalize, ok bool) {
+	n := len(c.steps)
+	if n > 1 {
+		if nz, isNorm := c.steps[n-1].(Normalize); isNorm {
+			if _, toT := c.steps[n-2].(ToTensor); toT {
+				return &Compose{steps: c.steps[: n-2 : n-2]}, &nz, true
+			}
+		}
+	}
+	if n > 0 {
+		if _, toT := c.steps[n-1].(ToTensor); toT {
+			return &Compose{steps: c.steps[: n-1 : n-1]}, nil, true
+		}
+	}
+	return nil, nil, false
+}
+
 // Kinds returns what the first step takes and the last step gives.
 func (c *Compose) Kinds() (in, out Kind) {
 	if len(c.steps) == 0 {

@@ -67,6 +67,7 @@ func markdown(c config, all []result) string {
 	trainLever("bf16 backbone", "+bf16", "run only where its backbone is faster; ")
 	trainLever("channels-last backbone", "+channels-last", "run only where faster; ")
 	trainLever("bf16 + channels-last backbone", "+bf16 +channels-last", "run only where faster; ")
+	trainLever("batches as bytes, converted on the device", "+pixel-batches", "GPUs only; ")
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {

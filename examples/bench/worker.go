@@ -45,7 +45,7 @@ func runWorker(c config) error {
 	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
 		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
-			Transform: tr, Workers: workers, Cache: cache})
+			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches})
 	}
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
@@ -69,6 +69,9 @@ func runWorker(c config) error {
 	}
 	if c.cacheImages {
 		what += " +cache-images"
+	}
+	if c.pixelBatches {
+		what += " +pixel-batches"
 	}
 	r := result{What: what}
 	ctx := context.Background()

@@ -59,10 +59,11 @@ func TestAutoImageCacheOnlyOnAGPU(t *testing.T) {
 	require.Equal(t, 1, localProcesses(0))
 }
 
-// TestImageCacheKeepsTheRunsResults runs the chapter with and without the
+// TestImageCacheAndPixelBatchesKeepTheRunsResults runs the chapter with and without the
 // cache: the same submission, and train+valid (hard links of the training
-// and validation files) found in the cache instead of cached twice.
-func TestImageCacheKeepsTheRunsResults(t *testing.T) {
+// and validation files) found in the cache instead of cached twice; and
+// with --pixel-batches: the same submission.
+func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	plain := runOptions(t, data, "--cache-images", "off")
 	var plainLog bytes.Buffer
@@ -78,6 +79,14 @@ func TestImageCacheKeepsTheRunsResults(t *testing.T) {
 	got, err := os.ReadFile(cached.out)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), "the same submission")
+
+	// Bytes converted by libtorch instead of float32 batches from Go: the
+	// same submission too.
+	pixels := runOptions(t, data, "--cache-images", "off", "--pixel-batches")
+	require.NoError(t, run(context.Background(), pixels, &bytes.Buffer{}))
+	got, err = os.ReadFile(pixels.out)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "the same submission with --pixel-batches")
 
 	stats := regexp.MustCompile(`(?m)^image cache: (\d+) images, .*, (\d+) hits, (\d+) misses$`).FindAllStringSubmatch(log.String(), -1)
 	require.Len(t, stats, 2, "a line after training and one after retraining:\n%s", log.String())

@@ -210,19 +210,29 @@ func TestReplicatedBackboneRun(t *testing.T) {
 	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), `invalid device "gpu"`)
 }
 
-func TestChannelsLastIsTheGPUDefault(t *testing.T) {
-	for _, c := range []struct {
-		args      []string
-		cpu, cuda bool
+// TestChannelsLastAndPixelBatchesAreTheGPUDefaults: both are on with the
+// model on a GPU unless the flag says otherwise, off on the CPU.
+func TestChannelsLastAndPixelBatchesAreTheGPUDefaults(t *testing.T) {
+	for _, d := range []struct {
+		flag string
+		want func(*options, torch.Device) bool
 	}{
-		{nil, false, true},
-		{[]string{"--channels-last"}, true, true},
-		{[]string{"--channels-last=false"}, false, false},
+		{"channels-last", (*options).wantChannelsLast},
+		{"pixel-batches", (*options).wantPixelBatches},
 	} {
-		o, err := parseFlags(c.args)
-		require.NoError(t, err)
-		require.Equal(t, c.cpu, o.wantChannelsLast(torch.CPU), "%v on the CPU", c.args)
-		require.Equal(t, c.cuda, o.wantChannelsLast(torch.CUDA(0)), "%v on a GPU", c.args)
+		for _, c := range []struct {
+			args      []string
+			cpu, cuda bool
+		}{
+			{nil, false, true},
+			{[]string{"--" + d.flag}, true, true},
+			{[]string{"--" + d.flag + "=false"}, false, false},
+		} {
+			o, err := parseFlags(c.args)
+			require.NoError(t, err)
+			require.Equal(t, c.cpu, d.want(o, torch.CPU), "%s %v on the CPU", d.flag, c.args)
+			require.Equal(t, c.cuda, d.want(o, torch.CUDA(0)), "%s %v on a GPU", d.flag, c.args)
+		}
 	}
 	o := demoOptions(t, "--channels-last", "--bf16", "--epochs", "1", "--skip-final")
 	var out bytes.Buffer

@@ -100,7 +100,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 			bs = ds.Len()
 		}
 		cfg := dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
-			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add}
+			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add,
+			PixelBatches: o.wantPixelBatches(dev)}
 		if group != nil && ds != split.Test {
 			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
 		}
@@ -333,6 +334,18 @@ func pickDevice(s string) (torch.Device, []torch.Device, string, error) {
 		return devs[0], nil, label, nil
 	}
 	return devs[0], devs, label, nil
+}
+
+// wantPixelBatches is --pixel-batches where given, else with the model on a
+// GPU: there the loader and the host-to-device copy are the limit, and
+// bytes are a quarter of the float32 batch. On the CPU, measured on the
+// bench (2 cores): the same training loss to the last digit, no difference
+// in speed or peak RSS beyond the noise.
+func (o *options) wantPixelBatches(dev torch.Device) bool {
+	if o.pixelBatchesGiven {
+		return o.pixelBatches
+	}
+	return dev.IsCUDA()
 }
 
 // wantChannelsLast is --channels-last where given, else where it pays

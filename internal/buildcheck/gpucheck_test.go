@@ -13,8 +13,9 @@ import (
 
 // TestGPUCheckScriptUsesFlagsThatExist: scripts/gpu/check.sh runs only on a
 // lent GPU machine, rarely and against a clock; every flag it passes to the
-// Go programs (.gpu/dogbreed, .gpu/bench, continuation lines included) must
-// be one the program defines, or the run is lost to a usage error.
+// Go programs (.gpu/dogbreed, .gpu/bench, continuation lines and the
+// variants dogbreed's runs loop over included) must be one the program
+// defines, or the run is lost to a usage error.
 func TestGPUCheckScriptUsesFlagsThatExist(t *testing.T) {
 	script, err := os.ReadFile(filepath.Join(testenv.Root(), "scripts", "gpu", "check.sh"))
 	require.NoError(t, err)
@@ -27,6 +28,13 @@ func TestGPUCheckScriptUsesFlagsThatExist(t *testing.T) {
 			if name, ok := strings.CutPrefix(arg, "--"); ok {
 				require.True(t, hasFlag(t, r[1], name), "check.sh passes --%s to %s, which has no such flag", name, r[1])
 			}
+		}
+	}
+	// The variants the dogbreed runs loop over.
+	for _, m := range regexp.MustCompile(`for variant in ([^;]+);`).FindAllStringSubmatch(text, -1) {
+		for _, arg := range strings.Fields(m[1]) {
+			name, _ := strings.CutPrefix(arg, "--")
+			require.True(t, hasFlag(t, "dogbreed", name), "check.sh's variant --%s is not a dogbreed flag", name)
 		}
 	}
 	require.Greater(t, programs["dogbreed"], 3, "check.sh's dogbreed runs were not found")

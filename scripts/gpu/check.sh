@@ -7,8 +7,9 @@
 #   2. runs the CUDA tests of torch/ and finetune/ (NCCL: one rank on one GPU,
 #      two ranks where two GPUs exist),
 #   3. runs a short dogbreed training with --device cuda on generated data
-#      (channels-last by default), again with --channels-last=false and with
-#      --bf16 (and with --device all where there are several GPUs),
+#      (channels-last and byte batches by default), again with
+#      --channels-last=false, with --bf16 and with --pixel-batches=false
+#      (and with --device all where there are several GPUs),
 #      and again under torchrun (a rank per GPU, c10d over NCCL), and for 3
 #      epochs with and without the decoded-image cache (--cache-images),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
@@ -78,7 +79,7 @@ if [ -n "$shim" ]; then
     --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
   echo "exit status $?" >> "$OUT/dogbreed.txt"
   tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
-  for variant in --channels-last=false --bf16; do
+  for variant in --channels-last=false --bf16 --pixel-batches=false; do
     log "3'. dogbreed --device cuda $variant"
     timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda $variant \
       --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1

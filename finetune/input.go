@@ -1,0 +1,62 @@
+package finetune
+
+import (
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// floatInput copies images lo..hi-1 of a float32 batch to dev as the
+// backbone's input, NCHW, laid out channels-last when asked.
+func floatInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
+	chw := b.C * b.H * b.W
+	x, err := torch.FromSliceOn(b.Images[lo*chw:hi*chw], dev, int64(hi-lo), int64(b.C), int64(b.H), int64(b.W))
+	if err != nil || !channelsLast {
+		return x, err
+	}
+	defer x.Close()
+	return x.ContiguousAs(torch.ChannelsLast), nil
+}
+
+// pixelInput copies images lo..hi-1 of a byte batch (dataset's
+// PixelBatches: NHWC, a quarter of the float32 bytes) to dev and converts
+// them there as ToTensor then Normalize do: float32, divided by 255, less
+// the mean, divided by the std, per channel. The result is the NCHW input
+// the float32 batch would give, laid out channels-last when asked (the
+// bytes' own layout) or contiguous.
+func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
+	hwc := b.H * b.W * b.C
+	raw, err := torch.FromSliceOn(b.Pixels[lo*hwc:hi*hwc], dev, int64(hi-lo), int64(b.H), int64(b.W), int64(b.C))
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Close()
+	f := raw.ToDtype(torch.Float32)
+	defer f.Close()
+	x := f.DivScalar(255)
+	if b.Mean != nil {
+		mean, err := torch.FromSliceOn(b.Mean, dev, int64(b.C))
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		defer mean.Close()
+		std, err := torch.FromSliceOn(b.Std, dev, int64(b.C))
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		defer std.Close()
+		centred := x.Sub(mean)
+		x.Close()
+		x = centred.Div(std)
+		centred.Close()
+	}
+	defer x.Close()
+	nchw := x.Permute(0, 3, 1, 2) // a view: NCHW indices over NHWC memory
+	defer nchw.Close()
+	format := torch.ContiguousFormat
+	if channelsLast {
+		format = torch.ChannelsLast
+	}
+	return nchw.ContiguousAs(format), nil
+}
