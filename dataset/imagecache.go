@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,18 +134,11 @@ func (c *ImageCache) lookup(k cacheKey) (img *transforms.Image, room bool) {
 // an image of an earlier version of the file. The cache keeps its own copy of
 // the pixels, of exactly their size: a decoder's buffer may be larger.
 func (c *ImageCache) add(k cacheKey, img *transforms.Image) {
-	size := int64(len(img.Pix))
-	c.mu.RLock()
-	old, held := c.images[k.id]
-	fits := c.bytes-old.size()+size <= c.budget
-	c.mu.RUnlock()
-	if (held && old.ver == k.ver) || !fits {
-		return
-	}
-	own := &transforms.Image{W: img.W, H: img.H, Pix: append([]uint8(nil), img.Pix...)}
+	own := &transforms.Image{W: img.W, H: img.H, Pix: slices.Clone(img.Pix)}
+	size := int64(len(own.Pix))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old, held = c.images[k.id]
+	old, held := c.images[k.id]
 	if held && old.ver == k.ver {
 		return
 	}

@@ -82,10 +82,10 @@ type Loader struct {
 	// ownsTensors: the transform makes a new tensor per sample (a Compose
 	// ending with ToTensor), which fill gives back once copied.
 	ownsTensors bool
-	// With PixelBatches: the transform's image steps, and its Normalize
-	// (nil for none).
-	head *transforms.Compose
-	norm *transforms.Normalize
+	// With PixelBatches: the transform's image steps, and its Normalize's
+	// mean and std in float32 (nil for none), shared by every batch.
+	head      *transforms.Compose
+	mean, std []float32
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -117,12 +117,19 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	c, isCompose := cfg.Transform.(*transforms.Compose)
 	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor()}
 	if cfg.PixelBatches {
+		var norm *transforms.Normalize
 		ok := false
 		if isCompose {
-			l.head, l.norm, ok = c.SplitTensorTail()
+			l.head, norm, ok = c.SplitTensorTail()
 		}
 		if !ok {
-			return nil, fmt.Errorf("dataset: PixelBatches needs a Compose ending with ToTensor[, Normalize], not %s", cfg.Transform)
+			return nil, fmt.Errorf("dataset: PixelBatches needs a Compose ending with ToTensor[, Normalize with no zero std], not %s", cfg.Transform)
+		}
+		if norm != nil {
+			l.mean, l.std = make([]float32, 3), make([]float32, 3)
+			for i := range 3 {
+				l.mean[i], l.std[i] = float32(norm.Mean[i]), float32(norm.Std[i])
+			}
 		}
 	}
 	return l, nil
@@ -208,33 +215,34 @@ type batchJob struct {
 
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
-	b, keep := j.b, 0
+	b := j.b
 	if b.Labels == nil { // every sample was skipped
 		b.N, b.Indices = 0, nil
 		return
 	}
 	size := b.C * b.H * b.W
-	var idx []int
-	for pos := 0; pos < b.N; pos++ {
-		if j.skipped[pos] {
-			continue
-		}
-		if b.Pixels != nil {
-			copy(b.Pixels[keep*size:(keep+1)*size], b.Pixels[pos*size:(pos+1)*size])
-		} else {
-			copy(b.Images[keep*size:(keep+1)*size], b.Images[pos*size:(pos+1)*size])
-		}
-		b.Labels[keep], b.IDs[keep] = b.Labels[pos], b.IDs[pos]
-		idx = append(idx, b.Indices[pos])
-		keep++
+	b.Pixels = keepSamples(b.Pixels, j.skipped, size)
+	b.Images = keepSamples(b.Images, j.skipped, size)
+	b.Labels = keepSamples(b.Labels, j.skipped, 1)
+	b.IDs = keepSamples(b.IDs, j.skipped, 1)
+	b.Indices = keepSamples(slices.Clone(b.Indices), j.skipped, 1) // its own: Indices is a window of the epoch's order
+	b.N = len(b.Labels)
+}
+
+// keepSamples moves the samples of s (size values each) not skipped to its
+// front, in order, and returns them; nil stays nil.
+func keepSamples[T any](s []T, skipped []bool, size int) []T {
+	if s == nil {
+		return nil
 	}
-	b.N, b.Indices = keep, idx
-	b.Labels, b.IDs = b.Labels[:keep], b.IDs[:keep]
-	if b.Pixels != nil {
-		b.Pixels = b.Pixels[:keep*size]
-	} else {
-		b.Images = b.Images[:keep*size]
+	keep := 0
+	for pos, skip := range skipped {
+		if !skip {
+			copy(s[keep*size:(keep+1)*size], s[pos*size:(pos+1)*size])
+			keep++
+		}
 	}
+	return s[:keep*size]
 }
 
 type sampleJob struct {
@@ -369,13 +377,7 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	if b.Labels == nil {
 		b.C, b.H, b.W = c, h, w
 		if d.Image != nil {
-			b.Pixels = make([]uint8, b.N*c*h*w)
-			if l.norm != nil {
-				b.Mean, b.Std = make([]float32, 3), make([]float32, 3)
-				for i := range 3 {
-					b.Mean[i], b.Std[i] = float32(l.norm.Mean[i]), float32(l.norm.Std[i])
-				}
-			}
+			b.Pixels, b.Mean, b.Std = make([]uint8, b.N*c*h*w), l.mean, l.std
 		} else {
 			b.Images = make([]float32, b.N*c*h*w)
 		}

@@ -24,6 +24,18 @@ func floatInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 // the float32 batch would give, laid out channels-last when asked (the
 // bytes' own layout) or contiguous.
 func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
+	var mean, std *torch.Tensor
+	if b.Mean != nil {
+		var err error
+		if mean, err = torch.FromSliceOn(b.Mean, dev, int64(b.C)); err != nil {
+			return nil, err
+		}
+		defer mean.Close()
+		if std, err = torch.FromSliceOn(b.Std, dev, int64(b.C)); err != nil {
+			return nil, err
+		}
+		defer std.Close()
+	}
 	hwc := b.H * b.W * b.C
 	raw, err := torch.FromSliceOn(b.Pixels[lo*hwc:hi*hwc], dev, int64(hi-lo), int64(b.H), int64(b.W), int64(b.C))
 	if err != nil {
@@ -33,25 +45,13 @@ func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 	f := raw.ToDtype(torch.Float32)
 	defer f.Close()
 	x := f.DivScalar(255)
-	if b.Mean != nil {
-		mean, err := torch.FromSliceOn(b.Mean, dev, int64(b.C))
-		if err != nil {
-			x.Close()
-			return nil, err
-		}
-		defer mean.Close()
-		std, err := torch.FromSliceOn(b.Std, dev, int64(b.C))
-		if err != nil {
-			x.Close()
-			return nil, err
-		}
-		defer std.Close()
-		centred := x.Sub(mean)
-		x.Close()
-		x = centred.Div(std)
-		centred.Close()
-	}
 	defer x.Close()
+	if mean != nil {
+		centred := x.Sub(mean)
+		defer centred.Close()
+		x = centred.Div(std)
+		defer x.Close()
+	}
 	nchw := x.Permute(0, 3, 1, 2) // a view: NCHW indices over NHWC memory
 	defer nchw.Close()
 	format := torch.ContiguousFormat

@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,26 +37,13 @@ func requirePixelFeatures(t *testing.T, dev torch.Device) {
 				cfg := tinyConfig(3)
 				cfg.Device, cfg.ChannelsLast, cfg.BackboneDevices = dev, cl, devs
 				net := loadTiny(t, cfg)
-				floats, pixels := loader(t, split.Train, tr, true, 7), pixelLoader(t, split.Train, tr, true, 7)
-				var want []*dataset.Batch
-				for b, err := range floats.Batches(context.Background(), 0) {
-					require.NoError(t, err)
-					want = append(want, b)
-				}
-				i := 0
-				for b, err := range pixels.Batches(context.Background(), 0) {
-					require.NoError(t, err)
-					require.NotNil(t, b.Pixels)
-					w, err := net.Features(want[i])
-					require.NoError(t, err)
-					g, err := net.Features(b)
-					require.NoError(t, err)
-					require.Equal(t, w.Shape(), g.Shape())
-					requireAllClose(t, w.Float32s(), g.Float32s(), 1e-5, name)
-					torch.CloseAll(w, g)
-					i++
-				}
-				require.Equal(t, len(want), i, "%s, channels-last %v, replicas %v", name, cl, devs)
+				floats := epochBatches(t, loader(t, split.Train, tr, true, 7))
+				pixels := epochBatches(t, pixelLoader(t, split.Train, tr, true, 7))
+				require.NotNil(t, pixels[0].Pixels)
+				n := featurePairs(t, floats, pixels, net, net, func(_ *dataset.Batch, w, g []float32) {
+					requireAllClose(t, w, g, 1e-5, fmt.Sprintf("%s, channels-last %v, replicas %v", name, cl, devs))
+				})
+				require.Equal(t, split.Train.Len(), n)
 			}
 		}
 	}

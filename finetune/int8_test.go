@@ -1,11 +1,11 @@
 package finetune
 
 import (
-	"context"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 	"github.com/tunetorch/tunetorch/transforms"
@@ -29,18 +29,13 @@ func TestInt8BackboneKeepsTheFeatures(t *testing.T) {
 	require.NoError(t, err)
 	defer int8.Close()
 	var cosines []float64
-	for b, err := range l.Batches(context.Background(), 0) {
-		require.NoError(t, err)
-		a, err := fp32.Features(b)
-		require.NoError(t, err)
-		q, err := int8.Features(b)
-		require.NoError(t, err)
-		av, qv, k := a.Float32s(), q.Float32s(), fp32.FeatureDim
+	bs := epochBatches(t, l)
+	featurePairs(t, bs, bs, fp32, int8, func(b *dataset.Batch, av, qv []float32) {
+		k := fp32.FeatureDim
 		for i := 0; i < b.N; i++ {
 			cosines = append(cosines, cosine(av[i*k:(i+1)*k], qv[i*k:(i+1)*k]))
 		}
-		torch.CloseAll(a, q)
-	}
+	})
 	worst, mean := 1.0, 0.0
 	for _, c := range cosines {
 		worst, mean = math.Min(worst, c), mean+c/float64(len(cosines))

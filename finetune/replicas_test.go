@@ -24,15 +24,37 @@ func TestChunksFollowTorchChunk(t *testing.T) {
 // number of samples compared.
 func requireSameFeatures(t *testing.T, l *dataset.Loader, want, got *Net, tol float64, what string) int {
 	t.Helper()
-	n := 0
+	bs := epochBatches(t, l)
+	return featurePairs(t, bs, bs, want, got, func(_ *dataset.Batch, w, g []float32) {
+		requireAllClose(t, w, g, tol, what)
+	})
+}
+
+// epochBatches collects the batches of l's epoch 0.
+func epochBatches(t *testing.T, l *dataset.Loader) []*dataset.Batch {
+	t.Helper()
+	var bs []*dataset.Batch
 	for b, err := range l.Batches(context.Background(), 0) {
 		require.NoError(t, err)
-		w, err := want.Features(b)
+		bs = append(bs, b)
+	}
+	return bs
+}
+
+// featurePairs runs wantBatches[i] through want and gotBatches[i] through
+// got, requires as many batches and the same feature shapes, and hands each
+// pair of features (flat) to each; it returns the number of samples.
+func featurePairs(t *testing.T, wantBatches, gotBatches []*dataset.Batch, want, got *Net, each func(b *dataset.Batch, w, g []float32)) int {
+	t.Helper()
+	require.Len(t, gotBatches, len(wantBatches))
+	n := 0
+	for i, b := range gotBatches {
+		w, err := want.Features(wantBatches[i])
 		require.NoError(t, err)
 		g, err := got.Features(b)
 		require.NoError(t, err)
 		require.Equal(t, w.Shape(), g.Shape())
-		requireAllClose(t, w.Float32s(), g.Float32s(), tol, what)
+		each(b, w.Float32s(), g.Float32s())
 		torch.CloseAll(w, g)
 		n += b.N
 	}

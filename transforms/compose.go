@@ -162,31 +162,21 @@ func (c *Compose) normalizeAt(i int) (*Normalize, int) {
 // returns is then new storage that only the caller holds, which it may give
 // back with Tensor.Release once done.
 func (c *Compose) EndsWithNewTensor() bool {
-	n := len(c.steps)
-	if n > 0 {
-		if _, ok := c.steps[n-1].(ToTensor); ok {
-			return true
-		}
-	}
-	if n > 1 {
-		_, norm := c.steps[n-1].(Normalize)
-		_, toT := c.steps[n-2].(ToTensor)
-		return norm && toT
-	}
-	return false
+	_, _, ok := c.SplitTensorTail()
+	return ok
 }
 
 // SplitTensorTail splits a pipeline that ends with ToTensor, or ToTensor then
-// Normalize, into the image steps before them and that Normalize (nil for
-// none), so that a consumer can convert the images itself, e.g. on a GPU
-// (dataset.LoaderConfig.PixelBatches). The head gives the same images, with
-// the same random draws, as the whole pipeline before its conversion. ok is
-// false for any other pipeline.
+// a valid Normalize (no zero std), into the image steps before them and that
+// Normalize (nil for none), so that a consumer can convert the images itself,
+// e.g. on a GPU (dataset.LoaderConfig.PixelBatches). The head gives the same
+// images, with the same random draws, as the whole pipeline before its
+// conversion. ok is false for any other pipeline.
 func (c *Compose) SplitTensorTail() (head *Compose, norm *Normalize, ok bool) {
 	n := len(c.steps)
 	if n > 1 {
 		if nz, isNorm := c.steps[n-1].(Normalize); isNorm {
-			if _, toT := c.steps[n-2].(ToTensor); toT {
+			if _, toT := c.steps[n-2].(ToTensor); toT && nz.validate() == nil {
 				return &Compose{steps: c.steps[: n-2 : n-2]}, &nz, true
 			}
 		}

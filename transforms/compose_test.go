@@ -35,6 +35,7 @@ func TestSplitTensorTail(t *testing.T) {
 
 	for _, c := range []*Compose{
 		MustCompose(ToTensor{}, ImageNetNormalize, ImageNetNormalize),
+		MustCompose(ToTensor{}, Normalize{Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{1, 0, 1}}),
 		MustCompose(CenterCropSquare(8)),
 		MustCompose(),
 	} {
