@@ -190,6 +190,7 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 	out := NewImage(bw, bh)
 	rowLen := bw * 3
 	acc := make([]int32, rowLen)
+	var rows [7][]uint8 // one per call: handed to a kernel by pointer, so on the heap
 	for yy := 0; yy < bh; yy++ {
 		k := vert.weights[yy*vert.ksize : yy*vert.ksize+vert.count[yy]]
 		row := func(i int) []uint8 {
@@ -199,7 +200,6 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 		orow := out.Pix[yy*rowLen : (yy+1)*rowLen]
 		switch {
 		case fixedV >= 2 && fixedV <= 7:
-			var rows [7][]uint8
 			for i := range fixedV {
 				rows[i] = row(i)
 			}
