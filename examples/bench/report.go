@@ -67,6 +67,7 @@ func markdown(c config, all []result) string {
 	trainLever("bf16 backbone", "+bf16", "run only where its backbone is faster; ")
 	trainLever("channels-last backbone", "+channels-last", "run only where faster; ")
 	trainLever("bf16 + channels-last backbone", "+bf16 +channels-last", "run only where faster; ")
+	trainLever("decoded images cached", "+cache-images", "")
 	trainLever("batches as bytes, converted on the device", "+pixel-batches", "GPUs only; ")
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
@@ -82,21 +83,40 @@ func markdown(c config, all []result) string {
 			fmt.Fprintf(&b, " Counting every image through the backbone (the training images and the one validation pass) "+
 				"over the run after the model is loaded: %.2f.", gi/gb)
 		}
+		var levers []string
+		for _, v := range trainLevers {
+			lb, le := median(field("Go", "backbone "+v.what, img)), median(field("Go", "train "+v.what, eps))
+			if lb > 0 && le > 0 {
+				levers = append(levers, fmt.Sprintf("%s %.2f", v.name, le/lb))
+			}
+		}
+		if len(levers) > 0 {
+			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ its backbone-only): %s.", strings.Join(levers, ", "))
+		}
 		b.WriteString("\n")
 	}
 	// The training loss of each Go variant that ran: what a lever does to the numbers.
 	loss := func(r result) float64 { return r.TrainLoss }
 	var losses []string
-	for _, v := range []struct{ what, name string }{{"train", "float32"}, {"train +optimize-backbone", "frozen + optimized"},
-		{"train +optimize-backbone +int8", "int8"}, {"train +bf16", "bf16"}, {"train +channels-last", "channels-last"},
-		{"train +bf16 +channels-last", "bf16 + channels-last"}} {
-		if l := median(field("Go", v.what, loss)); l > 0 {
+	for _, v := range append([]lever{{"", "float32"}}, trainLevers...) {
+		if l := median(field("Go", strings.TrimSpace("train "+v.what), loss)); l > 0 {
 			losses = append(losses, fmt.Sprintf("%s %.3f", v.name, l))
 		}
 	}
 	if len(losses) > 1 {
-		fmt.Fprintf(&b, "\nTraining loss of the epoch (the same images; augmentation draws differ between Go and PyTorch): "+
+		fmt.Fprintf(&b, "\nTraining loss of the last epoch (the same images; augmentation draws differ between Go and PyTorch): "+
 			"Go %s; PyTorch %.3f.\n", strings.Join(losses, ", "), median(field("PyTorch", "train", loss)))
 	}
 	return b.String()
 }
+
+// lever is a Go worker's variant: what its results' What adds ("+int8"), and
+// its name in the report.
+type lever struct{ what, name string }
+
+// trainLevers are the training variants whose training loss, and where a
+// backbone-only row was measured with the same flags, whose efficiency the
+// report gives.
+var trainLevers = []lever{{"+optimize-backbone", "frozen + optimized"}, {"+optimize-backbone +int8", "int8"},
+	{"+bf16", "bf16"}, {"+channels-last", "channels-last"}, {"+bf16 +channels-last", "bf16 + channels-last"},
+	{"+cache-images", "decoded images cached"}, {"+pixel-batches", "batches as bytes"}}
