@@ -14,13 +14,14 @@ import (
 //   head.<name>        the head's parameters ("head.0.weight", ...)
 //   sgd.momentum.<i>   SGD's momentum buffers, once they exist
 //   state.int          int64 [version, epoch, batch, examples, schedule steps, feature width, classes]
-//   state.float        float64 [loss sum, seconds, learning rate]
+//   state.float        float64 [loss sum, seconds, learning rate, seconds waiting for data]
+//                      (version 1 files, without the last, are read too)
 //   history.epochs     float64 [epochs × 9] (EpochStats fields in order)
 //   history.train, history.valid   float64 [points × 2] (the loss curves)
 // The loaders' randomness is a function of (seed, epoch, sample), so the
 // position (epoch, batch) is all the RNG state a resumed run needs.
 
-const checkpointVersion = 1
+const checkpointVersion = 2
 
 func saveCheckpoint(path string, t *trainer) (err error) {
 	defer torch.Recover(&err)
@@ -42,7 +43,7 @@ func saveCheckpoint(path string, t *trainer) (err error) {
 	p := t.pos
 	add(&ts, "state.int", torch.MustFromSlice([]int64{checkpointVersion, int64(p.epoch), int64(p.batch), int64(p.count),
 		int64(t.sched.Epoch()), int64(t.net.FeatureDim), int64(t.net.Classes)}, 7))
-	add(&ts, "state.float", torch.MustFromSlice([]float64{p.lossSum, p.seconds, t.sched.LR()}, 3))
+	add(&ts, "state.float", torch.MustFromSlice([]float64{p.lossSum, p.seconds, t.sched.LR(), p.dataWait}, 4))
 	var ep []float64
 	for _, s := range t.hist.Epochs {
 		ep = append(ep, float64(s.Epoch), s.TrainLoss, s.ValidLoss, s.ValidTop1, s.ValidTop5, s.LR, float64(s.Examples), s.Seconds, s.ExamplesPerSec)
@@ -100,13 +101,17 @@ func (t *trainer) resume() (err error) {
 		return fmt.Errorf("finetune: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
 	}
 	si, sf := byName["state.int"], byName["state.float"]
-	if si == nil || sf == nil || si.Dtype() != torch.Int64 || sf.Dtype() != torch.Float64 || si.Numel() != 7 || sf.Numel() != 3 {
+	if si == nil || sf == nil || si.Dtype() != torch.Int64 || sf.Dtype() != torch.Float64 || si.Numel() != 7 {
 		return bad("not a tunetorch training checkpoint (state entries missing)")
 	}
 	st, fl := si.Int64s(), sf.Float64s()
-	if st[0] != checkpointVersion {
-		return bad("format version %d, this build reads %d", st[0], checkpointVersion)
+	if st[0] < 1 || st[0] > checkpointVersion {
+		return bad("format version %d, this build reads 1 to %d", st[0], checkpointVersion)
 	}
+	if want := map[int64]int{1: 3, 2: 4}[st[0]]; len(fl) != want {
+		return bad("format version %d has %d state.float values, not %d", st[0], len(fl), want)
+	}
+	fl = append(fl, 0) // a version 1 file did not count the wait for data
 	if int(st[5]) != t.net.FeatureDim || int(st[6]) != t.net.Classes {
 		return bad("it was written for a head on %d features with %d classes; this one has %d features and %d classes",
 			st[5], st[6], t.net.FeatureDim, t.net.Classes)
@@ -124,7 +129,7 @@ func (t *trainer) resume() (err error) {
 	for range st[4] {
 		t.sched.Step()
 	}
-	t.pos = position{epoch: int(st[1]), batch: int(st[2]), count: int(st[3]), lossSum: fl[0], seconds: fl[1]}
+	t.pos = position{epoch: int(st[1]), batch: int(st[2]), count: int(st[3]), lossSum: fl[0], seconds: fl[1], dataWait: fl[3]}
 	if ep := byName["history.epochs"]; ep != nil {
 		v := ep.Float64s()
 		for i := 0; i+9 <= len(v); i += 9 {

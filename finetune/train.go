@@ -68,8 +68,12 @@ type EpochStats struct {
 	Examples       int
 	Seconds        float64 // the training pass, data loading included
 	ExamplesPerSec float64
-	LiveTensors    int64   // torch.LiveTensors() at the end of the epoch
-	RSSMiB         float64 // the process's resident memory then (0 where unknown)
+	// DataWaitSeconds is the part of Seconds the training loop spent
+	// waiting for its next batch: near 0 when the loader keeps up with the
+	// model, a large share when the loader is the limit.
+	DataWaitSeconds float64
+	LiveTensors     int64   // torch.LiveTensors() at the end of the epoch
+	RSSMiB          float64 // the process's resident memory then (0 where unknown)
 }
 
 // Point is a point of a loss curve; X is in epochs.
@@ -93,6 +97,7 @@ type position struct {
 	lossSum      float64 // accumulated over the epoch so far
 	count        int     // examples so far in the epoch
 	seconds      float64 // training time so far in the epoch
+	dataWait     float64 // of which, waiting for batches
 }
 
 func (c *TrainConfig) validate() error {
@@ -252,7 +257,9 @@ func (t *trainer) epoch(ctx context.Context) error {
 	bar := newProgress(t.cfg.Log, fmt.Sprintf("epoch %d/%d", e+1, t.cfg.Epochs), nb, t.pos.batch)
 	start := time.Now()
 	i := t.pos.batch
+	asked := start // when the loop asked for the batch it is about to get
 	for b, err := range t.batches(ctx, e, t.pos.batch) {
+		t.pos.dataWait += time.Since(asked).Seconds()
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err() // cancelled while the batch was ready: do not train on it
 		}
@@ -285,6 +292,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		}
 		elapsed := t.pos.seconds + time.Since(start).Seconds()
 		bar.update(i, t.pos.lossSum/float64(t.pos.count), float64(t.pos.count)/elapsed)
+		asked = time.Now()
 	}
 	bar.finish()
 	seconds := t.pos.seconds + time.Since(start).Seconds()
@@ -294,7 +302,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 	}
 	examples := int(sums[1])
 	stats := EpochStats{Epoch: e + 1, TrainLoss: sums[0] / math.Max(1, sums[1]), LR: t.sched.LR(),
-		Examples: examples, Seconds: seconds, ExamplesPerSec: float64(examples) / seconds,
+		Examples: examples, Seconds: seconds, ExamplesPerSec: float64(examples) / seconds, DataWaitSeconds: t.pos.dataWait,
 		ValidLoss: math.NaN(), ValidTop1: math.NaN(), ValidTop5: math.NaN()}
 	if t.valid != nil {
 		m, err := t.validate(ctx)
@@ -471,7 +479,8 @@ func (t *trainer) logEpoch(s EpochStats) {
 	if !math.IsNaN(s.ValidLoss) {
 		line += fmt.Sprintf(", valid loss %.3f, top-1 %.1f%%, top-5 %.1f%%", s.ValidLoss, 100*s.ValidTop1, 100*s.ValidTop5)
 	}
-	line += fmt.Sprintf(", lr %.3g, %.1f examples/sec (%.1fs)", s.LR, s.ExamplesPerSec, s.Seconds)
+	line += fmt.Sprintf(", lr %.3g, %.1f examples/sec (%.1fs, %.0f%% waiting for data)", s.LR, s.ExamplesPerSec, s.Seconds,
+		100*s.DataWaitSeconds/math.Max(s.Seconds, 1e-9))
 	if s.RSSMiB > 0 {
 		line += fmt.Sprintf(", rss %.0f MiB", s.RSSMiB)
 	}

@@ -144,6 +144,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		return err
 	}
 	reportCache(out, cache)
+	reportDataWait(out, hist, o.workers, cache != nil)
 	if o.plot != "" && rank0 {
 		if err := finetune.WritePlot(o.plot, hist); err != nil {
 			return err
