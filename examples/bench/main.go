@@ -61,7 +61,9 @@ func main() {
 	// reuses) would otherwise weigh as if training were one epoch long.
 	fs.IntVar(&c.epochs, "epochs", 3, "epochs per training run")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "batch size")
-	fs.IntVar(&c.batches, "batches", 4, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
+	// Twelve: on a shared machine a few batches catch its fast moments, and
+	// the backbone-only rate is what the end-to-end one is divided by.
+	fs.IntVar(&c.batches, "batches", 12, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
 	fs.IntVar(&c.threads, "threads", runtime.GOMAXPROCS(0), "libtorch threads, both sides (default: the CPUs this process may use)")
 	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
@@ -98,8 +100,9 @@ type result struct {
 	TrainLoss      float64 `json:"train_loss,omitempty"`
 	ValidLoss      float64 `json:"valid_loss,omitempty"`
 	ChapterRate    float64 `json:"chapter_examples_per_sec,omitempty"`
-	SetupSeconds   float64 `json:"setup_seconds,omitempty"`   // loading (and optimising) the model, in WallSeconds
-	BackboneImages int     `json:"backbone_images,omitempty"` // images through the backbone: training and validation
+	SetupSeconds   float64 `json:"setup_seconds,omitempty"`     // loading (and optimising) the model, in WallSeconds
+	BackboneImages int     `json:"backbone_images,omitempty"`   // images through the backbone: training and validation
+	DataWaitSec    float64 `json:"data_wait_seconds,omitempty"` // of the training epochs, waiting for batches (finetune's DataWaitSeconds)
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
 }
 
@@ -211,7 +214,12 @@ func orchestrate(c config) error {
 			}
 			return optional(goRun("backbone", "--optimize-backbone"))
 		},
-		func() error { return optional(goRun("backbone", "--bf16")) },
+		func() error {
+			if c.device == "cpu" { // without bf16 hardware ~10× slower: 4 batches tell
+				return optional(goRun("backbone", "--bf16", "--batches", fmt.Sprint(min(c.batches, 4))))
+			}
+			return optional(goRun("backbone", "--bf16"))
+		},
 		func() error { return optional(goRun("backbone", "--channels-last")) },
 		func() error {
 			if !fasterThanPlain("backbone +bf16") { // minutes on a CPU without bf16 hardware

@@ -83,6 +83,15 @@ func markdown(c config, all []result) string {
 			fmt.Fprintf(&b, " Counting every image through the backbone (the training images and the one validation pass) "+
 				"over the run after the model is loaded: %.2f.", gi/gb)
 		}
+		waited := func(r result) float64 {
+			if r.WallSeconds <= r.SetupSeconds {
+				return 0
+			}
+			return r.DataWaitSec / (r.WallSeconds - r.SetupSeconds)
+		}
+		if w := field("Go", "train", waited); len(w) > 0 {
+			fmt.Fprintf(&b, " The training loop waited for batches %.1f%% of the run after the model is loaded.", 100*median(w))
+		}
 		var levers []string
 		for _, v := range trainLevers {
 			lb, le := median(field("Go", "backbone "+v.what, img)), median(field("Go", "train "+v.what, eps))

@@ -152,6 +152,7 @@ func runWorker(c config) error {
 		examples := 0
 		for _, e := range h.Epochs {
 			examples += e.Examples
+			r.DataWaitSec += e.DataWaitSeconds
 		}
 		last := h.Epochs[len(h.Epochs)-1]
 		r.ExamplesPerSec = float64(examples) / r.WallSeconds
