@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How fast a float32 ResNet-34 forward could be on this machine, at most.
 
-    /usr/bin/python3 scripts/bench/flop_ceiling.py [--threads N] [--batch 32] [--rounds 3]
+    /usr/bin/python3 scripts/bench/flop_ceiling.py [--threads N] [--batch 32] [--rounds 3] [--int8-model PATH]
 
 Counts the forward's floating-point operations (2 per multiply-add of the
 convolutions and the final Linear; batch norm, ReLU and pooling are left out,
@@ -12,6 +12,11 @@ ran at that speed, next to the chapter's forward (eager torchvision model)
 and the convolutions' own rate, measured in the same run. The ratio bounds
 what any float32 implementation doing the same arithmetic can gain over the
 chapter here; only fewer operations (Winograd, lower precision) go past it.
+
+With --int8-model (scripts/export_backbone.py --quantize int8), the same for
+8 bits: the quantized matrix product's rate (quantized::linear of 2048 and 4096
+square matrices, on the best int8 engine this PyTorch has), the int8 forward's
+ceiling at that rate, and the int8 TorchScript backbone's forward beside it.
 """
 import argparse
 import os
@@ -38,6 +43,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="libtorch threads (default: all cores, as examples/bench)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--int8-model", help="the int8 TorchScript backbone, for the 8-bit ceiling")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -93,6 +99,33 @@ def main():
     print(f"| its convolutions alone (time share {conv_share:.0%}) | {flops[0] / conv_time[0] / 1e9:.0f} GFLOP/s |")
     print(f"| frozen + optimize_for_inference | {optimised:.1f} img/s ({optimised / chapter:.2f}× the chapter) |")
     print(f"| ceiling ÷ the chapter's forward | {ceiling / chapter:.2f}× |")
+    if args.int8_model:
+        int8_rows(args, x, per_image, chapter)
+
+
+def int8_rows(args, x, per_image, chapter):
+    """The 8-bit ceiling's rows: quantized matrix product, ceiling, the int8 forward."""
+    engines = torch.backends.quantized.supported_engines
+    engine = next((e for e in ("x86", "fbgemm", "onednn") if e in engines), None)
+    if engine is None:
+        print(f"| int8 | no x86/fbgemm/onednn engine in this PyTorch ({engines}) |")
+        return
+    torch.backends.quantized.engine = engine
+    best = 0.0
+    for n in (2048, 4096):
+        w = torch.quantize_per_tensor(torch.randn(n, n), 0.05, 0, torch.qint8)
+        packed = torch.ops.quantized.linear_prepack(w, None)
+        a = torch.quantize_per_tensor(torch.rand(n, n), 0.01, 0, torch.quint8)
+        best = max(best, best_rate(lambda: torch.ops.quantized.linear(a, packed, 0.1, 0), 2 * n ** 3, args.rounds)[0])
+        del w, packed, a
+    model = torch.jit.load(args.int8_model).eval()
+    with torch.no_grad():
+        _, int8 = best_rate(lambda: model(x), args.batch, args.rounds)
+    ceiling = best / per_image
+    print(f"| int8 matrix product (quantized::linear on {engine}, best of 2048² and 4096²) | {best / 1e9:.0f} GOP/s |")
+    print(f"| int8 ceiling: every operation at that rate | {ceiling:.1f} img/s ({ceiling / chapter:.2f}× the chapter's forward) |")
+    print(f"| the int8 backbone's forward ({os.path.basename(args.int8_model)}) | {int8:.1f} img/s ({int8 / chapter:.2f}× the chapter, "
+          f"{int8 / ceiling:.0%} of the int8 ceiling) |")
 
 
 if __name__ == "__main__":
