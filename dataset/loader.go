@@ -213,6 +213,38 @@ type batchJob struct {
 	done    chan struct{}
 }
 
+// reserve records err as the batch's error, or checks that sample d (from
+// path) has the batch's shape, allocating the batch for the first sample;
+// it reports whether the sample is to be copied in.
+func (j *batchJob) reserve(d transforms.Data, path string, err error, l *Loader) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return false
+	}
+	if err != nil {
+		j.err = err
+		return false
+	}
+	b := j.b
+	c, h, w := shape(d)
+	if b.Labels == nil {
+		b.C, b.H, b.W = c, h, w
+		if d.Image != nil {
+			b.Pixels, b.Mean, b.Std = make([]uint8, b.N*c*h*w), l.mean, l.std
+		} else {
+			b.Images = make([]float32, b.N*c*h*w)
+		}
+		b.Labels = make([]int64, b.N)
+		b.IDs = make([]string, b.N)
+	} else if c != b.C || h != b.H || w != b.W {
+		j.err = fmt.Errorf("%s: the transform gave %d×%d×%d, other images in the batch %d×%d×%d: end the pipeline with a fixed-size crop",
+			path, c, h, w, b.C, b.H, b.W)
+		return false
+	}
+	return true
+}
+
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
 	b := j.b
@@ -363,32 +395,14 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 		job.mu.Unlock()
 		return
 	}
-	job.mu.Lock()
-	defer job.mu.Unlock()
-	if job.err != nil {
+	if !job.reserve(d, smp.Path, err, l) {
 		return
 	}
-	if err != nil {
-		job.err = err
-		return
-	}
+	// The sample's own slots of the batch, outside the lock: the workers
+	// copy in parallel, and the consumer reads the batch after job.done,
+	// which follows every fill.
 	b := job.b
-	c, h, w := shape(d)
-	if b.Labels == nil {
-		b.C, b.H, b.W = c, h, w
-		if d.Image != nil {
-			b.Pixels, b.Mean, b.Std = make([]uint8, b.N*c*h*w), l.mean, l.std
-		} else {
-			b.Images = make([]float32, b.N*c*h*w)
-		}
-		b.Labels = make([]int64, b.N)
-		b.IDs = make([]string, b.N)
-	} else if c != b.C || h != b.H || w != b.W {
-		job.err = fmt.Errorf("%s: the transform gave %d×%d×%d, other images in the batch %d×%d×%d: end the pipeline with a fixed-size crop",
-			smp.Path, c, h, w, b.C, b.H, b.W)
-		return
-	}
-	size := c * h * w
+	size := b.C * b.H * b.W
 	if d.Image != nil {
 		copy(b.Pixels[sj.pos*size:(sj.pos+1)*size], d.Image.Pix)
 	} else {
