@@ -82,9 +82,13 @@ type Loader struct {
 	// ownsTensors: the transform makes a new tensor per sample (a Compose
 	// ending with ToTensor), which fill gives back once copied.
 	ownsTensors bool
-	// With PixelBatches: the transform's image steps, and its Normalize's
-	// mean and std in float32 (nil for none), shared by every batch.
-	head      *transforms.Compose
+	// steps is what each sample goes through: the Transform, or with
+	// PixelBatches its image steps; compose is steps when it is a Compose
+	// (which decodes the file itself), else nil.
+	steps   transforms.Transform
+	compose *transforms.Compose
+	// With PixelBatches: the Normalize's mean and std in float32 (nil for
+	// none), shared by every batch.
 	mean, std []float32
 }
 
@@ -115,12 +119,13 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 		return nil, fmt.Errorf("dataset: the transform %s ends with an image: add ToTensor", cfg.Transform)
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
-	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor()}
+	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c}
 	if cfg.PixelBatches {
 		var norm *transforms.Normalize
 		ok := false
 		if isCompose {
-			l.head, norm, ok = c.SplitTensorTail()
+			l.compose, norm, ok = c.SplitTensorTail()
+			l.steps = l.compose
 		}
 		if !ok {
 			return nil, fmt.Errorf("dataset: PixelBatches needs a Compose ending with ToTensor[, Normalize with no zero std], not %s", cfg.Transform)
@@ -213,10 +218,10 @@ type batchJob struct {
 	done    chan struct{}
 }
 
-// reserve records err as the batch's error, or checks that sample d (from
-// path) has the batch's shape, allocating the batch for the first sample;
-// it reports whether the sample is to be copied in.
-func (j *batchJob) reserve(d transforms.Data, path string, err error, l *Loader) bool {
+// reserve records err as job's error, or checks that sample d (from path)
+// has the batch's shape, allocating the batch for the first sample; it
+// reports whether the sample is to be copied in.
+func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
@@ -395,7 +400,7 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 		job.mu.Unlock()
 		return
 	}
-	if !job.reserve(d, smp.Path, err, l) {
+	if !l.reserve(job, d, smp.Path, err) {
 		return
 	}
 	// The sample's own slots of the batch, outside the lock: the workers
@@ -439,9 +444,9 @@ func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 		return transforms.Data{}, fmt.Errorf("%s: %w", smp.Path, err)
 	}
 	switch {
-	case l.head != nil && d.Image == nil:
+	case l.cfg.PixelBatches && d.Image == nil:
 		return transforms.Data{}, fmt.Errorf("%s: the transform's image steps did not produce an image", smp.Path)
-	case l.head == nil && d.Tensor == nil:
+	case !l.cfg.PixelBatches && d.Tensor == nil:
 		return transforms.Data{}, fmt.Errorf("%s: the transform did not produce a tensor", smp.Path)
 	}
 	return d, nil
@@ -453,10 +458,6 @@ func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 // unless the whole image is to be cached. A file that cannot be found or read
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
-	tr := l.cfg.Transform
-	if l.head != nil {
-		tr = l.head
-	}
 	var key cacheKey
 	room := false
 	if l.cfg.Cache != nil {
@@ -466,15 +467,15 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 		}
 		var img *transforms.Image
 		if img, room = l.cfg.Cache.lookup(key); img != nil {
-			return tr.Apply(transforms.Data{Image: img}, rng)
+			return l.steps.Apply(transforms.Data{Image: img}, rng)
 		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return transforms.Data{}, &badImageError{err}
 	}
-	if c, ok := tr.(*transforms.Compose); ok && !room {
-		return c.DecodeApply(data, l.cfg.Decode, rng)
+	if l.compose != nil && !room {
+		return l.compose.DecodeApply(data, l.cfg.Decode, rng)
 	}
 	img, err := transforms.Decode(data, l.cfg.Decode)
 	if err != nil {
@@ -483,7 +484,7 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 	if room {
 		l.cfg.Cache.add(key, img)
 	}
-	return tr.Apply(transforms.Data{Image: img}, rng)
+	return l.steps.Apply(transforms.Data{Image: img}, rng)
 }
 
 // shape returns the channels, height and width of a sample's tensor, or of

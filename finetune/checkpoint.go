@@ -108,7 +108,7 @@ func (t *trainer) resume() (err error) {
 	if st[0] < 1 || st[0] > checkpointVersion {
 		return bad("format version %d, this build reads 1 to %d", st[0], checkpointVersion)
 	}
-	if want := map[int64]int{1: 3, 2: 4}[st[0]]; len(fl) != want {
+	if want := [...]int{1: 3, 2: 4}[st[0]]; len(fl) != want {
 		return bad("format version %d has %d state.float values, not %d", st[0], len(fl), want)
 	}
 	fl = append(fl, 0) // a version 1 file did not count the wait for data

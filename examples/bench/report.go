@@ -48,9 +48,6 @@ func markdown(c config, all []result) string {
 	backboneLever := func(name, what string) {
 		row("backbone only, "+name+" (÷ the chapter's float32)", field("Go", "backbone "+what, img), chapterBackbone, "img/s")
 	}
-	trainLever := func(name, what, note string) {
-		row("end-to-end, "+name+" ("+note+"÷ the chapter's float32)", field("Go", "train "+what, eps), chapterTrain, "examples/s")
-	}
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
 	backboneLever("bf16 autocast", "+bf16")
@@ -62,13 +59,9 @@ func markdown(c config, all []result) string {
 		field("PyTorch", "loader", img), "img/s")
 	row("end-to-end training (loading + validation included)", field("Go", "train", eps), chapterTrain, "examples/s")
 	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
-	trainLever("frozen + optimized backbone", "+optimize-backbone", "")
-	trainLever("int8 backbone, frozen + optimized", "+optimize-backbone +int8", "")
-	trainLever("bf16 backbone", "+bf16", "run only where its backbone is faster; ")
-	trainLever("channels-last backbone", "+channels-last", "run only where faster; ")
-	trainLever("bf16 + channels-last backbone", "+bf16 +channels-last", "run only where faster; ")
-	trainLever("decoded images cached", "+cache-images", "")
-	trainLever("batches as bytes, converted on the device", "+pixel-batches", "GPUs only; ")
+	for _, v := range trainLevers {
+		row("end-to-end, "+v.row+" ("+v.note+"÷ the chapter's float32)", field("Go", "train "+v.what, eps), chapterTrain, "examples/s")
+	}
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
 	if gb > 0 {
@@ -107,7 +100,7 @@ func markdown(c config, all []result) string {
 	// The training loss of each Go variant that ran: what a lever does to the numbers.
 	loss := func(r result) float64 { return r.TrainLoss }
 	var losses []string
-	for _, v := range append([]lever{{"", "float32"}}, trainLevers...) {
+	for _, v := range append([]lever{{name: "float32"}}, trainLevers...) {
 		if l := median(field("Go", strings.TrimSpace("train "+v.what), loss)); l > 0 {
 			losses = append(losses, fmt.Sprintf("%s %.3f", v.name, l))
 		}
@@ -119,13 +112,19 @@ func markdown(c config, all []result) string {
 	return b.String()
 }
 
-// lever is a Go worker's variant: what its results' What adds ("+int8"), and
-// its name in the report.
-type lever struct{ what, name string }
+// lever is a Go worker's variant: what its results' What adds ("+int8"),
+// its short name, and its end-to-end row's name and note on when it runs.
+type lever struct{ what, name, row, note string }
 
-// trainLevers are the training variants whose training loss, and where a
-// backbone-only row was measured with the same flags, whose efficiency the
-// report gives.
-var trainLevers = []lever{{"+optimize-backbone", "frozen + optimized"}, {"+optimize-backbone +int8", "int8"},
-	{"+bf16", "bf16"}, {"+channels-last", "channels-last"}, {"+bf16 +channels-last", "bf16 + channels-last"},
-	{"+cache-images", "decoded images cached"}, {"+pixel-batches", "batches as bytes"}}
+// trainLevers are the training variants, in the table's order: each has an
+// end-to-end row and its training loss, and where a backbone-only row was
+// measured with the same flags, its efficiency.
+var trainLevers = []lever{
+	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
+	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
+	{"+bf16", "bf16", "bf16 backbone", "run only where its backbone is faster; "},
+	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
+	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
+	{"+cache-images", "decoded images cached", "decoded images cached", ""},
+	{"+pixel-batches", "batches as bytes", "batches as bytes, converted on the device", "GPUs only; "},
+}
