@@ -55,6 +55,16 @@ type LoaderConfig struct {
 	// model's device, as ToTensor and Normalize would. The Transform must
 	// be a *transforms.Compose ending with ToTensor[, Normalize].
 	PixelBatches bool
+	// AugmentOnDevice leaves the augmentation itself to the consumer as
+	// well: for a Transform of the form RandomResizedCrop [,
+	// RandomHorizontalFlip] [, ColorJitter without hue], ToTensor [,
+	// Normalize] (the chapter's training pipeline), the workers only decode
+	// (or take from the Cache) and crop each image and draw its parameters,
+	// and batches carry the crops and the draws in Batch.Plans;
+	// finetune.Net carries them out on the model's device, to the bit as the
+	// transform would (transforms.AugmentPlanner). It supersedes
+	// PixelBatches.
+	AugmentOnDevice bool
 }
 
 // Batch is a batch of transformed images.
@@ -67,11 +77,17 @@ type Batch struct {
 	// what Images would hold.
 	Pixels    []uint8
 	Mean, Std []float32
-	N, C      int
-	H, W      int
-	Labels    []int64  // the samples' labels (-1 for unlabelled ones)
-	IDs       []string // the samples' ids, e.g. for a submission
-	Indices   []int    // the samples' indices in the dataset
+	// Plans holds, with LoaderConfig.AugmentOnDevice, what remains to do to
+	// each image (N plans, all of the same output size H×W), and Crops their
+	// crops' pixels packed in order: each plan's Crop.Pix is its window of
+	// Crops, for one copy to the device. Mean and Std are set as with Pixels.
+	Plans   []transforms.AugmentPlan
+	Crops   []uint8
+	N, C    int
+	H, W    int
+	Labels  []int64  // the samples' labels (-1 for unlabelled ones)
+	IDs     []string // the samples' ids, e.g. for a submission
+	Indices []int    // the samples' indices in the dataset
 }
 
 // Loader reads a dataset in batches, decoding and transforming images on
@@ -87,9 +103,11 @@ type Loader struct {
 	// (which decodes the file itself), else nil.
 	steps   transforms.Transform
 	compose *transforms.Compose
-	// With PixelBatches: the Normalize's mean and std in float32 (nil for
-	// none), shared by every batch.
+	// With PixelBatches or AugmentOnDevice: the Normalize's mean and std in
+	// float32 (nil for none), shared by every batch.
 	mean, std []float32
+	// planner plans each sample's augmentation (AugmentOnDevice), else nil.
+	planner *transforms.AugmentPlanner
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -120,8 +138,18 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
 	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c}
-	if cfg.PixelBatches {
-		var norm *transforms.Normalize
+	var norm *transforms.Normalize
+	switch {
+	case cfg.AugmentOnDevice:
+		if !isCompose {
+			return nil, fmt.Errorf("dataset: AugmentOnDevice needs a Compose, not %s", cfg.Transform)
+		}
+		var err error
+		if l.planner, err = transforms.NewAugmentPlanner(c); err != nil {
+			return nil, fmt.Errorf("dataset: AugmentOnDevice: %w", err)
+		}
+		norm = l.planner.Normalize()
+	case cfg.PixelBatches:
 		ok := false
 		if isCompose {
 			l.compose, norm, ok = c.SplitTensorTail()
@@ -130,11 +158,11 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 		if !ok {
 			return nil, fmt.Errorf("dataset: PixelBatches needs a Compose ending with ToTensor[, Normalize with no zero std], not %s", cfg.Transform)
 		}
-		if norm != nil {
-			l.mean, l.std = make([]float32, 3), make([]float32, 3)
-			for i := range 3 {
-				l.mean[i], l.std[i] = float32(norm.Mean[i]), float32(norm.Std[i])
-			}
+	}
+	if norm != nil {
+		l.mean, l.std = make([]float32, 3), make([]float32, 3)
+		for i := range 3 {
+			l.mean[i], l.std[i] = float32(norm.Mean[i]), float32(norm.Std[i])
 		}
 	}
 	return l, nil
@@ -232,6 +260,14 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 		return false
 	}
 	b := j.b
+	if l.planner != nil {
+		if b.Labels == nil {
+			b.Plans, b.Mean, b.Std = make([]transforms.AugmentPlan, b.N), l.mean, l.std
+			b.C, b.H, b.W = 3, l.planner.OutSize().H, l.planner.OutSize().W
+			b.Labels, b.IDs = make([]int64, b.N), make([]string, b.N)
+		}
+		return true
+	}
 	c, h, w := shape(d)
 	if b.Labels == nil {
 		b.C, b.H, b.W = c, h, w
@@ -250,6 +286,28 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 	return true
 }
 
+// packCrops copies the crops of the batch's plans into one buffer,
+// Batch.Crops, in order, and points each plan's Crop at its window of it.
+// Skipped samples have no plan, nor do those a cancelled epoch left out.
+func (j *batchJob) packCrops() {
+	b := j.b
+	total := 0
+	for _, p := range b.Plans {
+		if p.Crop != nil {
+			total += len(p.Crop.Pix)
+		}
+	}
+	b.Crops = make([]uint8, 0, total)
+	for pos, p := range b.Plans {
+		if p.Crop == nil {
+			continue
+		}
+		start := len(b.Crops)
+		b.Crops = append(b.Crops, p.Crop.Pix...)
+		b.Plans[pos].Crop = &transforms.Image{W: p.Crop.W, H: p.Crop.H, Pix: b.Crops[start:len(b.Crops):len(b.Crops)]}
+	}
+}
+
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
 	b := j.b
@@ -259,6 +317,7 @@ func (j *batchJob) compact() {
 	}
 	size := b.C * b.H * b.W
 	b.Pixels = keepSamples(b.Pixels, j.skipped, size)
+	b.Plans = keepSamples(b.Plans, j.skipped, 1)
 	b.Images = keepSamples(b.Images, j.skipped, size)
 	b.Labels = keepSamples(b.Labels, j.skipped, 1)
 	b.IDs = keepSamples(b.IDs, j.skipped, 1)
@@ -325,7 +384,13 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 				idx := order[k*bs : min((k+1)*bs, len(order))]
 				job := &batchJob{b: &Batch{N: len(idx), Indices: idx}, skipped: make([]bool, len(idx)), done: make(chan struct{})}
 				job.pending.Add(len(idx))
-				go func() { job.pending.Wait(); close(job.done) }()
+				go func() {
+					job.pending.Wait()
+					if job.b.Plans != nil && job.err == nil {
+						job.packCrops()
+					}
+					close(job.done)
+				}()
 				select {
 				case queue <- job:
 				case <-ctx.Done():
@@ -389,7 +454,14 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	}
 	idx := job.b.Indices[sj.pos]
 	smp := l.ds.Samples[idx]
-	d, err := l.load(smp, epoch, idx)
+	var d transforms.Data
+	var plan transforms.AugmentPlan
+	var err error
+	if l.planner != nil {
+		plan, err = l.loadPlan(smp, epoch, idx)
+	} else {
+		d, err = l.load(smp, epoch, idx)
+	}
 	var bad *badImageError
 	if err != nil && l.cfg.SkipBadImages && errors.As(err, &bad) {
 		if l.cfg.OnSkip != nil {
@@ -408,9 +480,12 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	// which follows every fill.
 	b := job.b
 	size := b.C * b.H * b.W
-	if d.Image != nil {
+	switch {
+	case l.planner != nil:
+		b.Plans[sj.pos] = plan
+	case d.Image != nil:
 		copy(b.Pixels[sj.pos*size:(sj.pos+1)*size], d.Image.Pix)
-	} else {
+	default:
 		copy(b.Images[sj.pos*size:(sj.pos+1)*size], d.Tensor.Data)
 		if l.ownsTensors {
 			d.Tensor.Release() // copied: its storage serves a later sample
@@ -433,15 +508,8 @@ func (e *badImageError) Unwrap() error { return e.err }
 // or with PixelBatches the image before its conversion.
 func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 	d, err := l.transform(smp.Path, SampleRNG(l.cfg.Seed, epoch, idx))
-	var bad *badImageError
-	if errors.As(err, &bad) {
-		return transforms.Data{}, err
-	}
-	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {
-		return transforms.Data{}, &badImageError{fmt.Errorf("%s: %w", smp.Path, de.Err)}
-	}
 	if err != nil {
-		return transforms.Data{}, fmt.Errorf("%s: %w", smp.Path, err)
+		return transforms.Data{}, sampleError(smp.Path, err)
 	}
 	switch {
 	case l.cfg.PixelBatches && d.Image == nil:
@@ -452,39 +520,90 @@ func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 	return d, nil
 }
 
+// loadPlan decodes one sample (or takes it from the cache) and plans its
+// augmentation (AugmentOnDevice), with its own generator.
+func (l *Loader) loadPlan(smp Sample, epoch, idx int) (transforms.AugmentPlan, error) {
+	rng := SampleRNG(l.cfg.Seed, epoch, idx)
+	img, data, err := l.source(smp.Path)
+	var plan transforms.AugmentPlan
+	switch {
+	case err != nil:
+	case img != nil:
+		plan, err = l.planner.Plan(img, rng)
+	default:
+		plan, err = l.planner.DecodePlan(data, l.cfg.Decode, rng)
+	}
+	if err != nil {
+		return transforms.AugmentPlan{}, sampleError(smp.Path, err)
+	}
+	return plan, nil
+}
+
+// sampleError names the file at path in err; a file that cannot be read or
+// decoded gives a *badImageError.
+func sampleError(path string, err error) error {
+	var bad *badImageError
+	if errors.As(err, &bad) {
+		return err
+	}
+	if de := (*transforms.DecodeError)(nil); errors.As(err, &de) {
+		return &badImageError{fmt.Errorf("%s: %w", path, de.Err)}
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
 // transform runs the image of the file at path through the loader's
 // transform: the cache's image when it holds one. Otherwise a Compose decodes
 // the file itself, so that a leading RandomResizedCrop decodes only its crop,
 // unless the whole image is to be cached. A file that cannot be found or read
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
+	img, data, err := l.source(path)
+	switch {
+	case err != nil:
+		return transforms.Data{}, err
+	case img != nil:
+		return l.steps.Apply(transforms.Data{Image: img}, rng)
+	case l.compose != nil:
+		return l.compose.DecodeApply(data, l.cfg.Decode, rng)
+	}
+	if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
+		return transforms.Data{}, &transforms.DecodeError{Err: err}
+	}
+	return l.steps.Apply(transforms.Data{Image: img}, rng)
+}
+
+// source returns the decoded image of the file at path when the cache holds
+// it, or has room for it (it is then decoded whole and added); otherwise the
+// file's bytes, for the caller to decode as it likes (only a crop, say). A
+// file that cannot be found or read is a *badImageError, one that cannot be
+// decoded a *transforms.DecodeError.
+func (l *Loader) source(path string) (*transforms.Image, []byte, error) {
 	var key cacheKey
 	room := false
 	if l.cfg.Cache != nil {
 		var err error
 		if key, err = l.cfg.Cache.key(path); err != nil {
-			return transforms.Data{}, &badImageError{err}
+			return nil, nil, &badImageError{err}
 		}
 		var img *transforms.Image
 		if img, room = l.cfg.Cache.lookup(key); img != nil {
-			return l.steps.Apply(transforms.Data{Image: img}, rng)
+			return img, nil, nil
 		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return transforms.Data{}, &badImageError{err}
+		return nil, nil, &badImageError{err}
 	}
-	if l.compose != nil && !room {
-		return l.compose.DecodeApply(data, l.cfg.Decode, rng)
+	if !room {
+		return nil, data, nil
 	}
 	img, err := transforms.Decode(data, l.cfg.Decode)
 	if err != nil {
-		return transforms.Data{}, &transforms.DecodeError{Err: err}
+		return nil, nil, &transforms.DecodeError{Err: err}
 	}
-	if room {
-		l.cfg.Cache.add(key, img)
-	}
-	return l.steps.Apply(transforms.Data{Image: img}, rng)
+	l.cfg.Cache.add(key, img)
+	return img, nil, nil
 }
 
 // shape returns the channels, height and width of a sample's tensor, or of

@@ -1,11 +1,13 @@
 package finetune
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
 )
 
 // benchmarkBackbone measures the ResNet-34 fixture's forward on a ready
@@ -36,4 +38,55 @@ func BenchmarkResNet34ForwardOptimized(b *testing.B) {
 
 func BenchmarkResNet34ForwardBF16(b *testing.B) {
 	benchmarkBackbone(b, NetConfig{BackboneDtype: torch.BFloat16})
+}
+
+// chapterImage is a random 500×375 image (the Kaggle images' usual size)
+// and the chapter's training pipeline (to 224×224).
+func chapterImage() (*transforms.Image, *transforms.Compose) {
+	src := rand.New(rand.NewPCG(1, 1))
+	img := transforms.NewImage(500, 375)
+	for i := range img.Pix {
+		img.Pix[i] = uint8(src.IntN(256))
+	}
+	return img, transforms.MustCompose(transforms.NewRandomResizedCrop(224), transforms.RandomHorizontalFlip{P: 0.5},
+		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
+}
+
+// BenchmarkAugmentOnDevice carries out the chapter's training augmentation
+// of 32 images from their plans with libtorch on the CPU (finetune's device
+// path, meant for GPUs), against BenchmarkAugmentInGo's same images.
+func BenchmarkAugmentOnDevice(b *testing.B) {
+	img, train := chapterImage()
+	planner, err := transforms.NewAugmentPlanner(train)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plans := make([]transforms.AugmentPlan, 32)
+	for i := range plans {
+		if plans[i], err = planner.Plan(img, rand.New(rand.NewPCG(uint64(i), 2))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	packed := packPlans(plans)
+	for b.Loop() {
+		out, err := augmentOnDevice(plans, packed, torch.CPU)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Close()
+	}
+	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkAugmentInGo is the same augmentation by the Go pipeline, on one
+// goroutine (the loader's workers run one each), with the same draws.
+func BenchmarkAugmentInGo(b *testing.B) {
+	img, train := chapterImage()
+	head, _, _ := train.SplitTensorTail()
+	for i := 0; b.Loop(); i++ {
+		if _, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(uint64(i%32), 2))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }

@@ -95,3 +95,11 @@ func needCUDAWithoutTF32(t *testing.T) {
 	torch.SetAllowTF32(false)
 	t.Cleanup(func() { torch.SetAllowTF32(prev) })
 }
+
+// TestCUDAAugmentationOnTheDeviceIsTheGoPipelines: the augmentation plans
+// carried out on the GPU give the Go pipeline's images to the bit (integer
+// and float32 operations only; TF32 plays no part).
+func TestCUDAAugmentationOnTheDeviceIsTheGoPipelines(t *testing.T) {
+	needCUDAWithoutTF32(t)
+	requireDeviceAugmentation(t, torch.CUDA(0))
+}

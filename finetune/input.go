@@ -19,11 +19,43 @@ func floatInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 
 // pixelInput copies images lo..hi-1 of a byte batch (dataset's
 // PixelBatches: NHWC, a quarter of the float32 bytes) to dev and converts
-// them there as ToTensor then Normalize do: float32, divided by 255, less
-// the mean, divided by the std, per channel. The result is the NCHW input
-// the float32 batch would give, laid out channels-last when asked (the
-// bytes' own layout) or contiguous.
+// them there as ToTensor then Normalize do (see normalizeBytes).
 func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
+	hwc := b.H * b.W * b.C
+	raw, err := torch.FromSliceOn(b.Pixels[lo*hwc:hi*hwc], dev, int64(hi-lo), int64(b.H), int64(b.W), int64(b.C))
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Close()
+	return normalizeBytes(raw, b, dev, channelsLast)
+}
+
+// planInput carries out the augmentation plans lo..hi-1 of a batch
+// (dataset's AugmentOnDevice) on dev, their crops copied there once, and
+// converts the images as ToTensor then Normalize do (see normalizeBytes).
+func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
+	start := 0
+	for _, p := range b.Plans[:lo] {
+		start += len(p.Crop.Pix)
+	}
+	end := start
+	for _, p := range b.Plans[lo:hi] {
+		end += len(p.Crop.Pix)
+	}
+	raw, err := augmentOnDevice(b.Plans[lo:hi], b.Crops[start:end], dev)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Close()
+	return normalizeBytes(raw, b, dev, channelsLast)
+}
+
+// normalizeBytes converts images as bytes on dev (N×H×W×C) as ToTensor
+// then Normalize (with b's Mean and Std, when set) do: float32, divided by
+// 255, less the mean, divided by the std, per channel. The result is the
+// NCHW input the float32 batch would give, laid out channels-last when
+// asked (the bytes' own layout) or contiguous.
+func normalizeBytes(raw *torch.Tensor, b *dataset.Batch, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
 	var mean, std *torch.Tensor
 	if b.Mean != nil {
 		var err error
@@ -36,12 +68,6 @@ func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 		}
 		defer std.Close()
 	}
-	hwc := b.H * b.W * b.C
-	raw, err := torch.FromSliceOn(b.Pixels[lo*hwc:hi*hwc], dev, int64(hi-lo), int64(b.H), int64(b.W), int64(b.C))
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Close()
 	f := raw.ToDtype(torch.Float32)
 	defer f.Close()
 	x := f.DivScalar(255)

@@ -195,7 +195,9 @@ func (n *Net) Close() {
 // between the replicas when there are several, and returns the features on
 // the net's device. A batch of bytes (dataset.LoaderConfig.PixelBatches) is
 // copied as bytes and converted on each replica's device, as ToTensor and
-// Normalize would have.
+// Normalize would have; a batch of augmentation plans
+// (dataset.LoaderConfig.AugmentOnDevice) has its crops copied and the plans
+// carried out there too, to the bit as the Go pipeline would have.
 func (n *Net) Features(b *dataset.Batch) (*torch.Tensor, error) {
 	if len(n.replicas) > 1 {
 		return n.replicatedFeatures(b)

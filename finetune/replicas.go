@@ -111,9 +111,12 @@ func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
 func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	var x *torch.Tensor
-	if b.Pixels != nil {
+	switch {
+	case b.Plans != nil:
+		x, err = planInput(b, lo, hi, r.dev, n.ChannelsLast)
+	case b.Pixels != nil:
 		x, err = pixelInput(b, lo, hi, r.dev, n.ChannelsLast)
-	} else {
+	default:
 		x, err = floatInput(b, lo, hi, r.dev, n.ChannelsLast)
 	}
 	if err != nil {

@@ -44,6 +44,7 @@ type config struct {
 	worker                                             string
 	optimize, bf16, int8, channelsLast, cacheImages    bool
 	pixelBatches                                       bool
+	augmentOnDevice                                    bool
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
+	fs.BoolVar(&c.augmentOnDevice, "augment-on-device", false, "internal: with --worker train, the training augmentation carried out on the model's device (dataset.LoaderConfig.AugmentOnDevice)")
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
@@ -271,6 +273,15 @@ func orchestrate(c config) error {
 				return nil
 			}
 			return optional(goRun("train", "--pixel-batches"))
+		},
+		// The training augmentation carried out on the device from the
+		// loader's plans, the decoded images cached: the loader then only
+		// crops and draws. For GPUs, where the loader is the limit.
+		func() error {
+			if c.device == "cpu" {
+				return nil
+			}
+			return optional(goRun("train", "--cache-images", "--augment-on-device"))
 		})
 	for _, s := range steps {
 		if err := s(); err != nil {

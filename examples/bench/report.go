@@ -127,4 +127,5 @@ var trainLevers = []lever{
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},
 	{"+pixel-batches", "batches as bytes", "batches as bytes, converted on the device", "GPUs only; "},
+	{"+cache-images +augment-on-device", "augmentation on the device", "augmentation on the device, decoded images cached", "GPUs only; "},
 }

@@ -45,7 +45,7 @@ func runWorker(c config) error {
 	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
 		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
-			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches})
+			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches, AugmentOnDevice: shuffle && c.augmentOnDevice})
 	}
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
@@ -72,6 +72,9 @@ func runWorker(c config) error {
 	}
 	if c.pixelBatches {
 		what += " +pixel-batches"
+	}
+	if c.augmentOnDevice {
+		what += " +augment-on-device"
 	}
 	r := result{What: what}
 	ctx := context.Background()

@@ -62,7 +62,7 @@ func TestAutoImageCacheOnlyOnAGPU(t *testing.T) {
 // TestImageCacheAndPixelBatchesKeepTheRunsResults runs the chapter with and without the
 // cache: the same submission, and train+valid (hard links of the training
 // and validation files) found in the cache instead of cached twice; and
-// with --pixel-batches: the same submission.
+// with --pixel-batches, and with --augment-on-device: the same submission.
 func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	plain := runOptions(t, data, "--cache-images", "off")
@@ -87,6 +87,16 @@ func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	got, err = os.ReadFile(pixels.out)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), "the same submission with --pixel-batches")
+
+	// The training augmentation carried out by libtorch from the loader's
+	// plans, with the cache: the same submission too.
+	planned := runOptions(t, data, "--cache-images", "512MiB", "--augment-on-device")
+	var plannedLog bytes.Buffer
+	require.NoError(t, run(context.Background(), planned, &plannedLog))
+	require.Contains(t, plannedLog.String(), "note: --augment-on-device with the model on the cpu: libtorch's tensor operations augment far slower")
+	got, err = os.ReadFile(planned.out)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "the same submission with --augment-on-device")
 
 	stats := regexp.MustCompile(`(?m)^image cache: (\d+) images, .*, (\d+) hits, (\d+) misses$`).FindAllStringSubmatch(log.String(), -1)
 	require.Len(t, stats, 2, "a line after training and one after retraining:\n%s", log.String())

@@ -86,6 +86,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		split.Train.Len(), split.Valid.Len(), split.NValidPerLabel, split.Test.Len(), len(split.Train.Classes))
 
 	trainT, testT := chapterTransforms(o.inputSize)
+	if o.augmentOnDevice && !dev.IsCUDA() {
+		fmt.Fprintf(out, "note: --augment-on-device with the model on the %s: libtorch's tensor operations augment far slower there than the Go pipeline (it is meant for GPUs, where the loader is the limit)\n", dev)
+	}
 	reread := o.epochs > 1 || !o.skipFinal // the training images are read more than once
 	cache, err := newImageCache(o.cacheImages, dev.IsCUDA(), reread, localProcesses(dist.WorldSize), out)
 	if err != nil {
@@ -101,7 +104,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		}
 		cfg := dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
 			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add,
-			PixelBatches: o.wantPixelBatches(dev)}
+			PixelBatches: o.wantPixelBatches(dev), AugmentOnDevice: shuffle && o.augmentOnDevice}
 		if group != nil && ds != split.Test {
 			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
 		}

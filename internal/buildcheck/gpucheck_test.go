@@ -30,13 +30,17 @@ func TestGPUCheckScriptUsesFlagsThatExist(t *testing.T) {
 			}
 		}
 	}
-	// The variants the dogbreed runs loop over.
-	for _, m := range regexp.MustCompile(`for variant in ([^;]+);`).FindAllStringSubmatch(text, -1) {
-		for _, arg := range strings.Fields(m[1]) {
-			name, _ := strings.CutPrefix(arg, "--")
-			require.True(t, hasFlag(t, "dogbreed", name), "check.sh's variant --%s is not a dogbreed flag", name)
+	// The variants and cache settings the dogbreed runs loop over.
+	loops := 0
+	for _, m := range regexp.MustCompile(`for (?:variant|cache) in ([^;]+);`).FindAllStringSubmatch(text, -1) {
+		loops++
+		for _, arg := range strings.Fields(strings.ReplaceAll(m[1], `"`, "")) {
+			if name, ok := strings.CutPrefix(arg, "--"); ok {
+				require.True(t, hasFlag(t, "dogbreed", name), "check.sh's dogbreed runs loop over --%s, not a dogbreed flag", name)
+			}
 		}
 	}
+	require.Equal(t, 2, loops, "check.sh's loops over dogbreed variants were not found")
 	require.Greater(t, programs["dogbreed"], 3, "check.sh's dogbreed runs were not found")
 	require.Equal(t, 1, programs["bench"], "check.sh's bench run was not found")
 }

@@ -11,7 +11,8 @@
 #      --channels-last=false, with --bf16 and with --pixel-batches=false
 #      (and with --device all where there are several GPUs),
 #      and again under torchrun (a rank per GPU, c10d over NCCL), and for 3
-#      epochs with and without the decoded-image cache (--cache-images),
+#      epochs with and without the decoded-image cache (--cache-images), and
+#      with the cache and the augmentation on the GPU (--augment-on-device),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
 #      chapter's PyTorch code on the same GPU, alternating,
 #   4a. times the backbone's forward in PyTorch under each precision and
@@ -87,7 +88,9 @@ if [ -n "$shim" ]; then
     grep -E "^backbone" "$OUT/dogbreed.txt" | tail -1 | tee -a "$OUT/summary.txt"
     tail -3 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   done
-  for cache in off auto; do
+  # The last: the training augmentation carried out on the GPU from the
+  # loader's plans (--augment-on-device), the decoded images cached.
+  for cache in off auto "auto --augment-on-device"; do
     log "3c. dogbreed --device cuda, 3 epochs, --cache-images $cache (decoded images kept from the first epoch)"
     timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda --cache-images $cache \
       --epochs 3 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1

@@ -1,0 +1,258 @@
+package finetune
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// augmentOnDevice carries out plans (transforms.AugmentPlan) on dev, to the
+// bit as the plans' documentation says and so as the Go pipeline does: the
+// crops' pixels, packed in plan order in crops, go to the device once, and
+// every image of the batch goes through the same few tensor operations, with
+// no padding: each row of every crop is resampled horizontally by gathering
+// its taps' pixels (integer products and sums), then each output row
+// vertically from its taps' rows, each pass rounded to 8 bits as Pillow
+// does; the colour jitter runs as three batched blend steps, an image
+// without a step's adjustment blending with factor 1 (the identity). It
+// returns the images as bytes, N×OutH×OutW×3 (NHWC, uint8).
+func augmentOnDevice(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device) (_ *torch.Tensor, err error) {
+	defer torch.Recover(&err)
+	s := &deviceScope{dev: dev}
+	defer s.close()
+	keep := s.keep
+
+	g, err := gatherTables(plans, len(crops))
+	if err != nil {
+		return nil, err
+	}
+	n, outH, outW := int64(len(plans)), int64(g.outH), int64(g.outW)
+	pix := upload(s, crops, int64(len(crops)/3), 3)
+	rowImage := upload(s, g.rowImage, g.rows)
+	rowBase := upload(s, g.rowBase, g.rows, 1)
+
+	// Horizontal: tmp[r, o, c] for every source row r of every crop.
+	kx := int64(g.kx)
+	cols := keep(upload(s, g.hCols, n, outW*kx).IndexSelect(0, rowImage))
+	idx := keep(keep(cols.Add(rowBase)).Reshape(-1))
+	taps := keep(keep(keep(pix.IndexSelect(0, idx)).ToDtype(torch.Int32)).Reshape(g.rows, outW, kx, 3))
+	hw := keep(keep(upload(s, g.hWeights, n, outW*kx).IndexSelect(0, rowImage)).Reshape(g.rows, outW, kx, 1))
+	tmp := keep(round8(keep(keep(taps.Mul(hw)).SumDims([]int64{2}, false)), torch.Int32))
+
+	// Vertical: out[i, o, x, c] from the rows of image i's taps.
+	ky := int64(g.ky)
+	vrows := upload(s, g.vRows, n*outH*ky)
+	vtaps := keep(keep(keep(tmp.Reshape(g.rows, outW*3)).IndexSelect(0, vrows)).Reshape(n, outH, ky, outW*3))
+	vw := upload(s, g.vWeights, n, outH, ky, 1)
+	resized := keep(round8(keep(keep(vtaps.Mul(vw)).SumDims([]int64{2}, false)), torch.Float32))
+	img := keep(resized.Reshape(n, outH, outW, 3))
+
+	for step := range 3 {
+		img = jitterStep(s, plans, step, img)
+	}
+	return img.ToDtype(torch.Uint8), nil
+}
+
+// deviceTables are the index and weight tables of a batch of plans, built
+// on the host (small: a few entries per output pixel of a row or column)
+// and uploaded as they are.
+type deviceTables struct {
+	outH, outW int
+	kx, ky     int     // the largest horizontal and vertical tap counts
+	rows       int64   // source rows of all crops
+	rowImage   []int64 // each source row's plan
+	rowBase    []int64 // each source row's first pixel in the packed crops
+	hCols      []int64 // per plan, output column and tap: the source column
+	hWeights   []int32
+	vRows      []int64 // per plan, output row and tap: the row among all crops' rows
+	vWeights   []int32
+}
+
+// gatherTables checks the plans against the packed crops' size and builds
+// their tables: taps past a plan's own count get weight 0 and repeat its
+// last source pixel, so they stay inside the plan's crop.
+func gatherTables(plans []transforms.AugmentPlan, packed int) (*deviceTables, error) {
+	g := &deviceTables{outH: plans[0].OutH, outW: plans[0].OutW}
+	pixels := 0
+	for i, p := range plans {
+		if p.OutH != g.outH || p.OutW != g.outW {
+			return nil, fmt.Errorf("finetune: plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, g.outW, g.outH)
+		}
+		g.kx, g.ky = max(g.kx, p.Horizontal.K), max(g.ky, p.Vertical.K)
+		g.rows += int64(p.Crop.H)
+		pixels += p.Crop.W * p.Crop.H
+	}
+	if pixels*3 != packed {
+		return nil, fmt.Errorf("finetune: the plans' crops hold %d bytes, the packed crops %d", pixels*3, packed)
+	}
+	g.rowImage, g.rowBase = make([]int64, 0, g.rows), make([]int64, 0, g.rows)
+	g.hCols, g.hWeights = make([]int64, len(plans)*g.outW*g.kx), make([]int32, len(plans)*g.outW*g.kx)
+	g.vRows, g.vWeights = make([]int64, len(plans)*g.outH*g.ky), make([]int32, len(plans)*g.outH*g.ky)
+	pixel, row := int64(0), int64(0)
+	for i, p := range plans {
+		for y := range p.Crop.H {
+			g.rowImage = append(g.rowImage, int64(i))
+			g.rowBase = append(g.rowBase, pixel+int64(y*p.Crop.W))
+		}
+		fillTaps(g.hCols[i*g.outW*g.kx:], g.hWeights[i*g.outW*g.kx:], p.Horizontal, g.kx, 0)
+		fillTaps(g.vRows[i*g.outH*g.ky:], g.vWeights[i*g.outH*g.ky:], p.Vertical, g.ky, row)
+		pixel += int64(p.Crop.W * p.Crop.H)
+		row += int64(p.Crop.H)
+	}
+	return g, nil
+}
+
+// fillTaps writes t's source positions (plus offset) and weights as k taps
+// per output.
+func fillTaps(pos []int64, weights []int32, t transforms.Taps, k int, offset int64) {
+	for o, start := range t.Start {
+		for j := range k {
+			pos[o*k+j] = offset + int64(start) + int64(min(j, t.K-1))
+			if j < t.K {
+				weights[o*k+j] = t.Weights[o*t.K+j]
+			}
+		}
+	}
+}
+
+// round8 is Pillow's rounding of a fixed-point sum (int64) to 8 bits:
+// min(255, (sum + 2^21) >> 22), exact in float64, as dtype.
+func round8(sum *torch.Tensor, dtype torch.Dtype) *torch.Tensor {
+	f := sum.ToDtype(torch.Float64)
+	defer f.Close()
+	half := f.AddScalar(1 << (transforms.TapsShift - 1))
+	defer half.Close()
+	scaled := half.MulScalar(1.0 / (1 << transforms.TapsShift))
+	defer scaled.Close()
+	floor := scaled.ToDtype(torch.Int64) // truncation: the sums are ≥ 0
+	defer floor.Close()
+	return min255(floor, dtype)
+}
+
+// min255 returns min(x, 255) as dtype, for x ≥ 0 holding integers.
+func min255(x *torch.Tensor, dtype torch.Dtype) *torch.Tensor {
+	f := x.ToDtype(torch.Float32)
+	defer f.Close()
+	over := f.SubScalar(255)
+	defer over.Close()
+	excess := over.Relu()
+	defer excess.Close()
+	m := f.Sub(excess)
+	if dtype == torch.Float32 {
+		return m
+	}
+	defer m.Close()
+	return m.ToDtype(dtype)
+}
+
+// jitterStep carries out step (0 to 2) of every plan's jitter on img
+// (float32, NHWC, integer values) and returns the result. A step no plan has
+// leaves img as it is.
+func jitterStep(s *deviceScope, plans []transforms.AugmentPlan, step int, img *torch.Tensor) *torch.Tensor {
+	keep := s.keep
+	n := int64(len(plans))
+	factor, isSat, isCon := make([]float32, n), make([]float32, n), make([]float32, n)
+	active, anyGrey, anyMean := false, false, false
+	for i, p := range plans {
+		st := p.Jitter[step]
+		factor[i] = 1
+		switch st.Op {
+		case transforms.JitterNone:
+			continue
+		case transforms.JitterSaturation:
+			isSat[i], anyGrey = 1, true
+		case transforms.JitterContrast:
+			isCon[i], anyGrey, anyMean = 1, true, true
+		}
+		factor[i], active = st.Factor, true
+	}
+	if !active {
+		return img
+	}
+	shape := img.Shape()
+	deg := upload(s, make([]float32, n), n, 1, 1, 1)
+	if anyGrey {
+		grey := keep(greyOf(s, img))
+		sat := upload(s, isSat, n, 1, 1, 1)
+		deg = keep(keep(grey.Mul(sat)).Add(deg))
+		if anyMean {
+			mean := keep(meanGrey(grey, shape[1]*shape[2]))
+			con := upload(s, isCon, n, 1, 1, 1)
+			deg = keep(keep(mean.Mul(con)).Add(deg))
+		}
+	}
+	f := upload(s, factor, n, 1, 1, 1)
+	// Pillow's blend in float32: float32(f·float32(v − d)) + d, clamped to
+	// [0, 255] and truncated.
+	t := keep(keep(keep(img.Sub(deg)).Mul(f)).Add(deg))
+	clamped := keep(min255(keep(t.Relu()), torch.Uint8)) // truncates
+	return keep(clamped.ToDtype(torch.Float32))
+}
+
+// greyOf is Pillow's RGB→L of img (NHWC, float32 integers): per pixel
+// (R·19595 + G·38470 + B·7471 + 2^15) >> 16, exact in float64, as float32
+// N×H×W×1.
+func greyOf(s *deviceScope, img *torch.Tensor) *torch.Tensor {
+	w := upload(s, []float64{19595, 38470, 7471}, 3)
+	f := img.ToDtype(torch.Float64)
+	defer f.Close()
+	prod := f.Mul(w)
+	defer prod.Close()
+	sum := prod.SumDims([]int64{3}, true)
+	defer sum.Close()
+	half := sum.AddScalar(1 << 15)
+	defer half.Close()
+	scaled := half.MulScalar(1.0 / (1 << 16))
+	defer scaled.Close()
+	floor := scaled.ToDtype(torch.Int64)
+	defer floor.Close()
+	return floor.ToDtype(torch.Float32)
+}
+
+// meanGrey is ImageEnhance.Contrast's mean of grey (N×H×W×1): per image
+// int(Σ grey / pixels + 0.5) in float64, as float32 N×1×1×1.
+func meanGrey(grey *torch.Tensor, pixels int64) *torch.Tensor {
+	f := grey.ToDtype(torch.Float64)
+	defer f.Close()
+	sum := f.SumDims([]int64{1, 2, 3}, true)
+	defer sum.Close()
+	mean := sum.DivScalar(float64(pixels))
+	defer mean.Close()
+	half := mean.AddScalar(0.5)
+	defer half.Close()
+	floor := half.ToDtype(torch.Int64)
+	defer floor.Close()
+	return floor.ToDtype(torch.Float32)
+}
+
+// deviceScope holds the intermediate tensors of a computation on dev, closed
+// together at its end.
+type deviceScope struct {
+	dev   torch.Device
+	temps []*torch.Tensor
+}
+
+// keep adds t to the tensors closed at the end and returns it.
+func (s *deviceScope) keep(t *torch.Tensor) *torch.Tensor {
+	s.temps = append(s.temps, t)
+	return t
+}
+
+// close closes every tensor kept.
+func (s *deviceScope) close() { torch.CloseAll(s.temps...) }
+
+// upload copies data to the scope's device as a tensor of the given shape,
+// kept by the scope; a failure panics with a *torch.Error (see torch.Recover).
+func upload[T torch.Element](s *deviceScope, data []T, shape ...int64) *torch.Tensor {
+	t, err := torch.FromSliceOn(data, s.dev, shape...)
+	if err != nil {
+		var te *torch.Error
+		if !errors.As(err, &te) {
+			te = &torch.Error{Op: "upload", Msg: err.Error()}
+		}
+		panic(te)
+	}
+	return s.keep(t)
+}
