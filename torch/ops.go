@@ -62,6 +62,17 @@ func (t *Tensor) Relu() *Tensor {
 	return result("relu", func(out *C.tt_tensor) C.tt_error { return C.tt_relu(t.handle(), out) }, t)
 }
 
+// Clamp returns min(max(t, lo), hi) elementwise, in t's dtype.
+func (t *Tensor) Clamp(lo, hi float64) *Tensor {
+	return result("clamp", func(out *C.tt_tensor) C.tt_error { return C.tt_clamp(t.handle(), C.double(lo), C.double(hi), out) }, t)
+}
+
+// Floor returns the largest integer not above each element, for
+// floating-point tensors.
+func (t *Tensor) Floor() *Tensor {
+	return result("floor", func(out *C.tt_tensor) C.tt_error { return C.tt_floor(t.handle(), out) }, t)
+}
+
 // Softmax returns softmax along dim (negative dims count from the end).
 func (t *Tensor) Softmax(dim int64) *Tensor {
 	return result("softmax", func(out *C.tt_tensor) C.tt_error {

@@ -36,6 +36,8 @@ func TestOpsMatchPyTorch(t *testing.T) {
 		"mul_scalar":         func() *Tensor { return a.MulScalar(2.5) },
 		"div_scalar":         func() *Tensor { return a.DivScalar(3) },
 		"relu":               func() *Tensor { return a.Relu() },
+		"clamp":              func() *Tensor { return a.Clamp(-0.5, 0.75) },
+		"floor":              func() *Tensor { return a.Floor() },
 		"softmax1":           func() *Tensor { return logits.Softmax(1) },
 		"log_softmax1":       func() *Tensor { return logits.LogSoftmax(1) },
 		"softmax0":           func() *Tensor { return logits.Softmax(0) },

@@ -50,6 +50,8 @@ def ops():
     o["mul_scalar"] = t(a * 2.5)
     o["div_scalar"] = t(a / 3.0)
     o["relu"] = t(torch.relu(a))
+    o["clamp"] = t(a.clamp(-0.5, 0.75))
+    o["floor"] = t(torch.floor(a))
     o["softmax1"] = t(torch.softmax(logits, 1))
     o["log_softmax1"] = t(torch.log_softmax(logits, 1))
     o["softmax0"] = t(torch.softmax(logits, 0))

@@ -58,6 +58,18 @@ tt_error tt_relu(tt_tensor a, tt_tensor *out) {
   TT_CATCH
 }
 
+tt_error tt_clamp(tt_tensor a, double lo, double hi, tt_tensor *out) {
+  TT_TRY
+  *out = tt::wrap(at::clamp(tt::T(a), at::Scalar(lo), at::Scalar(hi)));
+  TT_CATCH
+}
+
+tt_error tt_floor(tt_tensor a, tt_tensor *out) {
+  TT_TRY
+  *out = tt::wrap(at::floor(tt::T(a)));
+  TT_CATCH
+}
+
 tt_error tt_softmax(tt_tensor a, int64_t dim, int log, tt_tensor *out) {
   TT_TRY
   *out = tt::wrap(log ? at::log_softmax(tt::T(a), dim) : at::softmax(tt::T(a), dim));

@@ -105,6 +105,9 @@ tt_error tt_matmul(tt_tensor a, tt_tensor b, tt_tensor *out);
 tt_error tt_binary(int op, tt_tensor a, tt_tensor b, tt_tensor *out);
 tt_error tt_binary_scalar(int op, tt_tensor a, double s, tt_tensor *out);
 tt_error tt_relu(tt_tensor a, tt_tensor *out);
+/* min(max(a, lo), hi) elementwise, in a's dtype. */
+tt_error tt_clamp(tt_tensor a, double lo, double hi, tt_tensor *out);
+tt_error tt_floor(tt_tensor a, tt_tensor *out);
 tt_error tt_softmax(tt_tensor a, int64_t dim, int log, tt_tensor *out);
 /* logits [N,C] float, targets [N] int64; reduction TT_REDUCE_*. */
 tt_error tt_cross_entropy(tt_tensor logits, tt_tensor targets, int reduction,
