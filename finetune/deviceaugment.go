@@ -126,25 +126,11 @@ func round8(sum *torch.Tensor, dtype torch.Dtype) *torch.Tensor {
 	defer half.Close()
 	scaled := half.MulScalar(1.0 / (1 << transforms.TapsShift))
 	defer scaled.Close()
-	floor := scaled.ToDtype(torch.Int64) // truncation: the sums are ≥ 0
+	floor := scaled.Floor()
 	defer floor.Close()
-	return min255(floor, dtype)
-}
-
-// min255 returns min(x, 255) as dtype, for x ≥ 0 holding integers.
-func min255(x *torch.Tensor, dtype torch.Dtype) *torch.Tensor {
-	f := x.ToDtype(torch.Float32)
-	defer f.Close()
-	over := f.SubScalar(255)
-	defer over.Close()
-	excess := over.Relu()
-	defer excess.Close()
-	m := f.Sub(excess)
-	if dtype == torch.Float32 {
-		return m
-	}
-	defer m.Close()
-	return m.ToDtype(dtype)
+	clipped := floor.Clamp(0, 255)
+	defer clipped.Close()
+	return clipped.ToDtype(dtype)
 }
 
 // jitterStep carries out step (0 to 2) of every plan's jitter on img
@@ -185,20 +171,17 @@ func jitterStep(s *deviceScope, plans []transforms.AugmentPlan, step int, img *t
 	}
 	f := upload(s, factor, n, 1, 1, 1)
 	// Pillow's blend in float32: float32(f·float32(v − d)) + d, clamped to
-	// [0, 255] and truncated.
+	// [0, 255] and truncated (the floor, once clamped).
 	t := keep(keep(keep(img.Sub(deg)).Mul(f)).Add(deg))
-	clamped := keep(min255(keep(t.Relu()), torch.Uint8)) // truncates
-	return keep(clamped.ToDtype(torch.Float32))
+	return keep(keep(t.Clamp(0, 255)).Floor())
 }
 
 // greyOf is Pillow's RGB→L of img (NHWC, float32 integers): per pixel
-// (R·19595 + G·38470 + B·7471 + 2^15) >> 16, exact in float64, as float32
-// N×H×W×1.
+// (R·19595 + G·38470 + B·7471 + 2^15) >> 16, as float32 N×H×W×1. Exact in
+// float32: every product and partial sum is an integer below 2^24.
 func greyOf(s *deviceScope, img *torch.Tensor) *torch.Tensor {
-	w := upload(s, []float64{19595, 38470, 7471}, 3)
-	f := img.ToDtype(torch.Float64)
-	defer f.Close()
-	prod := f.Mul(w)
+	w := upload(s, []float32{19595, 38470, 7471}, 3)
+	prod := img.Mul(w)
 	defer prod.Close()
 	sum := prod.SumDims([]int64{3}, true)
 	defer sum.Close()
@@ -206,9 +189,7 @@ func greyOf(s *deviceScope, img *torch.Tensor) *torch.Tensor {
 	defer half.Close()
 	scaled := half.MulScalar(1.0 / (1 << 16))
 	defer scaled.Close()
-	floor := scaled.ToDtype(torch.Int64)
-	defer floor.Close()
-	return floor.ToDtype(torch.Float32)
+	return scaled.Floor()
 }
 
 // meanGrey is ImageEnhance.Contrast's mean of grey (N×H×W×1): per image
@@ -222,7 +203,7 @@ func meanGrey(grey *torch.Tensor, pixels int64) *torch.Tensor {
 	defer mean.Close()
 	half := mean.AddScalar(0.5)
 	defer half.Close()
-	floor := half.ToDtype(torch.Int64)
+	floor := half.Floor()
 	defer floor.Close()
 	return floor.ToDtype(torch.Float32)
 }
