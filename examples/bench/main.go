@@ -75,7 +75,7 @@ func main() {
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
-	fs.BoolVar(&c.augmentOnDevice, "augment-on-device", false, "internal: with --worker train, the training augmentation carried out on the model's device (dataset.LoaderConfig.AugmentOnDevice)")
+	fs.BoolVar(&c.augmentOnDevice, "augment-on-device", false, "internal: with --worker loader or train, the training augmentation left to the model's device (dataset.LoaderConfig.AugmentOnDevice; the loader alone only plans it)")
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
@@ -238,6 +238,10 @@ func orchestrate(c config) error {
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
 		func() error { return optional(goRun("loader", "--cache-images")) },
+		// The loader's own share when the augmentation is left to the
+		// device (decode or cache, crop, draws): what bounds a GPU's input
+		// with --augment-on-device, the device's work not counted.
+		func() error { return optional(goRun("loader", "--cache-images", "--augment-on-device")) },
 	)
 	for range c.reps {
 		steps = append(steps, func() error { return add(goRun("train")) }, func() error { return add(pyRun("train")) })

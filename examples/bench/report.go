@@ -57,6 +57,8 @@ func markdown(c config, all []result) string {
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("loader only, decoded images cached (an epoch after the first; ÷ the chapter's loader)", field("Go", "loader +cache-images", img),
 		field("PyTorch", "loader", img), "img/s")
+	row("loader only, augmentation left to the device, decoded images cached (the loader's share: crops and draws; ÷ the chapter's loader)",
+		field("Go", "loader +cache-images +augment-on-device", img), field("PyTorch", "loader", img), "img/s")
 	row("end-to-end training (loading + validation included)", field("Go", "train", eps), chapterTrain, "examples/s")
 	row("end-to-end wall time", field("Go", "train", wall), field("PyTorch", "train", wall), "s")
 	for _, v := range trainLevers {
