@@ -9,25 +9,79 @@ import (
 )
 
 // augmentOnDevice carries out plans (transforms.AugmentPlan) on dev, to the
-// bit as the plans' documentation says and so as the Go pipeline does: the
-// crops' pixels, packed in plan order in crops, go to the device once, and
-// every image of the batch goes through the same few tensor operations, with
-// no padding: each row of every crop is resampled horizontally by gathering
-// its taps' pixels (integer products and sums), then each output row
-// vertically from its taps' rows, each pass rounded to 8 bits as Pillow
-// does; the colour jitter runs as three batched blend steps, an image
-// without a step's adjustment blending with factor 1 (the identity). It
-// returns the images as bytes, N×OutH×OutW×3 (NHWC, uint8).
-func augmentOnDevice(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device) (_ *torch.Tensor, err error) {
+// bit as the plans' documentation says and so as the Go pipeline does; crops
+// holds the plans' crop pixels packed in order. It returns the images as
+// bytes, N×OutH×OutW×3 (NHWC, uint8). The plans go in groups of consecutive
+// ones whose intermediates stay under maxGroupElements (see augmentGroup).
+func augmentOnDevice(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device) (*torch.Tensor, error) {
+	return augmentInGroups(plans, crops, dev, maxGroupElements)
+}
+
+// maxGroupElements bounds the largest intermediates of a group of plans
+// (the products of a pass: rows × taps × output width × 3, int32), so that a
+// batch of large images never needs more than a few hundred MiB of device
+// memory at once: 2^26 elements, 256 MiB.
+const maxGroupElements = 1 << 26
+
+// augmentInGroups is augmentOnDevice with the given bound on a group's
+// intermediates (a single plan over it makes a group of its own).
+func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device, bound int) (_ *torch.Tensor, err error) {
+	defer torch.Recover(&err)
+	if len(plans) == 0 {
+		return nil, errors.New("finetune: no augmentation plans to carry out")
+	}
+	packed := 0
+	for i, p := range plans {
+		if p.OutH != plans[0].OutH || p.OutW != plans[0].OutW {
+			return nil, fmt.Errorf("finetune: plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, plans[0].OutW, plans[0].OutH)
+		}
+		packed += len(p.Crop.Pix)
+	}
+	if packed != len(crops) {
+		return nil, fmt.Errorf("finetune: the plans' crops hold %d bytes, the packed crops %d", packed, len(crops))
+	}
+	var outs []*torch.Tensor
+	defer func() { torch.CloseAll(outs...) }()
+	for start, offset := 0, 0; start < len(plans); {
+		end, size := start, 0
+		for rows, kx, ky := 0, 0, 0; end < len(plans); end++ {
+			p := plans[end]
+			r, x, y := rows+p.Crop.H, max(kx, p.Horizontal.K), max(ky, p.Vertical.K)
+			if end > start && max(r*x, (end+1-start)*p.OutH*y)*p.OutW*3 > bound {
+				break
+			}
+			rows, kx, ky, size = r, x, y, size+len(p.Crop.Pix)
+		}
+		out, err := augmentGroup(plans[start:end], crops[offset:offset+size], dev)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, out)
+		start, offset = end, offset+size
+	}
+	if len(outs) == 1 {
+		out := outs[0]
+		outs = nil
+		return out, nil
+	}
+	return torch.Cat(outs, 0), nil
+}
+
+// augmentGroup carries out a group of plans (their packed crops in crops):
+// the crops' pixels go to the device once, and every image goes through the
+// same few tensor operations, with no padding: each row of every crop is
+// resampled horizontally by gathering its taps' pixels (integer products and
+// sums), then each output row vertically from its taps' rows, each pass
+// rounded to 8 bits as Pillow does; the colour jitter runs as three batched
+// blend steps, an image without a step's adjustment blending with factor 1
+// (the identity).
+func augmentGroup(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	s := &deviceScope{dev: dev}
 	defer s.close()
 	keep := s.keep
 
-	g, err := gatherTables(plans, len(crops))
-	if err != nil {
-		return nil, err
-	}
+	g := gatherTables(plans)
 	n, outH, outW := int64(len(plans)), int64(g.outH), int64(g.outW)
 	pix := upload(s, crops, int64(len(crops)/3), 3)
 	rowImage := upload(s, g.rowImage, g.rows)
@@ -70,22 +124,14 @@ type deviceTables struct {
 	vWeights   []int32
 }
 
-// gatherTables checks the plans against the packed crops' size and builds
-// their tables: taps past a plan's own count get weight 0 and repeat its
-// last source pixel, so they stay inside the plan's crop.
-func gatherTables(plans []transforms.AugmentPlan, packed int) (*deviceTables, error) {
+// gatherTables builds the tables of plans (all of the same output size):
+// taps past a plan's own count get weight 0 and repeat its last source
+// pixel, so they stay inside the plan's crop.
+func gatherTables(plans []transforms.AugmentPlan) *deviceTables {
 	g := &deviceTables{outH: plans[0].OutH, outW: plans[0].OutW}
-	pixels := 0
-	for i, p := range plans {
-		if p.OutH != g.outH || p.OutW != g.outW {
-			return nil, fmt.Errorf("finetune: plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, g.outW, g.outH)
-		}
+	for _, p := range plans {
 		g.kx, g.ky = max(g.kx, p.Horizontal.K), max(g.ky, p.Vertical.K)
 		g.rows += int64(p.Crop.H)
-		pixels += p.Crop.W * p.Crop.H
-	}
-	if pixels*3 != packed {
-		return nil, fmt.Errorf("finetune: the plans' crops hold %d bytes, the packed crops %d", pixels*3, packed)
 	}
 	g.rowImage, g.rowBase = make([]int64, 0, g.rows), make([]int64, 0, g.rows)
 	g.hCols, g.hWeights = make([]int64, len(plans)*g.outW*g.kx), make([]int32, len(plans)*g.outW*g.kx)
@@ -101,7 +147,7 @@ func gatherTables(plans []transforms.AugmentPlan, packed int) (*deviceTables, er
 		pixel += int64(p.Crop.W * p.Crop.H)
 		row += int64(p.Crop.H)
 	}
-	return g, nil
+	return g
 }
 
 // fillTaps writes t's source positions (plus offset) and weights as k taps

@@ -56,15 +56,18 @@ func requireDeviceAugmentation(t *testing.T, dev torch.Device) {
 			plans = append(plans, p)
 			maxK = max(maxK, p.Horizontal.K, p.Vertical.K)
 		}
-		out, err := augmentOnDevice(plans, packPlans(plans), dev)
-		require.NoError(t, err)
-		require.Equal(t, []int64{int64(len(plans)), 24, 24, 3}, out.Shape())
-		cpu, err := out.To(torch.CPU)
-		require.NoError(t, err)
-		got, err := torch.Data[uint8](cpu)
-		require.NoError(t, err)
-		torch.CloseAll(out, cpu)
-		require.Equal(t, want, got, "batch %d", batch)
+		// One group, groups of a few plans, a group per plan.
+		for _, bound := range []int{maxGroupElements, 200_000, 1} {
+			out, err := augmentInGroups(plans, packPlans(plans), dev, bound)
+			require.NoError(t, err)
+			require.Equal(t, []int64{int64(len(plans)), 24, 24, 3}, out.Shape())
+			cpu, err := out.To(torch.CPU)
+			require.NoError(t, err)
+			got, err := torch.Data[uint8](cpu)
+			require.NoError(t, err)
+			torch.CloseAll(out, cpu)
+			require.Equal(t, want, got, "batch %d, groups under %d elements", batch, bound)
+		}
 	}
 	require.Greater(t, maxK, 16) // crops shrunk over 8×
 }
@@ -84,6 +87,8 @@ func TestAugmentationOnTheDeviceRefusesMismatchedPlans(t *testing.T) {
 	require.ErrorContains(t, err, "plan 1 makes 6x6 images, plan 0 8x8")
 	_, err = augmentOnDevice([]transforms.AugmentPlan{a}, packPlans([]transforms.AugmentPlan{a})[1:], torch.CPU)
 	require.ErrorContains(t, err, "the packed crops")
+	_, err = augmentOnDevice(nil, nil, torch.CPU)
+	require.ErrorContains(t, err, "no augmentation plans")
 }
 
 // planLoader is loader with the augmentation left to the device
