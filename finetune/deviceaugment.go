@@ -109,7 +109,7 @@ func augmentGroup(plans []transforms.AugmentPlan, crops []uint8, dev torch.Devic
 	return img.ToDtype(torch.Uint8), nil
 }
 
-// deviceTables are the index and weight tables of a batch of plans, built
+// deviceTables are the index and weight tables of a group of plans, built
 // on the host (small: a few entries per output pixel of a row or column)
 // and uploaded as they are.
 type deviceTables struct {
