@@ -204,21 +204,21 @@ func jitterStep(s *deviceScope, plans []transforms.AugmentPlan, step int, img *t
 		return img
 	}
 	shape := img.Shape()
-	deg := upload(s, make([]float32, n), n, 1, 1, 1)
-	if anyGrey {
-		grey := keep(greyOf(s, img))
-		sat := upload(s, isSat, n, 1, 1, 1)
-		deg = keep(keep(grey.Mul(sat)).Add(deg))
-		if anyMean {
-			mean := keep(meanGrey(grey, shape[1]*shape[2]))
-			con := upload(s, isCon, n, 1, 1, 1)
-			deg = keep(keep(mean.Mul(con)).Add(deg))
-		}
-	}
 	f := upload(s, factor, n, 1, 1, 1)
 	// Pillow's blend in float32: float32(f·float32(v − d)) + d, clamped to
 	// [0, 255] and truncated (the floor, once clamped).
-	t := keep(keep(keep(img.Sub(deg)).Mul(f)).Add(deg))
+	var t *torch.Tensor
+	if !anyGrey { // brightness only: the degenerate image is black, d = 0
+		t = keep(img.Mul(f))
+	} else {
+		grey := keep(greyOf(s, img))
+		deg := keep(grey.Mul(upload(s, isSat, n, 1, 1, 1)))
+		if anyMean {
+			mean := keep(meanGrey(grey, shape[1]*shape[2]))
+			deg = keep(keep(mean.Mul(upload(s, isCon, n, 1, 1, 1))).Add(deg))
+		}
+		t = keep(keep(keep(img.Sub(deg)).Mul(f)).Add(deg))
+	}
 	return keep(keep(t.Clamp(0, 255)).Floor())
 }
 

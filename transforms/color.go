@@ -371,10 +371,18 @@ func (c ColorJitter) apply(d Data, rng *rand.Rand) (*Image, *[256]uint8, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.Brightness < 0 || c.Contrast < 0 || c.Saturation < 0 || c.Hue < 0 || c.Hue > 0.5 {
-		return nil, nil, fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
+	if err := c.validate(); err != nil {
+		return nil, nil, err
 	}
 	return jitter(img, c.Params(rng))
+}
+
+// validate checks that the parameters are ≥ 0 and hue ≤ 0.5.
+func (c ColorJitter) validate() error {
+	if c.Brightness < 0 || c.Contrast < 0 || c.Saturation < 0 || c.Hue < 0 || c.Hue > 0.5 {
+		return fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
+	}
+	return nil
 }
 
 // Kinds returns image → image.

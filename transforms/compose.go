@@ -277,14 +277,9 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 		}
 		return c.Apply(Data{Image: img}, rng)
 	}
-	var h, w int
-	img, err := DecodeCropped(data, opts, func(width, height int) image.Rectangle {
-		var top, left int
-		top, left, h, w = rrc.CropParams(height, width, rng)
-		return image.Rect(left, top, left+w, top+h)
-	})
+	img, err := rrc.decodeCrop(data, opts, rng) // exactly the crop: img.H×img.W
 	if err != nil {
-		return Data{}, &DecodeError{err}
+		return Data{}, err
 	}
 	next := 1
 	mirror := false
@@ -293,7 +288,7 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 			mirror, next = rng.Float64() < flip.P, 2
 		}
 	}
-	d := Data{Image: ResizedCrop(img, 0, 0, h, w, rrc.Size.H, rrc.Size.W, mirror)}
+	d := Data{Image: ResizedCrop(img, 0, 0, img.H, img.W, rrc.Size.H, rrc.Size.W, mirror)}
 	putBuffer(img.Pix) // the crop is ours and no longer needed
 	return c.applyFrom(next, d, rng)
 }

@@ -227,12 +227,36 @@ func (c RandomResizedCrop) apply(d Data, rng *rand.Rand, flip *RandomHorizontalF
 	if err := c.validate(); err != nil {
 		return Data{}, err
 	}
-	if img.W == 0 || img.H == 0 {
-		return Data{}, fmt.Errorf("transforms: RandomResizedCrop of an empty %dx%d image", img.W, img.H)
+	top, left, h, w, err := c.cropOf(img, rng)
+	if err != nil {
+		return Data{}, err
 	}
-	top, left, h, w := c.CropParams(img.H, img.W, rng)
 	mirror := flip != nil && rng.Float64() < flip.P
 	return Data{Image: ResizedCrop(img, top, left, h, w, c.Size.H, c.Size.W, mirror)}, nil
+}
+
+// cropOf draws the crop of img (CropParams); an empty image is an error.
+func (c RandomResizedCrop) cropOf(img *Image, rng *rand.Rand) (top, left, h, w int, err error) {
+	if img.W == 0 || img.H == 0 {
+		return 0, 0, 0, 0, fmt.Errorf("transforms: RandomResizedCrop of an empty %dx%d image", img.W, img.H)
+	}
+	top, left, h, w = c.CropParams(img.H, img.W, rng)
+	return top, left, h, w, nil
+}
+
+// decodeCrop decodes the crop it draws from an image file's size (read from
+// its header): the same draws and pixels as cropOf on the decoded image,
+// decoding only what the crop needs (DecodeCropped). Decoding errors are
+// returned as *DecodeError.
+func (c RandomResizedCrop) decodeCrop(data []byte, opts DecodeOptions, rng *rand.Rand) (*Image, error) {
+	img, err := DecodeCropped(data, opts, func(width, height int) image.Rectangle {
+		top, left, h, w := c.CropParams(height, width, rng)
+		return image.Rect(left, top, left+w, top+h)
+	})
+	if err != nil {
+		return nil, &DecodeError{err}
+	}
+	return img, nil
 }
 
 func (c RandomResizedCrop) validate() error {

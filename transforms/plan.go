@@ -3,7 +3,6 @@ package transforms
 import (
 	"errors"
 	"fmt"
-	"image"
 	"math/rand/v2"
 )
 
@@ -103,8 +102,11 @@ func NewAugmentPlanner(c *Compose) (*AugmentPlanner, error) {
 	}
 	if len(rest) > 0 {
 		if j, ok := rest[0].(ColorJitter); ok {
-			if j.Hue != 0 || j.Brightness < 0 || j.Contrast < 0 || j.Saturation < 0 {
-				return nil, fmt.Errorf("transforms: planning augmentation takes a ColorJitter without hue and with no negative parameter, not %s", j)
+			if err := j.validate(); err != nil {
+				return nil, err
+			}
+			if j.Hue != 0 {
+				return nil, fmt.Errorf("transforms: planning augmentation takes a ColorJitter without hue, not %s", j)
 			}
 			p.jitter, rest = &j, rest[1:]
 		}
@@ -122,10 +124,10 @@ func (p *AugmentPlanner) Normalize() *Normalize { return p.norm }
 // Plan draws the augmentation of img, as the pipeline's Apply would, and
 // returns what remains to do. img is not changed.
 func (p *AugmentPlanner) Plan(img *Image, rng *rand.Rand) (AugmentPlan, error) {
-	if img.W == 0 || img.H == 0 {
-		return AugmentPlan{}, fmt.Errorf("transforms: RandomResizedCrop of an empty %dx%d image", img.W, img.H)
+	top, left, h, w, err := p.crop.cropOf(img, rng)
+	if err != nil {
+		return AugmentPlan{}, err
 	}
-	top, left, h, w := p.crop.CropParams(img.H, img.W, rng)
 	return p.finish(img.Crop(top, left, h, w), rng), nil
 }
 
@@ -134,12 +136,9 @@ func (p *AugmentPlanner) Plan(img *Image, rng *rand.Rand) (AugmentPlan, error) {
 // part of a JPEG is decoded (see DecodeCropped). Decoding errors are
 // returned as *DecodeError.
 func (p *AugmentPlanner) DecodePlan(data []byte, opts DecodeOptions, rng *rand.Rand) (AugmentPlan, error) {
-	crop, err := DecodeCropped(data, opts, func(width, height int) image.Rectangle {
-		top, left, h, w := p.crop.CropParams(height, width, rng)
-		return image.Rect(left, top, left+w, top+h)
-	})
+	crop, err := p.crop.decodeCrop(data, opts, rng)
 	if err != nil {
-		return AugmentPlan{}, &DecodeError{err}
+		return AugmentPlan{}, err
 	}
 	return p.finish(crop, rng), nil
 }
