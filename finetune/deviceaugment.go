@@ -28,17 +28,17 @@ const maxGroupElements = 1 << 26
 func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device, bound int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	if len(plans) == 0 {
-		return nil, errors.New("finetune: no augmentation plans to carry out")
+		return nil, errors.New("no augmentation plans to carry out")
 	}
 	packed := 0
 	for i, p := range plans {
 		if p.OutH != plans[0].OutH || p.OutW != plans[0].OutW {
-			return nil, fmt.Errorf("finetune: plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, plans[0].OutW, plans[0].OutH)
+			return nil, fmt.Errorf("plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, plans[0].OutW, plans[0].OutH)
 		}
 		packed += len(p.Crop.Pix)
 	}
 	if packed != len(crops) {
-		return nil, fmt.Errorf("finetune: the plans' crops hold %d bytes, the packed crops %d", packed, len(crops))
+		return nil, fmt.Errorf("the plans' crops hold %d bytes, the packed crops %d", packed, len(crops))
 	}
 	var outs []*torch.Tensor
 	defer func() { torch.CloseAll(outs...) }()

@@ -1,6 +1,8 @@
 package finetune
 
 import (
+	"fmt"
+
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
 )
@@ -34,13 +36,18 @@ func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 // (dataset's AugmentOnDevice) on dev, their crops copied there once, and
 // converts the images as ToTensor then Normalize do (see normalizeBytes).
 func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
-	start := 0
-	for _, p := range b.Plans[:lo] {
-		start += len(p.Crop.Pix)
+	start, end, total := 0, 0, 0
+	for i, p := range b.Plans {
+		if i < lo {
+			start += len(p.Crop.Pix)
+		}
+		if i < hi {
+			end += len(p.Crop.Pix)
+		}
+		total += len(p.Crop.Pix)
 	}
-	end := start
-	for _, p := range b.Plans[lo:hi] {
-		end += len(p.Crop.Pix)
+	if total != len(b.Crops) {
+		return nil, fmt.Errorf("the plans' crops hold %d bytes, the batch's packed crops %d", total, len(b.Crops))
 	}
 	raw, err := augmentOnDevice(b.Plans[lo:hi], b.Crops[start:end], dev)
 	if err != nil {

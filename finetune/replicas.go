@@ -110,26 +110,38 @@ func (n *Net) replicatedFeatures(b *dataset.Batch) (*torch.Tensor, error) {
 // features on the net's device (one device: the whole batch).
 func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
-	var x *torch.Tensor
-	switch {
-	case b.Plans != nil:
-		x, err = planInput(b, lo, hi, r.dev, n.ChannelsLast)
-	case b.Pixels != nil:
-		x, err = pixelInput(b, lo, hi, r.dev, n.ChannelsLast)
-	default:
-		x, err = floatInput(b, lo, hi, r.dev, n.ChannelsLast)
-	}
+	x, err := n.input(r.dev, b, lo, hi)
 	if err != nil {
 		return nil, err
 	}
 	defer x.Close()
+	return n.forward(r, x)
+}
+
+// input is the backbone's input for samples [lo, hi) of b on dev: the
+// batch's images, bytes or augmentation plans carried there and made the
+// normalized NCHW float32 batch (channels-last when the net is).
+func (n *Net) input(dev torch.Device, b *dataset.Batch, lo, hi int) (*torch.Tensor, error) {
+	switch {
+	case b.Plans != nil:
+		return planInput(b, lo, hi, dev, n.ChannelsLast)
+	case b.Pixels != nil:
+		return pixelInput(b, lo, hi, dev, n.ChannelsLast)
+	default:
+		return floatInput(b, lo, hi, dev, n.ChannelsLast)
+	}
+}
+
+// forward runs replica r's backbone on x, an input on its device, and
+// returns the features on the net's device.
+func (n *Net) forward(r replica, x *torch.Tensor) (*torch.Tensor, error) {
 	f, err := r.m.ForwardAutocast(n.BackboneDtype, x)
 	if err != nil {
 		return nil, err
 	}
 	if s := f.Shape(); len(s) != 2 || s[1] != int64(n.FeatureDim) {
 		f.Close()
-		return nil, fmt.Errorf("the backbone gave %v for %d images, want [%d, %d]", s, hi-lo, hi-lo, n.FeatureDim)
+		return nil, fmt.Errorf("the backbone gave %v for %d images, want [%d, %d]", s, x.Shape()[0], x.Shape()[0], n.FeatureDim)
 	}
 	if r.dev == n.Device {
 		return f, nil

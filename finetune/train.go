@@ -42,6 +42,17 @@ type TrainConfig struct {
 	// the loader's batches (same order, same sizes). Only valid without
 	// augmentation (a deterministic training transform): linear probing.
 	CacheTrainFeatures bool
+	// PrefetchInputs makes each training batch's backbone input (its
+	// images copied to the net's device; byte batches converted and
+	// augmentation plans carried out there) on a thread of its own, one
+	// batch ahead of the training step, so that the host's share of that
+	// work overlaps the device's. Worth it with the model on a GPU, where
+	// the training thread waits for the GPU at the end of every step and
+	// the GPU would otherwise wait for the host's next input; on a CPU it
+	// takes cores from libtorch's own threads. The same values either way.
+	// No effect with a backbone replicated over several devices or with
+	// CacheTrainFeatures.
+	PrefetchInputs bool
 	// Devices names the devices in the examples/sec line (default: the net's).
 	Devices string
 	// OnStep, when set, is called after every training step with the 0-based
@@ -195,6 +206,11 @@ func (t *trainer) closeCache() {
 // batches yields the epoch's batches from batch first on: from the loader,
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
+	if t.cfg.PrefetchInputs && !t.cfg.CacheTrainFeatures && len(t.net.replicas) == 1 {
+		return t.net.prefetchInputs(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+			return t.train.BatchesFrom(ctx, e, first)
+		})
+	}
 	return func(yield func(trainBatch, error) bool) {
 		if !t.cfg.CacheTrainFeatures {
 			for b, err := range t.train.BatchesFrom(ctx, e, first) {
@@ -239,8 +255,12 @@ func fullPass(cfg dataset.LoaderConfig) dataset.LoaderConfig {
 // trainBatch is a loader batch, or the dataset indices of cached rows.
 type trainBatch struct {
 	batch  *dataset.Batch
+	x      *torch.Tensor // the batch's backbone input, made ahead (PrefetchInputs), or nil
 	cached []int
 }
+
+// release closes what was made ahead for the batch.
+func (b trainBatch) release() { b.x.Close() }
 
 func (b trainBatch) size() int {
 	if b.batch != nil {
@@ -264,6 +284,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 			err = ctx.Err() // cancelled while the batch was ready: do not train on it
 		}
 		if err != nil {
+			b.release()
 			bar.abort()
 			t.pos.seconds += time.Since(start).Seconds()
 			if ctx.Err() != nil {
@@ -330,6 +351,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 
 // step trains the head on one batch and returns the batch's summed loss.
 func (t *trainer) step(b trainBatch) (loss float64, err error) {
+	defer b.release()
 	defer torch.Recover(&err)
 	feats, y, err := t.inputs(b)
 	if err != nil {
@@ -411,7 +433,14 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 		defer r.Close()
 		return t.trainCache.X.IndexSelect(0, r), t.trainCache.Labels.IndexSelect(0, r), nil
 	}
-	feats, err = t.net.Features(b.batch)
+	if b.x != nil {
+		feats, err = t.net.forward(t.net.replicas[0], b.x)
+		if err != nil {
+			err = fmt.Errorf("finetune: %w", err)
+		}
+	} else {
+		feats, err = t.net.Features(b.batch)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,9 +24,14 @@ func headValues(n *Net) [][]float32 {
 	return out
 }
 
-func TestResumeAfterCancelGivesTheSameWeights(t *testing.T) {
+func TestResumeAfterCancelGivesTheSameWeights(t *testing.T) { requireResumeAfterCancel(t, false) }
+
+// requireResumeAfterCancel cancels training in the middle of epoch 2 and
+// resumes it from the checkpoint, with the inputs made ahead or not.
+func requireResumeAfterCancel(t *testing.T, prefetch bool) {
 	_, split := smallKaggle(t, 3, 0.15)
 	cfg := chapterConfig(3)
+	cfg.PrefetchInputs = prefetch
 	// Uninterrupted, with augmentation (so the RNG state matters too).
 	ref := tinyNet(t, 3)
 	_, err := Train(context.Background(), ref, loader(t, split.Train, trainTransform(), true, 4), loader(t, split.Valid, evalTransform(), false, 4), cfg)
