@@ -45,6 +45,7 @@ type config struct {
 	optimize, bf16, int8, channelsLast, cacheImages    bool
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
+	prefetchInputs                                     bool
 }
 
 func main() {
@@ -76,6 +77,7 @@ func main() {
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
 	fs.BoolVar(&c.augmentOnDevice, "augment-on-device", false, "internal: with --worker loader or train, the training augmentation left to the model's device (dataset.LoaderConfig.AugmentOnDevice; the loader alone only plans it)")
+	fs.BoolVar(&c.prefetchInputs, "prefetch-inputs", false, "internal: with --worker train, each batch's input made on the model's device a batch ahead, on a thread of its own (finetune.TrainConfig.PrefetchInputs)")
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
@@ -286,6 +288,21 @@ func orchestrate(c config) error {
 				return nil
 			}
 			return optional(goRun("train", "--cache-images", "--augment-on-device"))
+		},
+		// Each of the two with the batch's input made on the device a batch
+		// ahead, on a thread of its own (dogbreed's default on GPUs): the
+		// host's copy and queuing overlap the GPU's work.
+		func() error {
+			if c.device == "cpu" {
+				return nil
+			}
+			return optional(goRun("train", "--pixel-batches", "--prefetch-inputs"))
+		},
+		func() error {
+			if c.device == "cpu" {
+				return nil
+			}
+			return optional(goRun("train", "--cache-images", "--augment-on-device", "--prefetch-inputs"))
 		})
 	for _, s := range steps {
 		if err := s(); err != nil {

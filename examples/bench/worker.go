@@ -76,6 +76,9 @@ func runWorker(c config) error {
 	if c.augmentOnDevice {
 		what += " +augment-on-device"
 	}
+	if c.prefetchInputs {
+		what += " +prefetch-inputs"
+	}
 	r := result{What: what}
 	ctx := context.Background()
 	switch c.worker {
@@ -147,7 +150,7 @@ func runWorker(c config) error {
 		defer net.Close()
 		r.SetupSeconds = time.Since(start).Seconds()
 		h, err := finetune.Train(ctx, net, tl, vl, finetune.TrainConfig{Epochs: c.epochs, LR: 1e-4, WeightDecay: 1e-4,
-			Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9, CacheValidFeatures: true})
+			Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9, CacheValidFeatures: true, PrefetchInputs: c.prefetchInputs})
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,8 @@ func TestAutoImageCacheOnlyOnAGPU(t *testing.T) {
 // TestImageCacheAndPixelBatchesKeepTheRunsResults runs the chapter with and without the
 // cache: the same submission, and train+valid (hard links of the training
 // and validation files) found in the cache instead of cached twice; and
-// with --pixel-batches, and with --augment-on-device: the same submission.
+// with --pixel-batches, and with --augment-on-device (its inputs made
+// ahead): the same submission.
 func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	plain := runOptions(t, data, "--cache-images", "off")
@@ -89,8 +90,9 @@ func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	require.Equal(t, string(want), string(got), "the same submission with --pixel-batches")
 
 	// The training augmentation carried out by libtorch from the loader's
-	// plans, with the cache: the same submission too.
-	planned := runOptions(t, data, "--cache-images", "512MiB", "--augment-on-device")
+	// plans, with the cache, each input made a batch ahead on a thread of
+	// its own: the same submission too.
+	planned := runOptions(t, data, "--cache-images", "512MiB", "--augment-on-device", "--prefetch-inputs")
 	var plannedLog bytes.Buffer
 	require.NoError(t, run(context.Background(), planned, &plannedLog))
 	require.Contains(t, plannedLog.String(), "note: --augment-on-device with the model on the cpu: libtorch's tensor operations augment far slower")

@@ -32,7 +32,8 @@ type options struct {
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
 	skipBad, channelsLast, channelsLastGiven                             bool
 	pixelBatches, pixelBatchesGiven                                      bool
-	augmentOnDevice                                                      bool
+	prefetchInputs, prefetchInputsGiven                                  bool
+	augmentOnDevice, augmentOnDeviceGiven                                bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
@@ -71,7 +72,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.channelsLast, "channels-last", false, "lay the backbone and its batches out NHWC (torch.channels_last), what GPUs' fast convolutions read; same outputs up to float rounding. Default: on with the backbone on a GPU, off on the CPU (no faster there)")
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.BoolVar(&o.pixelBatches, "pixel-batches", false, "hand the images to libtorch as bytes and convert them (ToTensor, Normalize) on the model's device: a quarter of the host-to-device copy, same values. Default: on with the model on a GPU, off on the CPU (no faster there)")
-	fs.BoolVar(&o.augmentOnDevice, "augment-on-device", false, "leave the training augmentation (crop, resize, flip, colour jitter) to the model's device: the loader only decodes (or takes from --cache-images) and crops each image and draws its parameters; same images to the bit. For GPUs, where the loader is the limit; not yet measured on one, so off by default")
+	fs.BoolVar(&o.prefetchInputs, "prefetch-inputs", false, "make each training batch's input on the model's device (the copy there, and the conversion or augmentation that --pixel-batches or --augment-on-device leave to it) on a thread of its own, a batch ahead of the training step: the host's share overlaps the GPU's. Default: on with the model on a GPU, off on the CPU (it would take cores from libtorch)")
+	fs.BoolVar(&o.augmentOnDevice, "augment-on-device", false, "leave the training augmentation (crop, resize, flip, colour jitter) to the model's device: the loader only decodes (or takes from --cache-images) and crops each image and draws its parameters; same images to the bit. Default: on with the model on a GPU (the loader is the limit there), off on the CPU (libtorch augments far slower than the Go pipeline)")
 	fs.StringVar(&o.cacheImages, "cache-images", "auto", "keep decoded training images in memory for the epochs after the first, which then skip reading and decoding them (same batches): auto (with the model on a GPU, where the loader is the limit: up to a quarter of the available memory; off on the CPU), off, or a size such as 6GiB")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
@@ -88,6 +90,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	o.channelsLastGiven = given["channels-last"]
 	o.pixelBatchesGiven = given["pixel-batches"]
+	o.prefetchInputsGiven = given["prefetch-inputs"]
+	o.augmentOnDeviceGiven = given["augment-on-device"]
 	if o.demo && !given["batch-size"] {
 		o.batchSize = 32
 	}

@@ -210,15 +210,18 @@ func TestReplicatedBackboneRun(t *testing.T) {
 	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), `invalid device "gpu"`)
 }
 
-// TestChannelsLastAndPixelBatchesAreTheGPUDefaults: both are on with the
+// TestGPUDefaultsFollowTheDeviceUnlessGiven: channels-last, byte batches,
+// the augmentation on the device and the inputs made ahead are on with the
 // model on a GPU unless the flag says otherwise, off on the CPU.
-func TestChannelsLastAndPixelBatchesAreTheGPUDefaults(t *testing.T) {
+func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 	for _, d := range []struct {
 		flag string
 		want func(*options, torch.Device) bool
 	}{
 		{"channels-last", (*options).wantChannelsLast},
 		{"pixel-batches", (*options).wantPixelBatches},
+		{"augment-on-device", (*options).wantAugmentOnDevice},
+		{"prefetch-inputs", (*options).wantPrefetchInputs},
 	} {
 		for _, c := range []struct {
 			args      []string

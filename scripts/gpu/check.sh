@@ -7,12 +7,16 @@
 #   2. runs the CUDA tests of torch/ and finetune/ (NCCL: one rank on one GPU,
 #      two ranks where two GPUs exist),
 #   3. runs a short dogbreed training with --device cuda on generated data
-#      (channels-last and byte batches by default), again with
-#      --channels-last=false, with --bf16 and with --pixel-batches=false
+#      (channels-last, the training augmentation on the GPU, inputs made a
+#      batch ahead and byte batches for validation by default), again with
+#      --channels-last=false, with --bf16 and with float32 batches
+#      (--pixel-batches=false --augment-on-device=false)
 #      (and with --device all where there are several GPUs),
 #      and again under torchrun (a rank per GPU, c10d over NCCL), and for 3
 #      epochs with and without the decoded-image cache (--cache-images), and
-#      with the cache and the augmentation on the GPU (--augment-on-device),
+#      with the cache: byte batches (--augment-on-device=false) with and
+#      without the inputs made ahead (--prefetch-inputs), the augmentation
+#      on the GPU without them, and the defaults (both on with a GPU),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
 #      chapter's PyTorch code on the same GPU, alternating,
 #   4a. times the backbone's forward in PyTorch under each precision and
@@ -80,7 +84,7 @@ if [ -n "$shim" ]; then
     --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
   echo "exit status $?" >> "$OUT/dogbreed.txt"
   tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
-  for variant in --channels-last=false --bf16 --pixel-batches=false; do
+  for variant in --channels-last=false --bf16 "--pixel-batches=false --augment-on-device=false"; do
     log "3'. dogbreed --device cuda $variant"
     timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda $variant \
       --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
@@ -88,9 +92,9 @@ if [ -n "$shim" ]; then
     grep -E "^backbone" "$OUT/dogbreed.txt" | tail -1 | tee -a "$OUT/summary.txt"
     tail -3 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   done
-  # The last: the training augmentation carried out on the GPU from the
-  # loader's plans (--augment-on-device), the decoded images cached.
-  for cache in off auto "auto --augment-on-device"; do
+  # Uncached, then cached: byte batches with and without the inputs made
+  # ahead, the augmentation on the GPU without them, and the defaults.
+  for cache in off "auto --augment-on-device=false --prefetch-inputs=false" "auto --augment-on-device=false" "auto --prefetch-inputs=false" auto; do
     log "3c. dogbreed --device cuda, 3 epochs, --cache-images $cache (decoded images kept from the first epoch)"
     timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda --cache-images $cache \
       --epochs 3 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
