@@ -12,8 +12,8 @@ import (
 )
 
 // TestPrefetchedInputsTrainAsTheTrainingThreadDoes: with the inputs made
-// ahead on their own thread, every step's loss and the final head are those
-// of the plain loop, for float, byte and plan batches.
+// ahead on one thread of their own or three, every step's loss and the
+// final head are those of the plain loop, for float, byte and plan batches.
 func TestPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
 	_, split := smallKaggle(t, 3, 0.1)
 	loaders := map[string]func() *dataset.Loader{
@@ -24,10 +24,10 @@ func TestPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
 	for name, train := range loaders {
 		// run returns every step's loss, the head, and the tensors the
 		// training left open at the end of its last epoch.
-		run := func(prefetch bool) ([]float64, [][]float32, int64) {
+		run := func(threads int) ([]float64, [][]float32, int64) {
 			n := tinyNet(t, 3)
 			cfg := chapterConfig(2)
-			cfg.PrefetchInputs = prefetch
+			cfg.PrefetchInputs, cfg.PrefetchThreads = threads > 0, threads
 			var losses []float64
 			cfg.OnStep = func(_, _ int, loss float64) { losses = append(losses, loss) }
 			train, valid := train(), loader(t, split.Valid, evalTransform(), false, 4)
@@ -36,18 +36,21 @@ func TestPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
 			require.NoError(t, err, name)
 			return losses, headValues(n), h.Epochs[1].LiveTensors - before
 		}
-		wantLosses, wantHead, wantOpen := run(false)
-		gotLosses, gotHead, gotOpen := run(true)
-		require.Len(t, gotLosses, 2*((split.Train.Len()+3)/4), name)
-		require.Equal(t, wantLosses, gotLosses, name)
-		require.Equal(t, wantHead, gotHead, name)
-		require.Equal(t, wantOpen, gotOpen, "%s: tensors left open", name)
+		wantLosses, wantHead, wantOpen := run(0)
+		for _, threads := range []int{1, 3} {
+			gotLosses, gotHead, gotOpen := run(threads)
+			require.Len(t, gotLosses, 2*((split.Train.Len()+3)/4), name)
+			require.Equal(t, wantLosses, gotLosses, "%s, %d threads", name, threads)
+			require.Equal(t, wantHead, gotHead, "%s, %d threads", name, threads)
+			require.Equal(t, wantOpen, gotOpen, "%s, %d threads: tensors left open", name, threads)
+		}
 	}
 }
 
-// floatBatches yields n small float32 batches (when bad, the last one is a
-// batch of augmentation plans whose crops are short by a byte), counting
-// how many were taken and noting when the iteration has returned.
+// floatBatches yields n small float32 batches, batch i labelled i (when
+// bad, the last one is a batch of augmentation plans whose crops are short
+// by a byte), counting how many were taken and noting when the iteration
+// has returned.
 type floatBatches struct {
 	n, taken int
 	bad      bool
@@ -62,10 +65,10 @@ func (f *floatBatches) batches(ctx context.Context) iter.Seq2[*dataset.Batch, er
 				yield(nil, err)
 				return
 			}
-			b := &dataset.Batch{N: 2, C: 3, H: 8, W: 8, Images: make([]float32, 2*3*8*8), Labels: []int64{0, 1}}
+			b := &dataset.Batch{N: 2, C: 3, H: 8, W: 8, Images: make([]float32, 2*3*8*8), Labels: []int64{int64(i), 0}}
 			if f.bad && i == f.n-1 {
 				plan := transforms.AugmentPlan{Crop: transforms.NewImage(8, 8), OutH: 8, OutW: 8}
-				b = &dataset.Batch{N: 1, C: 3, H: 8, W: 8, Plans: []transforms.AugmentPlan{plan}, Crops: plan.Crop.Pix[1:], Labels: []int64{0}}
+				b = &dataset.Batch{N: 1, C: 3, H: 8, W: 8, Plans: []transforms.AugmentPlan{plan}, Crops: plan.Crop.Pix[1:], Labels: []int64{int64(i)}}
 			}
 			f.taken++
 			if !yield(b, nil) {
@@ -75,52 +78,65 @@ func (f *floatBatches) batches(ctx context.Context) iter.Seq2[*dataset.Batch, er
 	}
 }
 
-// TestPrefetchReleasesWhatItMadeAhead: a consumer that stops early leaves
-// the loader stopped and no tensor behind (the one made ahead is closed);
-// a cancelled context reaches the consumer as an error; a batch whose input
-// cannot be made ends the iteration with its error.
+// TestPrefetchReleasesWhatItMadeAhead: with one thread or three, the
+// batches come in the loader's order; a consumer that stops early leaves
+// the loader stopped and no tensor behind (those made ahead are closed); a
+// cancelled context reaches the consumer as an error; a batch whose input
+// cannot be made ends the iteration with its error, in its place.
 func TestPrefetchReleasesWhatItMadeAhead(t *testing.T) {
 	net := tinyNet(t, 3)
 	live := torch.LiveTensors()
-	src := &floatBatches{n: 6}
-	seen := 0
-	for b, err := range net.prefetchInputs(context.Background(), src.batches) {
-		require.NoError(t, err)
-		require.Equal(t, []int64{2, 3, 8, 8}, b.x.Shape())
-		b.release()
-		if seen++; seen == 2 {
-			break
-		}
-	}
-	require.True(t, src.ended, "the loader goes on after the consumer stopped")
-	require.LessOrEqual(t, src.taken, 4, "more than one batch made ahead")
-	require.Equal(t, live, torch.LiveTensors(), "tensors made ahead and left open")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var last error
-	seen = 0
-	for b, err := range net.prefetchInputs(ctx, (&floatBatches{n: 6}).batches) {
-		b.release()
-		last = err
-		if seen++; seen == 1 {
-			cancel()
-		}
-	}
-	require.ErrorIs(t, last, context.Canceled)
-	require.Equal(t, live, torch.LiveTensors())
-
-	seen = 0
-	for b, err := range net.prefetchInputs(context.Background(), (&floatBatches{n: 3, bad: true}).batches) {
-		b.release()
-		if seen++; seen < 3 {
+	for _, threads := range []int{1, 3} {
+		src := &floatBatches{n: 9}
+		seen := 0
+		for b, err := range net.prefetchInputs(context.Background(), threads, src.batches) {
 			require.NoError(t, err)
-			continue
+			require.Equal(t, []int64{2, 3, 8, 8}, b.x.Shape())
+			require.Equal(t, int64(seen), b.batch.Labels[0], "%d threads: out of order", threads)
+			b.release()
+			if seen++; seen == 2 {
+				break
+			}
 		}
-		require.EqualError(t, err, "finetune: the plans' crops hold 192 bytes, the batch's packed crops 191")
+		require.True(t, src.ended, "%d threads: the loader goes on after the consumer stopped", threads)
+		require.LessOrEqual(t, src.taken, 2+threads+1, "%d threads: more than a batch a thread made ahead", threads)
+		require.Equal(t, live, torch.LiveTensors(), "%d threads: tensors made ahead and left open", threads)
+
+		all := 0
+		for b, err := range net.prefetchInputs(context.Background(), threads, (&floatBatches{n: 7}).batches) {
+			require.NoError(t, err)
+			require.Equal(t, int64(all), b.batch.Labels[0], "%d threads: out of order", threads)
+			b.release()
+			all++
+		}
+		require.Equal(t, 7, all, "%d threads", threads)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var last error
+		seen = 0
+		for b, err := range net.prefetchInputs(ctx, threads, (&floatBatches{n: 9}).batches) {
+			b.release()
+			last = err
+			if seen++; seen == 1 {
+				cancel()
+			}
+		}
+		cancel()
+		require.ErrorIs(t, last, context.Canceled, "%d threads", threads)
+		require.Equal(t, live, torch.LiveTensors(), "%d threads", threads)
+
+		seen = 0
+		for b, err := range net.prefetchInputs(context.Background(), threads, (&floatBatches{n: 5, bad: true}).batches) {
+			b.release()
+			if seen++; seen < 5 {
+				require.NoError(t, err)
+				continue
+			}
+			require.EqualError(t, err, "finetune: the plans' crops hold 192 bytes, the batch's packed crops 191")
+		}
+		require.Equal(t, 5, seen, "%d threads", threads)
+		require.Equal(t, live, torch.LiveTensors(), "%d threads", threads)
 	}
-	require.Equal(t, 3, seen)
-	require.Equal(t, live, torch.LiveTensors())
 }
 
 // TestPrefetchedRunStopsAfterTheBatchItWasCancelledOn: cancelled during a

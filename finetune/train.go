@@ -53,6 +53,11 @@ type TrainConfig struct {
 	// No effect with a backbone replicated over several devices or with
 	// CacheTrainFeatures.
 	PrefetchInputs bool
+	// PrefetchThreads is how many threads make the inputs ahead, each a
+	// batch in turn (default 1): more where one thread's share (copying the
+	// batch into page-locked memory, queuing the device's work) is slower
+	// than the device's step.
+	PrefetchThreads int
 	// Devices names the devices in the examples/sec line (default: the net's).
 	Devices string
 	// OnStep, when set, is called after every training step with the 0-based
@@ -125,6 +130,8 @@ func (c *TrainConfig) validate() error {
 		return fmt.Errorf("finetune: lr period %d must be positive", c.LRPeriod)
 	case c.LRDecay <= 0:
 		return fmt.Errorf("finetune: lr decay %g must be positive", c.LRDecay)
+	case c.PrefetchThreads < 0:
+		return fmt.Errorf("finetune: prefetch threads %d must not be negative", c.PrefetchThreads)
 	}
 	return nil
 }
@@ -207,7 +214,7 @@ func (t *trainer) closeCache() {
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
 	if t.cfg.PrefetchInputs && !t.cfg.CacheTrainFeatures && len(t.net.replicas) == 1 {
-		return t.net.prefetchInputs(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+		return t.net.prefetchInputs(ctx, max(1, t.cfg.PrefetchThreads), func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
 			return t.train.BatchesFrom(ctx, e, first)
 		})
 	}

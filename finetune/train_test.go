@@ -27,11 +27,14 @@ func headValues(n *Net) [][]float32 {
 func TestResumeAfterCancelGivesTheSameWeights(t *testing.T) { requireResumeAfterCancel(t, false) }
 
 // requireResumeAfterCancel cancels training in the middle of epoch 2 and
-// resumes it from the checkpoint, with the inputs made ahead or not.
+// resumes it from the checkpoint, with the inputs made ahead (on two
+// threads) or not.
 func requireResumeAfterCancel(t *testing.T, prefetch bool) {
 	_, split := smallKaggle(t, 3, 0.15)
 	cfg := chapterConfig(3)
-	cfg.PrefetchInputs = prefetch
+	if prefetch {
+		cfg.PrefetchInputs, cfg.PrefetchThreads = true, 2
+	}
 	// Uninterrupted, with augmentation (so the RNG state matters too).
 	ref := tinyNet(t, 3)
 	_, err := Train(context.Background(), ref, loader(t, split.Train, trainTransform(), true, 4), loader(t, split.Valid, evalTransform(), false, 4), cfg)
@@ -133,6 +136,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		{func(c *TrainConfig) { c.WeightDecay = -1 }, "weight decay"},
 		{func(c *TrainConfig) { c.LRPeriod = 0 }, "lr period 0"},
 		{func(c *TrainConfig) { c.Momentum = 1 }, "momentum"},
+		{func(c *TrainConfig) { c.PrefetchThreads = -1 }, "prefetch threads -1"},
 	} {
 		cfg := chapterConfig(1)
 		c.mutate(&cfg)
