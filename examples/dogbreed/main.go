@@ -35,6 +35,7 @@ type options struct {
 	prefetchInputs, prefetchInputsGiven                                  bool
 	augmentOnDevice, augmentOnDeviceGiven                                bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
+	prefetchThreads                                                      int
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
 	demoScale                                                            float64
@@ -73,6 +74,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.saveHead, "save-head", "head.pt", "file for the final head and class names, for examples/predict (empty: none)")
 	fs.BoolVar(&o.pixelBatches, "pixel-batches", false, "hand the images to libtorch as bytes and convert them (ToTensor, Normalize) on the model's device: a quarter of the host-to-device copy, same values. Default: on with the model on a GPU, off on the CPU (no faster there)")
 	fs.BoolVar(&o.prefetchInputs, "prefetch-inputs", false, "make each training batch's input on the model's device (the copy there, and the conversion or augmentation that --pixel-batches or --augment-on-device leave to it) on a thread of its own, a batch ahead of the training step: the host's share overlaps the GPU's. Default: on with the model on a GPU, off on the CPU (it would take cores from libtorch)")
+	fs.IntVar(&o.prefetchThreads, "prefetch-threads", 1, "with --prefetch-inputs, how many threads make the inputs ahead, each a batch in turn: more where one thread's share (the copy into page-locked memory, queuing the device's work) is slower than the GPU's step")
 	fs.BoolVar(&o.augmentOnDevice, "augment-on-device", false, "leave the training augmentation (crop, resize, flip, colour jitter) to the model's device: the loader only decodes (or takes from --cache-images) and crops each image and draws its parameters; same images to the bit. Default: on with the model on a GPU (the loader is the limit there), off on the CPU (libtorch augments far slower than the Go pipeline)")
 	fs.StringVar(&o.cacheImages, "cache-images", "auto", "keep decoded training images in memory for the epochs after the first, which then skip reading and decoding them (same batches): auto (with the model on a GPU, where the loader is the limit: up to a quarter of the available memory; off on the CPU), off, or a size such as 6GiB")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
@@ -106,6 +108,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--wd %g must not be negative", o.wd)
 	case o.workers < 0 || o.threads < 0 || (given["workers"] && o.workers == 0) || (given["threads"] && o.threads == 0):
 		return nil, fmt.Errorf("--workers and --threads must be positive")
+	case o.prefetchThreads < 1:
+		return nil, fmt.Errorf("--prefetch-threads %d must be at least 1", o.prefetchThreads)
 	case o.inputSize < 32:
 		return nil, fmt.Errorf("--input-size %d is too small", o.inputSize)
 	case o.resume && o.checkpoint == "":

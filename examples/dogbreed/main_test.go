@@ -150,6 +150,7 @@ func TestFlagErrors(t *testing.T) {
 		{"--lr -1", "--lr -1"},
 		{"--resume", "--resume needs --checkpoint"},
 		{"--workers 0", "--workers"},
+		{"--prefetch-threads 0", "--prefetch-threads 0 must be at least 1"},
 		{"extra", "unexpected argument"},
 		{"--bf16 --fp16", "exclude each other"},
 	} {

@@ -115,7 +115,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	cfg := finetune.TrainConfig{Epochs: o.epochs, LR: o.lr, WeightDecay: o.wd, Momentum: 0.9, LRPeriod: o.lrPeriod,
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices,
-		Group: group, PrefetchInputs: o.wantPrefetchInputs(dev)}
+		Group: group, PrefetchInputs: o.wantPrefetchInputs(dev), PrefetchThreads: o.prefetchThreads}
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
 		ChannelsLast: o.wantChannelsLast(dev)}

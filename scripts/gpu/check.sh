@@ -16,7 +16,8 @@
 #      epochs with and without the decoded-image cache (--cache-images), and
 #      with the cache: byte batches (--augment-on-device=false) with and
 #      without the inputs made ahead (--prefetch-inputs), the augmentation
-#      on the GPU without them, and the defaults (both on with a GPU),
+#      on the GPU without them, the defaults (both on with a GPU), and
+#      the defaults with two threads making the inputs (--prefetch-threads 2),
 #   4. runs examples/bench with --device cuda: the Go pipeline against the
 #      chapter's PyTorch code on the same GPU, alternating,
 #   4a. times the backbone's forward in PyTorch under each precision and
@@ -93,8 +94,9 @@ if [ -n "$shim" ]; then
     tail -3 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   done
   # Uncached, then cached: byte batches with and without the inputs made
-  # ahead, the augmentation on the GPU without them, and the defaults.
-  for cache in off "auto --augment-on-device=false --prefetch-inputs=false" "auto --augment-on-device=false" "auto --prefetch-inputs=false" auto; do
+  # ahead, the augmentation on the GPU without them, the defaults, and the
+  # defaults with two threads making the inputs.
+  for cache in off "auto --augment-on-device=false --prefetch-inputs=false" "auto --augment-on-device=false" "auto --prefetch-inputs=false" auto "auto --prefetch-threads 2"; do
     log "3c. dogbreed --device cuda, 3 epochs, --cache-images $cache (decoded images kept from the first epoch)"
     timeout 100 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device cuda --cache-images $cache \
       --epochs 3 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
