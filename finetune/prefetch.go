@@ -18,7 +18,7 @@ import (
 // goroutine makes one batch ahead at most. The consumer owns what it is
 // yielded and releases it; what was made but not yielded is released
 // here. Stopping early stops the goroutines and the loader before it
-// returns. Only for a net on one device.
+// returns. Only for a net with one backbone replica.
 func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
 	type made struct {
 		b   trainBatch
@@ -98,11 +98,11 @@ func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(cont
 	}
 }
 
-// prepareInput is the backbone's input for the whole of b on the net's
-// (one) device.
+// prepareInput is the backbone's input for the whole of b on the device of
+// the net's one backbone replica.
 func (n *Net) prepareInput(b *dataset.Batch) (x *torch.Tensor, err error) {
 	defer torch.Recover(&err)
-	if x, err = n.input(n.Device, b, 0, b.N); err != nil {
+	if x, err = n.input(n.replicas[0].dev, b, 0, b.N); err != nil {
 		return nil, fmt.Errorf("finetune: %w", err)
 	}
 	return x, nil
