@@ -141,13 +141,18 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "backbone %s%s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, backboneLayout(net),
 		net.FeatureDim, net.FeatureDim, net.Classes, devices, torch.Version())
+	training := feed{workers: o.workers, caching: cache != nil, gpu: dev.IsCUDA(), augmentOnDevice: o.wantAugmentOnDevice(dev)}
+	if cfg.PrefetchInputs && len(backboneDevs) <= 1 {
+		training.prefetchThreads = cfg.PrefetchThreads
+	}
+	fmt.Fprintf(out, "training input: %s\n", training)
 	defer net.Close()
 	hist, err := finetune.Train(ctx, net, trainIter, validIter, cfg)
 	if err != nil {
 		return err
 	}
 	reportCache(out, cache)
-	reportDataWait(out, hist, o.workers, cache != nil)
+	reportDataWait(out, hist, training)
 	if o.plot != "" && rank0 {
 		if err := finetune.WritePlot(o.plot, hist); err != nil {
 			return err
