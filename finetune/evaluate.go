@@ -88,7 +88,7 @@ func EvaluateFeatures(net *Net, f *Features) (m Metrics, err error) {
 	defer loss.Close()
 	probs := logits.Softmax(1)
 	defer probs.Close()
-	p := probs.Float32s()
+	z, p := logits.Float32s(), probs.Float32s()
 	labels := f.Labels.Int64s()
 	n, c := len(labels), net.Classes
 	m.N = n
@@ -98,20 +98,17 @@ func EvaluateFeatures(net *Net, f *Features) (m Metrics, err error) {
 	m.Loss = loss.Item() / float64(n)
 	top1, top5, logLoss := 0, 0, 0.0
 	for i, y := range labels {
-		row := p[i*c : (i+1)*c]
-		rank := 0 // classes scoring strictly higher than the label
-		for _, v := range row {
-			if v > row[y] {
-				rank++
-			}
-		}
+		// Ranked by the logits: a confident softmax rounds the other classes'
+		// probabilities to 0 in float32, and ties at 0 would rank the label
+		// second behind the prediction whatever its logit.
+		rank := classesAbove(z[i*c:(i+1)*c], y)
 		if rank == 0 {
 			top1++
 		}
 		if rank < 5 {
 			top5++
 		}
-		logLoss -= math.Log(min(max(float64(row[y]), 1e-15), 1-1e-15))
+		logLoss -= math.Log(min(max(float64(p[i*c+int(y)]), 1e-15), 1-1e-15))
 	}
 	m.Top1 = float64(top1) / float64(n)
 	m.Top5 = float64(top5) / float64(n)
@@ -173,4 +170,15 @@ func rankOf(idx []int) []int {
 		out[i] = rank[v]
 	}
 	return out
+}
+
+// classesAbove is how many classes score strictly higher than class y in row.
+func classesAbove(row []float32, y int64) int {
+	rank := 0
+	for _, v := range row {
+		if v > row[y] {
+			rank++
+		}
+	}
+	return rank
 }
