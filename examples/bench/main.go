@@ -194,6 +194,17 @@ func orchestrate(c config) error {
 		}
 		return optional(goRun("train", flags...))
 	}
+	// trainOnGPU runs the training with the worker flags given where the
+	// model is on a GPU: levers for the host-to-device path, which a CPU
+	// run does not have.
+	trainOnGPU := func(flags ...string) func() error {
+		return func() error {
+			if c.device == "cpu" {
+				return nil
+			}
+			return optional(goRun("train", flags...))
+		}
+	}
 	// The optimised rows need a libtorch where optimize_for_inference is
 	// verified (Debian's 2.6 crashes running its output); the int8 backbone
 	// is a CPU (fbgemm) model.
@@ -274,36 +285,16 @@ func orchestrate(c config) error {
 		// Byte batches converted on the device: a quarter of the host copy,
 		// which counts where the model is on a GPU (dogbreed's default
 		// there); on a CPU they measured the same as float32 batches.
-		func() error {
-			if c.device == "cpu" {
-				return nil
-			}
-			return optional(goRun("train", "--pixel-batches"))
-		},
+		trainOnGPU("--pixel-batches"),
 		// The training augmentation carried out on the device from the
 		// loader's plans, the decoded images cached: the loader then only
 		// crops and draws. For GPUs, where the loader is the limit.
-		func() error {
-			if c.device == "cpu" {
-				return nil
-			}
-			return optional(goRun("train", "--cache-images", "--augment-on-device"))
-		},
+		trainOnGPU("--cache-images", "--augment-on-device"),
 		// Each of the two with the batch's input made on the device a batch
 		// ahead, on a thread of its own (dogbreed's default on GPUs): the
 		// host's copy and queuing overlap the GPU's work.
-		func() error {
-			if c.device == "cpu" {
-				return nil
-			}
-			return optional(goRun("train", "--pixel-batches", "--prefetch-inputs"))
-		},
-		func() error {
-			if c.device == "cpu" {
-				return nil
-			}
-			return optional(goRun("train", "--cache-images", "--augment-on-device", "--prefetch-inputs"))
-		})
+		trainOnGPU("--pixel-batches", "--prefetch-inputs"),
+		trainOnGPU("--cache-images", "--augment-on-device", "--prefetch-inputs"))
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err

@@ -30,15 +30,13 @@ type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
 	cacheImages                                                          string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
-	skipBad, channelsLast, channelsLastGiven                             bool
-	pixelBatches, pixelBatchesGiven                                      bool
-	prefetchInputs, prefetchInputsGiven                                  bool
-	augmentOnDevice, augmentOnDeviceGiven                                bool
+	skipBad, channelsLast, pixelBatches, prefetchInputs, augmentOnDevice bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	prefetchThreads                                                      int
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
 	demoScale                                                            float64
+	given                                                                map[string]bool // the flags on the command line
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -90,10 +88,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	o.channelsLastGiven = given["channels-last"]
-	o.pixelBatchesGiven = given["pixel-batches"]
-	o.prefetchInputsGiven = given["prefetch-inputs"]
-	o.augmentOnDeviceGiven = given["augment-on-device"]
+	o.given = given
 	if o.demo && !given["batch-size"] {
 		o.batchSize = 32
 	}

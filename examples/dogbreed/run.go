@@ -115,7 +115,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	cfg := finetune.TrainConfig{Epochs: o.epochs, LR: o.lr, WeightDecay: o.wd, Momentum: 0.9, LRPeriod: o.lrPeriod,
 		LRDecay: o.lrDecay, Log: out, Checkpoint: o.checkpoint, Resume: o.resume, CacheValidFeatures: true, Devices: devices,
-		Group: group, PrefetchInputs: o.wantPrefetchInputs(dev), PrefetchThreads: o.prefetchThreads}
+		Group: group, PrefetchThreads: o.prefetchThreads,
+		PrefetchInputs: o.wantPrefetchInputs(dev) && len(backboneDevs) <= 1} // one replica only (finetune ignores it otherwise)
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
 		ChannelsLast: o.wantChannelsLast(dev)}
@@ -142,7 +143,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	fmt.Fprintf(out, "backbone %s%s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, backboneLayout(net),
 		net.FeatureDim, net.FeatureDim, net.Classes, devices, torch.Version())
 	training := feed{workers: o.workers, caching: cache != nil, gpu: dev.IsCUDA(), augmentOnDevice: o.wantAugmentOnDevice(dev)}
-	if cfg.PrefetchInputs && len(backboneDevs) <= 1 {
+	if cfg.PrefetchInputs {
 		training.prefetchThreads = cfg.PrefetchThreads
 	}
 	fmt.Fprintf(out, "training input: %s\n", training)
@@ -351,10 +352,7 @@ func pickDevice(s string) (torch.Device, []torch.Device, string, error) {
 // bench (2 cores): the same training loss to the last digit, no difference
 // in speed or peak RSS beyond the noise.
 func (o *options) wantPixelBatches(dev torch.Device) bool {
-	if o.pixelBatchesGiven {
-		return o.pixelBatches
-	}
-	return dev.IsCUDA()
+	return o.flagOr("pixel-batches", o.pixelBatches, dev.IsCUDA())
 }
 
 // wantAugmentOnDevice is --augment-on-device where given, else with the
@@ -364,10 +362,7 @@ func (o *options) wantPixelBatches(dev torch.Device) bool {
 // workers and 2,400-2,500 with 4; the first epoch, decoding, 1.2-1.3x. On
 // the CPU libtorch augments at a twentieth of the Go pipeline's speed.
 func (o *options) wantAugmentOnDevice(dev torch.Device) bool {
-	if o.augmentOnDeviceGiven {
-		return o.augmentOnDevice
-	}
-	return dev.IsCUDA()
+	return o.flagOr("augment-on-device", o.augmentOnDevice, dev.IsCUDA())
 }
 
 // wantPrefetchInputs is --prefetch-inputs where given, else with the model
@@ -376,19 +371,22 @@ func (o *options) wantAugmentOnDevice(dev torch.Device) bool {
 // in between. On the CPU (2 cores) it measured no faster, and the extra
 // thread's malloc arena added 76-107 MiB of resident memory.
 func (o *options) wantPrefetchInputs(dev torch.Device) bool {
-	if o.prefetchInputsGiven {
-		return o.prefetchInputs
-	}
-	return dev.IsCUDA()
+	return o.flagOr("prefetch-inputs", o.prefetchInputs, dev.IsCUDA())
 }
 
 // wantChannelsLast is --channels-last where given, else where it pays
 // (finetune.ChannelsLastPays: on GPUs).
 func (o *options) wantChannelsLast(dev torch.Device) bool {
-	if o.channelsLastGiven {
-		return o.channelsLast
+	return o.flagOr("channels-last", o.channelsLast, finetune.ChannelsLastPays(dev))
+}
+
+// flagOr is a boolean flag's value where the command line gives the flag,
+// else def (a default that depends on the run, such as its device).
+func (o *options) flagOr(name string, value, def bool) bool {
+	if o.given[name] {
+		return value
 	}
-	return finetune.ChannelsLastPays(dev)
+	return def
 }
 
 // backboneLayout names the non-default choices the backbone runs with, for
