@@ -103,3 +103,12 @@ func TestCUDAAugmentationOnTheDeviceIsTheGoPipelines(t *testing.T) {
 	needCUDAWithoutTF32(t)
 	requireDeviceAugmentation(t, torch.CUDA(0))
 }
+
+// TestCUDAPrefetchedInputsTrainAsTheTrainingThreadDoes: on the GPU, inputs
+// made ahead on one or two threads of their own (the augmentation on the
+// device included) train to the same loss at every step and the same head
+// as inputs made on the training thread.
+func TestCUDAPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
+	needCUDAWithoutTF32(t)
+	requirePrefetchedTraining(t, torch.CUDA(0), 1, 2)
+}

@@ -15,6 +15,14 @@ import (
 // ahead on one thread of their own or three, every step's loss and the
 // final head are those of the plain loop, for float, byte and plan batches.
 func TestPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
+	requirePrefetchedTraining(t, torch.CPU, 1, 3)
+}
+
+// requirePrefetchedTraining trains the tiny net on dev for two epochs of
+// float, byte and plan batches, plainly and with the inputs made ahead on
+// each of the thread counts given, and requires the same loss at every
+// step, the same head and no more tensors left open.
+func requirePrefetchedTraining(t *testing.T, dev torch.Device, threadCounts ...int) {
 	_, split := smallKaggle(t, 3, 0.1)
 	loaders := map[string]func() *dataset.Loader{
 		"float batches": func() *dataset.Loader { return loader(t, split.Train, trainTransform(), true, 4) },
@@ -25,19 +33,21 @@ func TestPrefetchedInputsTrainAsTheTrainingThreadDoes(t *testing.T) {
 		// run returns every step's loss, the head, and the tensors the
 		// training left open at the end of its last epoch.
 		run := func(threads int) ([]float64, [][]float32, int64) {
-			n := tinyNet(t, 3)
-			cfg := chapterConfig(2)
-			cfg.PrefetchInputs, cfg.PrefetchThreads = threads > 0, threads
+			cfg := tinyConfig(3)
+			cfg.Device = dev
+			n := loadTiny(t, cfg)
+			tc := chapterConfig(2)
+			tc.PrefetchInputs, tc.PrefetchThreads = threads > 0, threads
 			var losses []float64
-			cfg.OnStep = func(_, _ int, loss float64) { losses = append(losses, loss) }
+			tc.OnStep = func(_, _ int, loss float64) { losses = append(losses, loss) }
 			train, valid := train(), loader(t, split.Valid, evalTransform(), false, 4)
 			before := torch.LiveTensors()
-			h, err := Train(context.Background(), n, train, valid, cfg)
+			h, err := Train(context.Background(), n, train, valid, tc)
 			require.NoError(t, err, name)
 			return losses, headValues(n), h.Epochs[1].LiveTensors - before
 		}
 		wantLosses, wantHead, wantOpen := run(0)
-		for _, threads := range []int{1, 3} {
+		for _, threads := range threadCounts {
 			gotLosses, gotHead, gotOpen := run(threads)
 			require.Len(t, gotLosses, 2*((split.Train.Len()+3)/4), name)
 			require.Equal(t, wantLosses, gotLosses, "%s, %d threads", name, threads)

@@ -17,21 +17,22 @@ import (
 // continuation lines and the variants dogbreed's runs loop over included)
 // must be one the program defines, or the run is lost to a usage error.
 func TestGPUCheckScriptUsesFlagsThatExist(t *testing.T) {
-	programs, loops := scriptFlagsExist(t, "check.sh")
-	require.Equal(t, 1, loops, "check.sh's loop over dogbreed variants was not found")
+	programs, lists := scriptFlagsExist(t, "check.sh")
+	require.Equal(t, 1, lists, "check.sh's loop over dogbreed variants was not found")
 	require.Greater(t, programs["dogbreed"], 3, "check.sh's dogbreed runs were not found")
 	require.Equal(t, 1, programs["bench"], "check.sh's bench run was not found")
 
-	programs, loops = scriptFlagsExist(t, "feed_sweep.sh")
-	require.Equal(t, 1, loops, "feed_sweep.sh's loop over dogbreed variants was not found")
+	programs, lists = scriptFlagsExist(t, "feed_sweep.sh")
+	require.Equal(t, 1, lists, "feed_sweep.sh's default VARIANTS were not found")
 	require.Greater(t, programs["dogbreed"], 0, "feed_sweep.sh's dogbreed runs were not found")
 }
 
 // scriptFlagsExist requires every flag that scripts/gpu/<name> passes to a
-// Go program, or loops over in a "for variant in" or "for cache in" list
-// (dogbreed's), to be one the program defines; it returns how many runs of
-// each program and how many such loops it found.
-func scriptFlagsExist(t *testing.T, name string) (programs map[string]int, loops int) {
+// Go program, or lists as dogbreed's variants (a "for variant in" or "for
+// cache in" loop, or the default of VARIANTS, its variants separated by
+// ";"), to be one the program defines; it returns how many runs of each
+// program and how many such lists of flags it found.
+func scriptFlagsExist(t *testing.T, name string) (programs map[string]int, lists int) {
 	t.Helper()
 	script, err := os.ReadFile(filepath.Join(testenv.Root(), "scripts", "gpu", name))
 	require.NoError(t, err)
@@ -46,13 +47,19 @@ func scriptFlagsExist(t *testing.T, name string) (programs map[string]int, loops
 			}
 		}
 	}
-	for _, m := range regexp.MustCompile(`for (?:variant|cache) in ([^;]+);`).FindAllStringSubmatch(text, -1) {
-		loops++
-		for _, arg := range strings.Fields(strings.ReplaceAll(m[1], `"`, "")) {
+	variantLists := regexp.MustCompile(`for (?:variant|cache) in ([^;]+);|VARIANTS=\$\{VARIANTS:?-"([^"]*)"\}`)
+	for _, m := range variantLists.FindAllStringSubmatch(text, -1) {
+		args := strings.Fields(strings.NewReplacer(`"`, "", ";", " ").Replace(m[1] + " " + m[2]))
+		found := false
+		for _, arg := range args {
 			if flag, ok := strings.CutPrefix(arg, "--"); ok {
 				require.True(t, hasFlag(t, "dogbreed", flag), "%s's dogbreed runs loop over --%s, not a dogbreed flag", name, flag)
+				found = true
 			}
 		}
+		if found {
+			lists++
+		}
 	}
-	return programs, loops
+	return programs, lists
 }

@@ -22,18 +22,26 @@
 #   5. with the time left (DEADLINE seconds from the start, default 420): the
 #      whole torch test suite against this libtorch, then the chapter with
 #      DataLoader workers and optimize_for_inference's check.
-# Logs go under $OUT (default gpu-logs/), eight files at most (the device
-# tool returns no more): summary.txt has the gist of each step.
+# STEPS (default "tests dogbreed bench extra") picks the steps after the
+# shim: tests (2), dogbreed (3), bench (4, at most BENCH_TIMEOUT seconds,
+# default 300) and extra (4a, 5, 4b and the optimize check); e.g. STEPS=tests
+# before scripts/gpu/feed_sweep.sh, then STEPS=bench, in one call.
+# Logs go under $OUT (default gpu-logs/; appended to), eight files at most
+# (the device tool returns no more): summary.txt has the gist of each step.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-gpu-logs}
 PYTHON=${PYTHON:-python3}
 DEADLINE=${DEADLINE:-420}
+STEPS=${STEPS:-tests dogbreed bench extra}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 mkdir -p "$OUT"
 export TUNETORCH_ROOT=$PWD TUNETORCH_PYTHON=$PYTHON PYTHONUNBUFFERED=1
 log() { echo "== $(date +%T) [${SECONDS}s] $*" | tee -a "$OUT/summary.txt"; }
 # left N: true when N seconds still fit before the deadline.
 left() { [ $((SECONDS + $1)) -le "$DEADLINE" ]; }
+# want STEP: true when STEPS names it.
+want() { [[ " $STEPS " == *" $1 "* ]]; }
 for b in torch.test finetune.test dogbreed bench; do
   [ -x ".gpu/$b" ] || { echo "missing .gpu/$b: run 'make gpu-binaries' on a Go machine first" >&2; exit 2; }
 done
@@ -70,16 +78,17 @@ export LD_LIBRARY_PATH="$PWD/$shim:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH
 
 model=build-gpu/resnet34.pt
 mkdir -p build-gpu
-$PYTHON scripts/export_backbone.py --weights none --out $model > "$OUT/tests.txt" 2>&1
-if [ -n "$shim" ]; then
+$PYTHON scripts/export_backbone.py --weights none --out $model >> "$OUT/tests.txt" 2>&1
+if [ -n "$shim" ] && want tests; then
   log "2. CUDA tests"
   (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ChannelsLast|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
   (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica|NCCL') >> "$OUT/tests.txt" 2>&1
   grep -E "^(--- |ok|FAIL|PASS)|allocator" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
-
+fi
+if [ -n "$shim" ] && want dogbreed; then
   log "3. dogbreed --device cuda (1 epoch, generated data)"
   timeout 150 .gpu/dogbreed --demo --demo-scale 0.2 --data-dir build-gpu/demo --model $model --device cuda \
-    --epochs 1 --skip-final --batch-size 128 --plot "" > "$OUT/dogbreed.txt" 2>&1
+    --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1
   echo "exit status $?" >> "$OUT/dogbreed.txt"
   tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   for variant in --channels-last=false --bf16 "--pixel-batches=false --augment-on-device=false"; do
@@ -114,15 +123,17 @@ if [ -n "$shim" ]; then
     echo "exit status $?" >> "$OUT/dogbreed.txt"
     tail -4 "$OUT/dogbreed.txt" | tee -a "$OUT/summary.txt"
   fi
-
+fi
+if [ -n "$shim" ] && want bench; then
   log "4. bench --device cuda: Go against the chapter on this GPU"
   # Two epochs: the second shows the decoded-image cache's row at work and
   # keeps the chapter's runs (~9 s an epoch on the H200) inside the timeout.
-  timeout 300 .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 --batches 20 --epochs 2 \
+  timeout "$BENCH_TIMEOUT" .gpu/bench --device cuda --data build-gpu/bench --classes 24 --scale 1 --batch-size 128 --threads 2 --batches 20 --epochs 2 \
     --model $model --python "$PYTHON" --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
   echo "exit status $?" >> "$OUT/bench.txt"
   grep -E "^\| |efficiency|exit status" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
 fi
+want extra || DEADLINE=0
 if left 60; then
   log "4a. the backbone's forward in PyTorch under each precision and memory format"
   timeout 60 $PYTHON scripts/gpu/precision_check.py 2>&1 | grep -v Warning | tee -a "$OUT/system.txt" "$OUT/summary.txt"

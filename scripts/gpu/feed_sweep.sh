@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The GPU's input levers side by side, run ON a GPU machine after
-# scripts/gpu/check.sh (which builds the shim into build-gpu/, exports the
-# model and generates the demo data): dogbreed trains 3 epochs of the demo
-# data with the decoded-image cache, for each loader worker count in WORKERS
-# and each variant below, the variants alternating, ROUNDS times. It prints,
+# scripts/gpu/check.sh (which builds the shim into build-gpu/ and exports the
+# model; the demo data is generated here when missing): dogbreed trains
+# EPOCHS epochs (default 3) of the demo data with the decoded-image cache,
+# for each loader worker count in WORKERS and each variant in VARIANTS
+# (dogbreed flags, variants separated by ";", "" for the defaults; default:
+# the list below), the variants alternating, ROUNDS times. It prints,
 # per worker count and variant, the median examples/s of the epochs after
 # the first (cached) and of the first (decoding), and the median share of
 # the cached epochs spent waiting for data; every training loss must be the
 # same (the levers change no value), which it checks.
 #   OUT=$OUT ROUNDS=2 WORKERS="14 4" scripts/gpu/feed_sweep.sh
+#   OUT=$OUT EPOCHS=8 VARIANTS=";--prefetch-threads 2" scripts/gpu/feed_sweep.sh
 # (DEVICE and EXTRA, e.g. DEVICE=cpu EXTRA="--input-size 64", try the script
 # itself on a machine without a GPU.)
 # Logs: appended to $OUT/dogbreed.txt; the table to stdout and
@@ -21,41 +24,50 @@ ROUNDS=${ROUNDS:-2}
 WORKERS=${WORKERS:-"14 4"}
 DEVICE=${DEVICE:-cuda}
 EXTRA=${EXTRA:-}
+EPOCHS=${EPOCHS:-3}
+# The former GPU defaults (byte batches), each lever alone, the defaults
+# (augmentation on the device, inputs made ahead by one thread), more
+# threads, and bf16 with each thread count.
+VARIANTS=${VARIANTS-"--augment-on-device=false --prefetch-inputs=false;--augment-on-device=false;--prefetch-inputs=false;;--prefetch-threads 2;--bf16;--bf16 --prefetch-threads 2"}
 mkdir -p "$OUT"
 shim=build-gpu
 [ -e $shim/libtunetorch.so ] || shim=build-gpu-noc10d
 model=build-gpu/resnet34.pt
-for f in $shim/libtunetorch.so $model build-gpu/demo/labels.csv .gpu/dogbreed; do
+for f in $shim/libtunetorch.so $model .gpu/dogbreed; do
   [ -e "$f" ] || { echo "missing $f: run scripts/gpu/check.sh first" >&2; exit 2; }
 done
 torchlib=$($PYTHON -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
 export LD_LIBRARY_PATH="$PWD/$shim:$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if [ ! -e build-gpu/demo/labels.csv ]; then
+  echo "== $(date +%T) generating the demo data (dogbreed --demo --demo-scale 0.2, one epoch)" | tee -a "$OUT/summary.txt"
+  timeout 150 .gpu/dogbreed --demo --demo-scale 0.2 --data-dir build-gpu/demo --model $model --device "$DEVICE" $EXTRA \
+    --epochs 1 --skip-final --batch-size 128 --plot "" >> "$OUT/dogbreed.txt" 2>&1 || { echo "generating the demo data failed (see dogbreed.txt)" | tee -a "$OUT/summary.txt"; exit 1; }
+fi
+IFS=';' read -r -a variants <<< "$VARIANTS"
+# (read drops a last empty variant; "" alone is the defaults alone)
+[ -z "$VARIANTS" ] || [ "${VARIANTS: -1}" = ";" ] && variants+=("")
 runs=$(mktemp)
-echo "== $(date +%T) feed sweep: workers $WORKERS, $ROUNDS round(s)" | tee -a "$OUT/summary.txt"
+echo "== $(date +%T) feed sweep: workers $WORKERS, $ROUNDS round(s), $EPOCHS epochs" | tee -a "$OUT/summary.txt"
 for round in $(seq "$ROUNDS"); do
   for w in $WORKERS; do
-    # The former GPU defaults (byte batches), each lever alone, the defaults
-    # (augmentation on the device, inputs made ahead by one thread), more
-    # threads, and bf16 with each thread count.
-    for variant in "--augment-on-device=false --prefetch-inputs=false" "--augment-on-device=false" "--prefetch-inputs=false" "" \
-      "--prefetch-threads 2" "--bf16" "--bf16 --prefetch-threads 2"; do
+    for variant in "${variants[@]}"; do
       log=$(mktemp)
       timeout 90 .gpu/dogbreed --data-dir build-gpu/demo --model $model --device "$DEVICE" --cache-images auto --workers "$w" $EXTRA $variant \
-        --epochs 3 --skip-final --batch-size 128 --plot "" > "$log" 2>&1
+        --epochs "$EPOCHS" --skip-final --batch-size 128 --plot "" > "$log" 2>&1
       status=$?
       { echo "== round $round, workers $w: ${variant:-(defaults)}"; cat "$log"; echo "exit status $status"; } >> "$OUT/dogbreed.txt"
-      grep -E "^epoch [0-9]+/3: train loss" "$log" | sed -E "s|^|$w\t${variant:-(defaults)}\t$status\t|" >> "$runs"
+      grep -E "^epoch [0-9]+/$EPOCHS: train loss" "$log" | sed -E "s|^|$w\t${variant:-(defaults)}\t$status\t|" >> "$runs"
       [ $status -eq 0 ] || echo "round $round, workers $w, ${variant:-(defaults)}: exit status $status (see dogbreed.txt)" | tee -a "$OUT/summary.txt"
       rm -f "$log"
     done
   done
 done
-$PYTHON - "$runs" <<'EOF' | tee -a "$OUT/summary.txt"
+$PYTHON - "$runs" "$EPOCHS" <<'EOF' | tee -a "$OUT/summary.txt"
 import re, statistics, sys
 rows, losses = {}, {}
 for line in open(sys.argv[1]):
     w, variant, status, text = line.rstrip("\n").split("\t", 3)
-    m = re.match(r"epoch (\d)/3: train loss ([\d.]+).* ([\d.]+) examples/sec \([\d.]+s, (\d+)% waiting", text)
+    m = re.match(r"epoch (\d+)/" + sys.argv[2] + r": train loss ([\d.]+).* ([\d.]+) examples/sec \([\d.]+s, (\d+)% waiting", text)
     if not m:
         continue
     epoch, loss, rate, wait = int(m[1]), m[2], float(m[3]), int(m[4])
