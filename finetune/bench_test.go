@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -60,11 +61,23 @@ func BenchmarkAugmentOnDevice(b *testing.B) { benchmarkAugmentOn(b, torch.CPU, 3
 // BenchmarkAugmentOnCUDA is BenchmarkAugmentOnDevice on the first GPU, in
 // batches of 128 (dogbreed's GPU runs); it waits for the GPU at the end, so
 // it measures whichever of the host's queuing and the GPU's work is slower.
+// It runs with libtorch at one thread and at two (dogbreed's default with
+// the model on a GPU), side by side: the crops' copy into page-locked
+// memory (~36 MB a batch) goes in as many parts as libtorch has threads.
 func BenchmarkAugmentOnCUDA(b *testing.B) {
 	if !torch.CUDAAvailable() {
 		b.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
 	}
-	benchmarkAugmentOn(b, torch.CUDA(0), 128)
+	prev := torch.NumThreads()
+	defer torch.SetNumThreads(prev)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			if err := torch.SetNumThreads(threads); err != nil {
+				b.Fatal(err)
+			}
+			benchmarkAugmentOn(b, torch.CUDA(0), 128)
+		})
+	}
 }
 
 // benchmarkAugmentOn augments n chapter images on dev per iteration.

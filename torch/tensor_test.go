@@ -40,6 +40,34 @@ func TestFromSliceRoundTripsEachElementType(t *testing.T) {
 	require.Equal(t, 2.5, s.Item())
 }
 
+// TestLargeCopiesCrossInPieces: a slice of 4 MiB and more is copied in and
+// out in 1 MiB pieces over libtorch's threads; every byte lands in its place
+// (the bytes differ from piece to piece, and the length is not a whole
+// number of pieces), as libtorch itself reads them (their sum) and as they
+// come back.
+func TestLargeCopiesCrossInPieces(t *testing.T) {
+	prev := NumThreads()
+	require.NoError(t, SetNumThreads(2))
+	defer SetNumThreads(prev)
+	data := make([]uint8, 9<<20+7)
+	var sum int64
+	for i, x := 0, uint32(1); i < len(data); i++ {
+		x = x*1664525 + 1013904223
+		data[i] = uint8(x >> 24)
+		sum += int64(data[i])
+	}
+	u := MustFromSlice(data, int64(len(data)))
+	defer u.Close()
+	wide := u.ToDtype(Int64)
+	defer wide.Close()
+	total := wide.Sum()
+	defer total.Close()
+	require.Equal(t, float64(sum), total.Item())
+	back, err := Data[uint8](u)
+	require.NoError(t, err)
+	require.Equal(t, data, back)
+}
+
 func TestFromSliceRejectsWrongElementCount(t *testing.T) {
 	_, err := FromSlice([]float32{1, 2, 3}, 2, 2)
 	require.Error(t, err)

@@ -5,7 +5,7 @@
 #   1. builds the shim against that machine's libtorch (PyTorch's own), with
 #      c10d NCCL when the wheel's nccl.h is found (again without c10d if that fails),
 #   2. runs the CUDA tests of torch/ and finetune/ (NCCL: one rank on one GPU,
-#      two ranks where two GPUs exist),
+#      two ranks where two GPUs exist) and BenchmarkAugmentOnCUDA,
 #   3. runs a short dogbreed training with --device cuda on generated data
 #      (channels-last, the training augmentation on the GPU, inputs made a
 #      batch ahead and byte batches for validation by default), again with
@@ -83,7 +83,10 @@ if [ -n "$shim" ] && want tests; then
   log "2. CUDA tests"
   (cd torch && timeout 180 ../.gpu/torch.test -test.v -test.run 'CUDA|NCCL|TF32|RuntimeInfo|ChannelsLast|ProcessGroupCollectivesOverGloo') >> "$OUT/tests.txt" 2>&1
   (cd finetune && timeout 120 ../.gpu/finetune.test -test.v -test.run 'CUDA|Replica|NCCL') >> "$OUT/tests.txt" 2>&1
-  grep -E "^(--- |ok|FAIL|PASS)|allocator" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
+  # The augmentation's host work per batch of 128, the crops' page-locked
+  # copy in one part (libtorch at 1 thread) and in two (at 2).
+  (cd finetune && timeout 60 ../.gpu/finetune.test -test.run '^$' -test.bench AugmentOnCUDA -test.benchtime 30x -test.count 3) >> "$OUT/tests.txt" 2>&1
+  grep -E "^(--- |ok|FAIL|PASS)|allocator|^Benchmark" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
 fi
 if [ -n "$shim" ] && want dogbreed; then
   log "3. dogbreed --device cuda (1 epoch, generated data)"
