@@ -115,7 +115,7 @@ bench: build fixtures
 	  --json $(BUILD)/bench/results.json $(BENCH_FLAGS) | tee $(BUILD)/bench/results.md
 	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
 	$(PYTHON) scripts/bench/flop_ceiling.py --int8-model $(CACHE)/resnet34-int8.pt | tee $(BUILD)/bench/ceiling.md
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune ./torch
 
 # libtorch 2.x: the tests against Debian trixie's libtorch 2.6 in a chroot, and the shim
 # compiled and linked with CUDA and NCCL against its CUDA build (logs: $(BUILD)/_compat/logs;

@@ -19,11 +19,12 @@ std::vector<int64_t> dims_of(const int64_t *shape, int ndim) {
 // copy_bytes copies n bytes, in as many parts as libtorch has intra-op
 // threads but at least 4 MiB a part, the parts after the first on threads
 // of their own (std::thread: the shim is not built with OpenMP, so
-// at::parallel_for would run serially here). One core copies 4-7 GB/s, so a
+// at::parallel_for would run serially here). One core copies 4-9 GB/s, so a
 // batch of augmentation crops (~36 MB) into page-locked memory took ~5 ms
-// of the thread feeding a GPU; two threads copy it 1.8x as fast (measured on
-// this project's 2-core test machine). Where no thread can be started, this
-// one copies the parts left.
+// of the thread feeding a GPU; on the project's 2-core test machine two
+// threads copy 1.1-1.3x as fast into reused memory (its memory bandwidth
+// nearly spent by one) and 1.4-1.7x into fresh memory (BenchmarkLargeCopy).
+// Where no thread can be started, this one copies the parts left.
 void copy_bytes(void *dst, const void *src, size_t n) {
   constexpr size_t min_part = size_t{4} << 20;
   size_t parts = std::min(static_cast<size_t>(std::max(1, at::get_num_threads())), n / min_part);
