@@ -40,6 +40,7 @@ void copy_bytes(void *dst, const void *src, size_t n) {
     if (lo < n) std::memcpy(d + lo, s + lo, std::min(each, n - lo));
   };
   std::vector<std::thread> helpers;
+  helpers.reserve(parts - 1);  // no reallocation below, which could drop joinable threads
   try {
     for (size_t i = 1; i < parts; i++) helpers.emplace_back(copy_part, i);
   } catch (const std::system_error &) {
