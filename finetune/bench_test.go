@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/testenv"
@@ -60,10 +61,14 @@ func BenchmarkAugmentOnDevice(b *testing.B) { benchmarkAugmentOn(b, torch.CPU, 3
 
 // BenchmarkAugmentOnCUDA is BenchmarkAugmentOnDevice on the first GPU, in
 // batches of 128 (dogbreed's GPU runs); it waits for the GPU at the end, so
-// it measures whichever of the host's queuing and the GPU's work is slower.
-// It runs with libtorch at one thread and at two (dogbreed's default with
-// the model on a GPU), side by side: the crops' copy into page-locked
-// memory (~36 MB a batch) goes in as many parts as libtorch has threads.
+// it measures whichever of the host's queuing and the GPU's work is slower,
+// and it times two parts of the host's work apart (upload-ms, tables-ms)
+// and counts the batches after which libtorch's CUDA allocator reserved
+// more or less memory (reserve-changes: a cudaMalloc, or a retry that frees
+// cached blocks and waits for the GPU). It runs with libtorch at one thread
+// and at two (dogbreed's default with the model on a GPU), side by side:
+// the crops' copy into page-locked memory (~36 MB a batch) goes in as many
+// parts as libtorch has threads.
 func BenchmarkAugmentOnCUDA(b *testing.B) {
 	if !torch.CUDAAvailable() {
 		b.Skipf("no CUDA device: libtorch %s sees %d GPU(s)", torch.Version(), torch.CUDADeviceCount())
@@ -95,6 +100,11 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 	}
 	packed := packPlans(plans)
 	var last *torch.Tensor
+	// On a GPU: the batches after which libtorch's caching allocator had
+	// reserved a different amount of memory from the driver (a cudaMalloc,
+	// or cached blocks freed to retry one: both slow, the second waits for
+	// the GPU), and the amount at the end.
+	changes, reserved := 0, int64(-1)
 	for b.Loop() {
 		out, err := augmentOnDevice(plans, packed, dev)
 		if err != nil {
@@ -104,6 +114,14 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 			last.Close()
 		}
 		last = out
+		if dev.Type == torch.DeviceCUDA {
+			if _, r, err := torch.CUDAMemoryStats(dev.Index); err == nil {
+				if reserved >= 0 && r != reserved {
+					changes++
+				}
+				reserved = r
+			}
+		}
 	}
 	if last != nil { // a copy to the host waits for the queued work
 		first := last.Narrow(0, 0, 1)
@@ -116,6 +134,35 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 		last.Close()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+	b.StopTimer()
+	upload, tables := hostShares(b, plans, packed, dev)
+	b.ReportMetric(upload, "upload-ms")
+	b.ReportMetric(tables, "tables-ms")
+	if reserved >= 0 {
+		b.ReportMetric(float64(changes), "reserve-changes")
+		b.ReportMetric(float64(reserved)/(1<<20), "reserved-MiB")
+	}
+}
+
+// hostShares times two parts of the host's work for a batch, apart (the
+// mean of 5 calls each, in ms): the crops' copy to dev (queued, not waited
+// for) and building the index and weight tables.
+func hostShares(b *testing.B, plans []transforms.AugmentPlan, packed []uint8, dev torch.Device) (upload, tables float64) {
+	const reps = 5
+	start := time.Now()
+	for range reps {
+		t, err := torch.FromSliceOn(packed, dev, int64(len(packed)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Close()
+	}
+	upload = time.Since(start).Seconds() * 1e3 / reps
+	start = time.Now()
+	for range reps {
+		gatherTables(plans)
+	}
+	return upload, time.Since(start).Seconds() * 1e3 / reps
 }
 
 // BenchmarkAugmentInGo is the same augmentation by the Go pipeline, on one
