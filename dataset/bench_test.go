@@ -20,9 +20,24 @@ func BenchmarkLoaderTrainAugmentationCached(b *testing.B) {
 	benchLoader(b, cache)
 }
 
-func benchLoader(b *testing.B, cache *ImageCache) {
+// BenchmarkLoaderPlansCached is the loader's share of the augmentation
+// left to the device (AugmentOnDevice) from cached images, on one
+// goroutine: the crops' draws and taps, and the crops packed for one copy.
+func BenchmarkLoaderPlansCached(b *testing.B) {
+	cache, err := NewImageCache(1 << 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLoader(b, cache, func(c *LoaderConfig) { c.AugmentOnDevice, c.Workers = true, 1 })
+}
+
+func benchLoader(b *testing.B, cache *ImageCache, options ...func(*LoaderConfig)) {
 	ds := jpegFolder(b, 64)
-	l, err := NewLoader(ds, LoaderConfig{BatchSize: 16, Shuffle: true, Transform: trainTransform(), Cache: cache})
+	cfg := LoaderConfig{BatchSize: 16, Shuffle: true, Transform: trainTransform(), Cache: cache}
+	for _, o := range options {
+		o(&cfg)
+	}
+	l, err := NewLoader(ds, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"iter"
 	"math/rand/v2"
 	"os"
@@ -286,27 +287,36 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 	return true
 }
 
-// packCrops copies the crops of the batch's plans into one buffer,
-// Batch.Crops, in order, and points each plan's Crop at its window of it.
-// Skipped samples have no plan, nor do those a cancelled epoch left out.
+// packCrops copies the crops of the batch's plans (their own pixels, or
+// regions of cached images) into one buffer, Batch.Crops, in order, and
+// points each plan's Crop at its window of it. Skipped samples have no
+// plan, nor do those a cancelled epoch left out.
 func (j *batchJob) packCrops() {
 	b := j.b
 	total := 0
-	for _, p := range b.Plans {
-		if p.Crop != nil {
-			total += len(p.Crop.Pix)
+	for i := range b.Plans {
+		if planned(&b.Plans[i]) {
+			w, h := b.Plans[i].CropSize()
+			total += w * h * 3
 		}
 	}
 	b.Crops = make([]uint8, 0, total)
-	for pos, p := range b.Plans {
-		if p.Crop == nil {
+	for i := range b.Plans {
+		p := &b.Plans[i]
+		if !planned(p) {
 			continue
 		}
 		start := len(b.Crops)
-		b.Crops = append(b.Crops, p.Crop.Pix...)
-		b.Plans[pos].Crop = &transforms.Image{W: p.Crop.W, H: p.Crop.H, Pix: b.Crops[start:len(b.Crops):len(b.Crops)]}
+		b.Crops = p.AppendCrop(b.Crops)
+		w, h := p.CropSize()
+		p.Crop = &transforms.Image{W: w, H: h, Pix: b.Crops[start:len(b.Crops):len(b.Crops)]}
+		p.Source, p.Region = nil, image.Rectangle{}
 	}
 }
+
+// planned reports whether p holds a sample's plan (skipped samples leave
+// their slot empty).
+func planned(p *transforms.AugmentPlan) bool { return p.Crop != nil || p.Source != nil }
 
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
@@ -528,8 +538,8 @@ func (l *Loader) loadPlan(smp Sample, epoch, idx int) (transforms.AugmentPlan, e
 	var plan transforms.AugmentPlan
 	switch {
 	case err != nil:
-	case img != nil:
-		plan, err = l.planner.Plan(img, rng)
+	case img != nil: // the cache's: the plan keeps its crop as a region of it, and packCrops copies it once
+		plan, err = l.planner.PlanRegion(img, rng)
 	default:
 		plan, err = l.planner.DecodePlan(data, l.cfg.Decode, rng)
 	}
@@ -602,8 +612,7 @@ func (l *Loader) source(path string) (*transforms.Image, []byte, error) {
 	if err != nil {
 		return nil, nil, &transforms.DecodeError{Err: err}
 	}
-	l.cfg.Cache.add(key, img)
-	return img, nil, nil
+	return l.cfg.Cache.add(key, img), nil, nil
 }
 
 // shape returns the channels, height and width of a sample's tensor, or of

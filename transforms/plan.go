@@ -3,6 +3,7 @@ package transforms
 import (
 	"errors"
 	"fmt"
+	"image"
 	"math/rand/v2"
 )
 
@@ -53,15 +54,43 @@ type JitterStep struct {
 	Factor float32
 }
 
-// AugmentPlan is what remains to do to one image: resample Crop (an H×W
-// region of the source image, its own pixels) to OutH×OutW with Horizontal
-// (W → OutW, already mirrored when the flip was drawn) then Vertical
-// (H → OutH), then the Jitter steps in order.
+// AugmentPlan is what remains to do to one image: resample its crop (an
+// H×W region of the source image) to OutH×OutW with Horizontal (W → OutW,
+// already mirrored when the flip was drawn) then Vertical (H → OutH), then
+// the Jitter steps in order.
+//
+// The crop is Crop, its own pixels (Plan, DecodePlan), or, when Crop is nil,
+// the Region of Source (PlanRegion): the whole decoded image, shared and
+// not to be modified, so that planning copies no pixels.
 type AugmentPlan struct {
 	Crop                 *Image
+	Source               *Image
+	Region               image.Rectangle // the crop's place in Source (with Source)
 	OutH, OutW           int
 	Horizontal, Vertical Taps
 	Jitter               [3]JitterStep
+}
+
+// CropSize returns the crop's width and height.
+func (p *AugmentPlan) CropSize() (w, h int) {
+	if p.Crop != nil {
+		return p.Crop.W, p.Crop.H
+	}
+	return p.Region.Dx(), p.Region.Dy()
+}
+
+// AppendCrop appends the crop's pixels (H rows of W pixels, 3 bytes each)
+// to dst and returns the extended slice: Crop's, or the rows of Source's
+// Region.
+func (p *AugmentPlan) AppendCrop(dst []uint8) []uint8 {
+	if p.Crop != nil {
+		return append(dst, p.Crop.Pix...)
+	}
+	r, src := p.Region, p.Source
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		dst = append(dst, src.Pix[(y*src.W+r.Min.X)*3:(y*src.W+r.Max.X)*3]...)
+	}
+	return dst
 }
 
 // AugmentPlanner plans the image steps of a training pipeline of the form
@@ -131,6 +160,23 @@ func (p *AugmentPlanner) Plan(img *Image, rng *rand.Rand) (AugmentPlan, error) {
 	return p.finish(img.Crop(top, left, h, w), rng), nil
 }
 
+// PlanRegion is Plan without the copy: the same draws and the same plan,
+// but the crop stays a Region of img (AugmentPlan.Source), which must not be
+// modified while the plan is in use.
+func (p *AugmentPlanner) PlanRegion(img *Image, rng *rand.Rand) (AugmentPlan, error) {
+	top, left, h, w, err := p.crop.cropOf(img, rng)
+	if err != nil {
+		return AugmentPlan{}, err
+	}
+	region := image.Rect(left, top, left+w, top+h)
+	if !region.In(image.Rect(0, 0, img.W, img.H)) {
+		return AugmentPlan{}, fmt.Errorf("transforms: the crop %v leaves the %dx%d image", region, img.W, img.H)
+	}
+	plan := p.finishSize(w, h, rng)
+	plan.Source, plan.Region = img, region
+	return plan, nil
+}
+
 // DecodePlan decodes an image file and plans its augmentation, with the
 // same draws and the same plan as Plan on the decoded image; only the crop's
 // part of a JPEG is decoded (see DecodeCropped). Decoding errors are
@@ -146,10 +192,17 @@ func (p *AugmentPlanner) DecodePlan(data []byte, opts DecodeOptions, rng *rand.R
 // finish draws the flip and the jitter (after the crop, as the pipeline
 // does) and computes the taps of crop's resampling.
 func (p *AugmentPlanner) finish(crop *Image, rng *rand.Rand) AugmentPlan {
+	out := p.finishSize(crop.W, crop.H, rng)
+	out.Crop = crop
+	return out
+}
+
+// finishSize is finish for a crop of w×h pixels, which it leaves unset.
+func (p *AugmentPlanner) finishSize(w, h int, rng *rand.Rand) AugmentPlan {
 	mirror := p.flip != nil && rng.Float64() < p.flip.P
-	out := AugmentPlan{Crop: crop, OutH: p.crop.Size.H, OutW: p.crop.Size.W}
-	out.Horizontal = planTaps(crop.W, out.OutW, mirror)
-	out.Vertical = planTaps(crop.H, out.OutH, false)
+	out := AugmentPlan{OutH: p.crop.Size.H, OutW: p.crop.Size.W}
+	out.Horizontal = planTaps(w, out.OutW, mirror)
+	out.Vertical = planTaps(h, out.OutH, false)
 	if p.jitter != nil {
 		out.Jitter = jitterSteps(p.jitter.Params(rng))
 	}

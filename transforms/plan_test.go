@@ -73,6 +73,7 @@ func TestAugmentPlanIsThePipelinesImage(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, before.Pix, img.Pix, "Plan changed its image")
 		require.Equal(t, want.Image.Pix, runPlan(plan).Pix, "image %d (%dx%d), crop %dx%d", i, img.W, img.H, plan.Crop.W, plan.Crop.H)
+		requireRegionPlanIs(t, plan, planner, img, rand.New(rand.NewPCG(uint64(i), 9)))
 		if plan.Horizontal.Start[0] > plan.Horizontal.Start[len(plan.Horizontal.Start)-1] {
 			mirrored++
 		}
@@ -96,6 +97,24 @@ func TestAugmentPlanIsThePipelinesImage(t *testing.T) {
 	_, err = planner.DecodePlan([]byte("not an image"), DecodeOptions{}, rand.New(rand.NewPCG(1, 1)))
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)
+}
+
+// requireRegionPlanIs checks that PlanRegion(img) with rng draws want, the
+// plan Plan made with the same generator, without copying: its crop is
+// the Region of img, whose size and pixels are want's crop's.
+func requireRegionPlanIs(t *testing.T, want AugmentPlan, planner *AugmentPlanner, img *Image, rng *rand.Rand) {
+	t.Helper()
+	got, err := planner.PlanRegion(img, rng)
+	require.NoError(t, err)
+	require.Nil(t, got.Crop)
+	require.Same(t, img, got.Source)
+	w, h := got.CropSize()
+	require.Equal(t, [2]int{want.Crop.W, want.Crop.H}, [2]int{w, h})
+	require.Equal(t, want.Crop.Pix, got.AppendCrop(nil))
+	require.Equal(t, []uint8{7}, want.AppendCrop([]uint8{7})[:1], "AppendCrop appends")
+	require.Equal(t, want.Crop.Pix, want.AppendCrop(nil))
+	got.Source, got.Region, got.Crop = nil, image.Rectangle{}, want.Crop
+	require.Equal(t, want, got)
 }
 
 // resampleRows resamples each row of img to outW pixels with t.
