@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"image"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,6 +37,51 @@ func TestAugmentOnDeviceBatchesHoldEachSamplesPlan(t *testing.T) {
 		}
 		require.Equal(t, packed, b.Crops)
 	})
+}
+
+// TestRegionPlansLeaveCachedCropsInTheirImage: with RegionPlans, the plan
+// of a cached image keeps its crop as a region of the cache's image (the
+// same one every epoch), with the draws and pixels of the packed plan;
+// images the cache has no room for are packed in Crops as before.
+func TestRegionPlansLeaveCachedCropsInTheirImage(t *testing.T) {
+	ds := jpegFolder(t, 13)
+	planner, err := transforms.NewAugmentPlanner(trainTransform().(*transforms.Compose))
+	require.NoError(t, err)
+	// Room for some of the images only: 40-99 px a side, 3 bytes a pixel.
+	cache, err := NewImageCache(6 * 70 * 70 * 3)
+	require.NoError(t, err)
+	sources := map[int]*transforms.Image{}
+	regions, packed := 0, 0
+	for epoch := range 2 {
+		l := mustLoader(t, ds, LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 7, Transform: trainTransform(), Workers: 2,
+			Cache: cache, AugmentOnDevice: true, RegionPlans: true})
+		for _, b := range collect(t, l, epoch) {
+			crops := []uint8{}
+			for j, p := range b.Plans {
+				img, err := transforms.DecodeFile(ds.Samples[b.Indices[j]].Path, transforms.DecodeOptions{})
+				require.NoError(t, err)
+				want, err := planner.Plan(img, SampleRNG(7, epoch, b.Indices[j]))
+				require.NoError(t, err)
+				require.Equal(t, want.Crop.Pix, p.AppendCrop(nil), "sample %d", b.Indices[j])
+				if p.Source != nil {
+					require.Nil(t, p.Crop)
+					if seen, ok := sources[b.Indices[j]]; ok {
+						require.Same(t, seen, p.Source, "the cache's image, every epoch")
+					}
+					sources[b.Indices[j]] = p.Source
+					p.Source, p.Region, p.Crop = nil, image.Rectangle{}, want.Crop
+					regions++
+				} else {
+					crops = append(crops, p.Crop.Pix...)
+					packed++
+				}
+				require.Equal(t, want, p)
+			}
+			require.Equal(t, crops, b.Crops)
+		}
+	}
+	require.Positive(t, packed)
+	require.Positive(t, regions)
 }
 
 func TestAugmentOnDeviceSkipsBadImagesAsFloatBatchesDo(t *testing.T) {

@@ -132,22 +132,22 @@ func (c *ImageCache) lookup(k cacheKey) (img *transforms.Image, room bool) {
 
 // add keeps img for k if it fits in what is left of the budget, in place of
 // an image of an earlier version of the file, and returns the image the
-// cache holds for k (the same pixels as img), or img when it keeps none. The
-// cache keeps its own copy of the pixels, of exactly their size: a
-// decoder's buffer may be larger.
-func (c *ImageCache) add(k cacheKey, img *transforms.Image) *transforms.Image {
+// cache holds for k (the same pixels as img) and true, or img and false
+// when it keeps none. The cache keeps its own copy of the pixels, of
+// exactly their size: a decoder's buffer may be larger.
+func (c *ImageCache) add(k cacheKey, img *transforms.Image) (*transforms.Image, bool) {
 	own := &transforms.Image{W: img.W, H: img.H, Pix: slices.Clone(img.Pix)}
 	size := int64(len(own.Pix))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old, held := c.images[k.id]
 	if held && old.ver == k.ver {
-		return old.img
+		return old.img, true
 	}
 	if freed := old.size(); c.bytes-freed+size <= c.budget {
 		c.images[k.id] = cachedImage{img: own, ver: k.ver}
 		c.bytes += size - freed
-		return own
+		return own, true
 	}
-	return img
+	return img, false
 }

@@ -66,6 +66,12 @@ type LoaderConfig struct {
 	// transform would (transforms.AugmentPlanner). It supersedes
 	// PixelBatches.
 	AugmentOnDevice bool
+	// RegionPlans, with AugmentOnDevice and a Cache, leaves the plans of
+	// cached images unpacked: their crop stays a region of the cached image
+	// (AugmentPlan.Source and Region, Crop nil) for a consumer that keeps
+	// the images on its device (finetune.NetConfig.DeviceImageBytes), so
+	// that only the first epoch copies pixels; Crops holds the others'.
+	RegionPlans bool
 }
 
 // Batch is a batch of transformed images.
@@ -81,7 +87,9 @@ type Batch struct {
 	// Plans holds, with LoaderConfig.AugmentOnDevice, what remains to do to
 	// each image (N plans, all of the same output size H×W), and Crops their
 	// crops' pixels packed in order: each plan's Crop.Pix is its window of
-	// Crops, for one copy to the device. Mean and Std are set as with Pixels.
+	// Crops, for one copy to the device (with RegionPlans, a plan of a
+	// cached image has its Source instead, and no window). Mean and Std are
+	// set as with Pixels.
 	Plans   []transforms.AugmentPlan
 	Crops   []uint8
 	N, C    int
@@ -288,14 +296,16 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 }
 
 // packCrops copies the crops of the batch's plans (their own pixels, or
-// regions of cached images) into one buffer, Batch.Crops, in order, and
-// points each plan's Crop at its window of it. Skipped samples have no
-// plan, nor do those a cancelled epoch left out.
-func (j *batchJob) packCrops() {
+// regions of cached images unless the loader keeps those as regions) into
+// one buffer, Batch.Crops, in order, and points each plan's Crop at its
+// window of it. Skipped samples have no plan, nor do those a cancelled
+// epoch left out.
+func (j *batchJob) packCrops(keepRegions bool) {
 	b := j.b
+	packs := func(p *transforms.AugmentPlan) bool { return p.Crop != nil || p.Source != nil && !keepRegions }
 	total := 0
 	for i := range b.Plans {
-		if planned(&b.Plans[i]) {
+		if packs(&b.Plans[i]) {
 			w, h := b.Plans[i].CropSize()
 			total += w * h * 3
 		}
@@ -303,7 +313,7 @@ func (j *batchJob) packCrops() {
 	b.Crops = make([]uint8, 0, total)
 	for i := range b.Plans {
 		p := &b.Plans[i]
-		if !planned(p) {
+		if !packs(p) {
 			continue
 		}
 		start := len(b.Crops)
@@ -313,10 +323,6 @@ func (j *batchJob) packCrops() {
 		p.Source, p.Region = nil, image.Rectangle{}
 	}
 }
-
-// planned reports whether p holds a sample's plan (skipped samples leave
-// their slot empty).
-func planned(p *transforms.AugmentPlan) bool { return p.Crop != nil || p.Source != nil }
 
 // compact removes the skipped positions from the batch.
 func (j *batchJob) compact() {
@@ -397,7 +403,7 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 				go func() {
 					job.pending.Wait()
 					if job.b.Plans != nil && job.err == nil {
-						job.packCrops()
+						job.packCrops(l.cfg.RegionPlans)
 					}
 					close(job.done)
 				}()
@@ -534,12 +540,14 @@ func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
 // augmentation (AugmentOnDevice), with its own generator.
 func (l *Loader) loadPlan(smp Sample, epoch, idx int) (transforms.AugmentPlan, error) {
 	rng := SampleRNG(l.cfg.Seed, epoch, idx)
-	img, data, err := l.source(smp.Path)
+	img, cached, data, err := l.source(smp.Path)
 	var plan transforms.AugmentPlan
 	switch {
 	case err != nil:
-	case img != nil: // the cache's: the plan keeps its crop as a region of it, and packCrops copies it once
+	case cached: // the plan keeps its crop as a region of the cache's image; packCrops copies it once, if at all
 		plan, err = l.planner.PlanRegion(img, rng)
+	case img != nil:
+		plan, err = l.planner.Plan(img, rng)
 	default:
 		plan, err = l.planner.DecodePlan(data, l.cfg.Decode, rng)
 	}
@@ -568,7 +576,7 @@ func sampleError(path string, err error) error {
 // unless the whole image is to be cached. A file that cannot be found or read
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
-	img, data, err := l.source(path)
+	img, _, data, err := l.source(path)
 	switch {
 	case err != nil:
 		return transforms.Data{}, err
@@ -584,35 +592,33 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 }
 
 // source returns the decoded image of the file at path when the cache holds
-// it, or has room for it (it is then decoded whole and added); otherwise the
-// file's bytes, for the caller to decode as it likes (only a crop, say). A
-// file that cannot be found or read is a *badImageError, one that cannot be
-// decoded a *transforms.DecodeError.
-func (l *Loader) source(path string) (*transforms.Image, []byte, error) {
+// it, or has room for it (it is then decoded whole and added, if it fits),
+// with whether it is the cache's; otherwise the file's bytes, for the
+// caller to decode as it likes (only a crop, say). A file that cannot be
+// found or read is a *badImageError, one that cannot be decoded a
+// *transforms.DecodeError.
+func (l *Loader) source(path string) (img *transforms.Image, cached bool, data []byte, err error) {
 	var key cacheKey
 	room := false
 	if l.cfg.Cache != nil {
-		var err error
 		if key, err = l.cfg.Cache.key(path); err != nil {
-			return nil, nil, &badImageError{err}
+			return nil, false, nil, &badImageError{err}
 		}
-		var img *transforms.Image
 		if img, room = l.cfg.Cache.lookup(key); img != nil {
-			return img, nil, nil
+			return img, true, nil, nil
 		}
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, &badImageError{err}
+	if data, err = os.ReadFile(path); err != nil {
+		return nil, false, nil, &badImageError{err}
 	}
 	if !room {
-		return nil, data, nil
+		return nil, false, data, nil
 	}
-	img, err := transforms.Decode(data, l.cfg.Decode)
-	if err != nil {
-		return nil, nil, &transforms.DecodeError{Err: err}
+	if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
+		return nil, false, nil, &transforms.DecodeError{Err: err}
 	}
-	return l.cfg.Cache.add(key, img), nil, nil
+	img, cached = l.cfg.Cache.add(key, img)
+	return img, cached, nil, nil
 }
 
 // shape returns the channels, height and width of a sample's tensor, or of

@@ -160,7 +160,8 @@ func hostShares(b *testing.B, plans []transforms.AugmentPlan, packed []uint8, de
 	upload = time.Since(start).Seconds() * 1e3 / reps
 	start = time.Now()
 	for range reps {
-		gatherTables(plans)
+		first, stride, _ := packedLayout(plans)
+		gatherTables(plans, first, stride)
 	}
 	return upload, time.Since(start).Seconds() * 1e3 / reps
 }

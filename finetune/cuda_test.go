@@ -104,6 +104,14 @@ func TestCUDAAugmentationOnTheDeviceIsTheGoPipelines(t *testing.T) {
 	requireDeviceAugmentation(t, torch.CUDA(0))
 }
 
+// TestCUDAImagesKeptOnTheGPUGiveTheGoPipelinesImages: crops read from
+// images kept on the GPU (NetConfig.DeviceImageBytes) give the Go
+// pipeline's images to the bit, the store growing as images come.
+func TestCUDAImagesKeptOnTheGPUGiveTheGoPipelinesImages(t *testing.T) {
+	needCUDAWithoutTF32(t)
+	requireImagesKeptOn(t, torch.CUDA(0))
+}
+
 // TestCUDAPrefetchedInputsTrainAsTheTrainingThreadDoes: on the GPU, inputs
 // made ahead on one or two threads of their own (the augmentation on the
 // device included) train to the same loss at every step and the same head

@@ -24,40 +24,80 @@ func augmentOnDevice(plans []transforms.AugmentPlan, crops []uint8, dev torch.De
 const maxGroupElements = 1 << 26
 
 // augmentInGroups is augmentOnDevice with the given bound on a group's
-// intermediates (a single plan over it makes a group of its own).
+// intermediates (a single plan over it makes a group of its own): the
+// crops go to the device in one copy, then augmentStored.
 func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device, bound int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
-	if len(plans) == 0 {
-		return nil, errors.New("no augmentation plans to carry out")
+	if err := sameOutSize(plans); err != nil {
+		return nil, err
 	}
-	packed := 0
+	var c storedCrops
+	var packed int64
+	c.first, c.stride, packed = packedLayout(plans)
+	if packed*3 != int64(len(crops)) {
+		return nil, fmt.Errorf("the plans' crops hold %d bytes, the packed crops %d", packed*3, len(crops))
+	}
+	var err2 error
+	if c.pixels, err2 = torch.FromSliceOn(crops, dev, packed, 3); err2 != nil {
+		return nil, err2
+	}
+	defer c.pixels.Close()
+	return augmentStored(plans, c, dev, bound)
+}
+
+// packedLayout is where the crops of plans are when packed in order, as
+// storedCrops says (in pixels), and how many pixels they hold.
+func packedLayout(plans []transforms.AugmentPlan) (first, stride []int64, pixels int64) {
+	first, stride = make([]int64, len(plans)), make([]int64, len(plans))
+	for i := range plans {
+		w, h := plans[i].CropSize()
+		first[i], stride[i] = pixels, int64(w)
+		pixels += int64(w * h)
+	}
+	return first, stride, pixels
+}
+
+// sameOutSize checks that plans is not empty and that every plan makes
+// images of the first one's size.
+func sameOutSize(plans []transforms.AugmentPlan) error {
+	if len(plans) == 0 {
+		return errors.New("no augmentation plans to carry out")
+	}
 	for i, p := range plans {
 		if p.OutH != plans[0].OutH || p.OutW != plans[0].OutW {
-			return nil, fmt.Errorf("plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, plans[0].OutW, plans[0].OutH)
+			return fmt.Errorf("plan %d makes %dx%d images, plan 0 %dx%d", i, p.OutW, p.OutH, plans[0].OutW, plans[0].OutH)
 		}
-		packed += len(p.Crop.Pix)
 	}
-	if packed != len(crops) {
-		return nil, fmt.Errorf("the plans' crops hold %d bytes, the packed crops %d", packed, len(crops))
+	return nil
+}
+
+// augmentStored carries out plans whose crops are already on dev, where c
+// says, in groups of consecutive plans whose intermediates stay under
+// bound elements, and returns the images as augmentOnDevice does.
+func augmentStored(plans []transforms.AugmentPlan, c storedCrops, dev torch.Device, bound int) (_ *torch.Tensor, err error) {
+	defer torch.Recover(&err)
+	if err := sameOutSize(plans); err != nil {
+		return nil, err
 	}
 	var outs []*torch.Tensor
 	defer func() { torch.CloseAll(outs...) }()
-	for start, offset := 0, 0; start < len(plans); {
-		end, size := start, 0
+	for start := 0; start < len(plans); {
+		end := start
 		for rows, kx, ky := 0, 0, 0; end < len(plans); end++ {
 			p := plans[end]
-			r, x, y := rows+p.Crop.H, max(kx, p.Horizontal.K), max(ky, p.Vertical.K)
+			_, h := p.CropSize()
+			r, x, y := rows+h, max(kx, p.Horizontal.K), max(ky, p.Vertical.K)
 			if end > start && max(r*x, (end+1-start)*p.OutH*y)*p.OutW*3 > bound {
 				break
 			}
-			rows, kx, ky, size = r, x, y, size+len(p.Crop.Pix)
+			rows, kx, ky = r, x, y
 		}
-		out, err := augmentGroup(plans[start:end], crops[offset:offset+size], dev)
+		out, err := augmentGroup(plans[start:end], c.pixels, c.first[start:end], c.stride[start:end], dev)
 		if err != nil {
 			return nil, err
 		}
 		outs = append(outs, out)
-		start, offset = end, offset+size
+		start = end
 	}
 	if len(outs) == 1 {
 		out := outs[0]
@@ -67,23 +107,22 @@ func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.De
 	return torch.Cat(outs, 0), nil
 }
 
-// augmentGroup carries out a group of plans (their packed crops in crops):
-// the crops' pixels go to the device once, and every image goes through the
-// same few tensor operations, with no padding: each row of every crop is
-// resampled horizontally by gathering its taps' pixels (integer products and
-// sums), then each output row vertically from its taps' rows, each pass
-// rounded to 8 bits as Pillow does; the colour jitter runs as three batched
-// blend steps, an image without a step's adjustment blending with factor 1
-// (the identity).
-func augmentGroup(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device) (_ *torch.Tensor, err error) {
+// augmentGroup carries out a group of plans, whose crops are in pix
+// (pixels × 3, uint8, on dev), plan i's row y from pixel first[i] +
+// y·stride[i]: every image goes through the same few tensor operations,
+// with no padding: each row of every crop is resampled horizontally by
+// gathering its taps' pixels (integer products and sums), then each output
+// row vertically from its taps' rows, each pass rounded to 8 bits as Pillow
+// does; the colour jitter runs as three batched blend steps, an image
+// without a step's adjustment blending with factor 1 (the identity).
+func augmentGroup(plans []transforms.AugmentPlan, pix *torch.Tensor, first, stride []int64, dev torch.Device) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
 	s := &deviceScope{dev: dev}
 	defer s.close()
 	keep := s.keep
 
-	g := gatherTables(plans)
+	g := gatherTables(plans, first, stride)
 	n, outH, outW := int64(len(plans)), int64(g.outH), int64(g.outW)
-	pix := upload(s, crops, int64(len(crops)/3), 3)
 	rowImage := upload(s, g.rowImage, g.rows)
 	rowBase := upload(s, g.rowBase, g.rows, 1)
 
@@ -117,35 +156,39 @@ type deviceTables struct {
 	kx, ky     int     // the largest horizontal and vertical tap counts
 	rows       int64   // source rows of all crops
 	rowImage   []int64 // each source row's plan
-	rowBase    []int64 // each source row's first pixel in the packed crops
+	rowBase    []int64 // each source row's first pixel in the crops' pixels
 	hCols      []int64 // per plan, output column and tap: the source column
 	hWeights   []int32
 	vRows      []int64 // per plan, output row and tap: the row among all crops' rows
 	vWeights   []int32
 }
 
-// gatherTables builds the tables of plans (all of the same output size):
-// taps past a plan's own count get weight 0 and repeat its last source
-// pixel, so they stay inside the plan's crop.
-func gatherTables(plans []transforms.AugmentPlan) *deviceTables {
+// gatherTables builds the tables of plans (all of the same output size),
+// plan i's crop row y starting at pixel first[i] + y·stride[i]: taps past a
+// plan's own count get weight 0 and repeat its last source pixel, so they
+// stay inside the plan's crop.
+func gatherTables(plans []transforms.AugmentPlan, first, stride []int64) *deviceTables {
 	g := &deviceTables{outH: plans[0].OutH, outW: plans[0].OutW}
-	for _, p := range plans {
+	for i := range plans {
+		p := &plans[i]
+		_, h := p.CropSize()
 		g.kx, g.ky = max(g.kx, p.Horizontal.K), max(g.ky, p.Vertical.K)
-		g.rows += int64(p.Crop.H)
+		g.rows += int64(h)
 	}
 	g.rowImage, g.rowBase = make([]int64, 0, g.rows), make([]int64, 0, g.rows)
 	g.hCols, g.hWeights = make([]int64, len(plans)*g.outW*g.kx), make([]int32, len(plans)*g.outW*g.kx)
 	g.vRows, g.vWeights = make([]int64, len(plans)*g.outH*g.ky), make([]int32, len(plans)*g.outH*g.ky)
-	pixel, row := int64(0), int64(0)
-	for i, p := range plans {
-		for y := range p.Crop.H {
+	row := int64(0)
+	for i := range plans {
+		p := &plans[i]
+		_, h := p.CropSize()
+		for y := range int64(h) {
 			g.rowImage = append(g.rowImage, int64(i))
-			g.rowBase = append(g.rowBase, pixel+int64(y*p.Crop.W))
+			g.rowBase = append(g.rowBase, first[i]+y*stride[i])
 		}
 		fillTaps(g.hCols[i*g.outW*g.kx:], g.hWeights[i*g.outW*g.kx:], p.Horizontal, g.kx, 0)
 		fillTaps(g.vRows[i*g.outH*g.ky:], g.vWeights[i*g.outH*g.ky:], p.Vertical, g.ky, row)
-		pixel += int64(p.Crop.W * p.Crop.H)
-		row += int64(p.Crop.H)
+		row += int64(h)
 	}
 	return g
 }

@@ -29,24 +29,38 @@ func TestAugmentationOnTheDeviceIsTheGoPipelines(t *testing.T) {
 	requireDeviceAugmentation(t, torch.CPU)
 }
 
-// requireDeviceAugmentation compares augmentOnDevice on dev with the Go
-// pipeline's images.
-func requireDeviceAugmentation(t *testing.T, dev torch.Device) {
+// planned24 returns the chapter's training pipeline at 24 px: its image
+// steps (the Go pipeline) and its planner.
+func planned24(t *testing.T) (*transforms.Compose, *transforms.AugmentPlanner) {
+	t.Helper()
 	train := transforms.MustCompose(transforms.NewRandomResizedCrop(24), transforms.RandomHorizontalFlip{P: 0.5},
 		transforms.ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4}, transforms.ToTensor{}, transforms.ImageNetNormalize)
 	head, _, _ := train.SplitTensorTail()
 	planner, err := transforms.NewAugmentPlanner(train)
 	require.NoError(t, err)
+	return head, planner
+}
+
+// noiseImage returns a w×h image of random pixels drawn from src.
+func noiseImage(src *rand.Rand, w, h int) *transforms.Image {
+	img := transforms.NewImage(w, h)
+	for j := range img.Pix {
+		img.Pix[j] = uint8(src.IntN(256))
+	}
+	return img
+}
+
+// requireDeviceAugmentation compares augmentOnDevice on dev with the Go
+// pipeline's images.
+func requireDeviceAugmentation(t *testing.T, dev torch.Device) {
+	head, planner := planned24(t)
 	src := rand.New(rand.NewPCG(3, 4))
 	maxK := 0
 	for batch := range 6 {
 		var plans []transforms.AugmentPlan
 		var want []uint8
 		for i := range 1 + batch*3 {
-			img := transforms.NewImage(10+src.IntN(300), 10+src.IntN(300))
-			for j := range img.Pix {
-				img.Pix[j] = uint8(src.IntN(256))
-			}
+			img := noiseImage(src, 10+src.IntN(300), 10+src.IntN(300))
 			seed := uint64(batch*100 + i)
 			d, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(seed, 1)))
 			require.NoError(t, err)
@@ -118,7 +132,7 @@ func TestPlanBatchesGiveTheFloatBatchesInput(t *testing.T) {
 			require.NotNil(t, b.Plans)
 			want, err := floatInput(floats[i], 0, floats[i].N, torch.CPU, false)
 			require.NoError(t, err)
-			got, err := planInput(b, 0, b.N, torch.CPU, false)
+			got, err := planInput(b, 0, b.N, torch.CPU, false, nil)
 			require.NoError(t, err)
 			require.Equal(t, want.Shape(), got.Shape())
 			require.Equal(t, want.Float32s(), got.Float32s(), "batch %d", i)

@@ -33,11 +33,20 @@ func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 }
 
 // planInput carries out the augmentation plans lo..hi-1 of a batch
-// (dataset's AugmentOnDevice) on dev, their crops copied there once, and
-// converts the images as ToTensor then Normalize do (see normalizeBytes).
-func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool) (*torch.Tensor, error) {
-	start, end, total := 0, 0, 0
+// (dataset's AugmentOnDevice) on dev and converts the images as ToTensor
+// then Normalize do (see normalizeBytes). The crops are read where store
+// (nil for none) keeps their images when it holds, or has room for, all of
+// them (dataset's RegionPlans); otherwise they are copied there once: the
+// batch's packed crops as they are, or packed here when some plans keep
+// theirs as regions.
+func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool, store *imageStore) (*torch.Tensor, error) {
+	plans := b.Plans[lo:hi]
+	start, end, total, regions := 0, 0, 0, false
 	for i, p := range b.Plans {
+		if p.Crop == nil {
+			regions = regions || lo <= i && i < hi
+			continue
+		}
 		if i < lo {
 			start += len(p.Crop.Pix)
 		}
@@ -49,7 +58,32 @@ func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool
 	if total != len(b.Crops) {
 		return nil, fmt.Errorf("the plans' crops hold %d bytes, the batch's packed crops %d", total, len(b.Crops))
 	}
-	raw, err := augmentOnDevice(b.Plans[lo:hi], b.Crops[start:end], dev)
+	var raw *torch.Tensor
+	var err error
+	switch {
+	case !regions:
+		raw, err = augmentOnDevice(plans, b.Crops[start:end], dev)
+	default:
+		stored, ok := storedCrops{}, false
+		if store != nil {
+			if stored, ok, err = store.locate(plans); err != nil {
+				return nil, err
+			}
+		}
+		if ok {
+			defer stored.pixels.Close()
+			raw, err = augmentStored(plans, stored, dev, maxGroupElements)
+			break
+		}
+		var crops []uint8
+		for i := range plans {
+			if plans[i].Crop == nil && plans[i].Source == nil {
+				return nil, fmt.Errorf("plan %d has no crop", lo+i)
+			}
+			crops = plans[i].AppendCrop(crops)
+		}
+		raw, err = augmentOnDevice(plans, crops, dev)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,13 @@ type NetConfig struct {
 	// convolutions read. Same outputs up to float rounding.
 	// ChannelsLastPays(Device) is the measured default.
 	ChannelsLast bool
+	// DeviceImageBytes, when positive, keeps up to that many bytes of
+	// decoded images on each device the backbone runs on, for batches of
+	// augmentation plans whose crops are regions of cached images
+	// (dataset.LoaderConfig.RegionPlans): each image crosses once, and later
+	// epochs send only each crop's taps and draws. Once it is spent, crops
+	// are copied from the host as without it. Same images to the bit.
+	DeviceImageBytes int64
 }
 
 // ChannelsLastPays reports whether NetConfig.ChannelsLast speeds up a
@@ -56,6 +63,9 @@ type Net struct {
 	BackboneDtype torch.Dtype // Float32, or the autocast dtype of the backbone
 	ChannelsLast  bool        // the backbone runs on NHWC batches (NetConfig.ChannelsLast)
 	replicas      []replica   // the backbone on each device it runs on (one, or NetConfig.BackboneDevices)
+	// images keeps decoded images on each device a replica runs on
+	// (NetConfig.DeviceImageBytes); nil without.
+	images map[torch.Device]*imageStore
 }
 
 // NewNet puts backbone (which the Net then owns) in eval mode on the device,
@@ -104,6 +114,12 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	}
 	n := &Net{Backbone: replicas[0].m, Device: cfg.Device, Classes: cfg.Classes, BackboneDtype: cfg.BackboneDtype,
 		ChannelsLast: cfg.ChannelsLast, replicas: replicas}
+	if cfg.DeviceImageBytes > 0 {
+		n.images = map[torch.Device]*imageStore{}
+		for _, r := range replicas {
+			n.images[r.dev] = newImageStore(r.dev, cfg.DeviceImageBytes)
+		}
+	}
 	width, err := probeWidth(replicas[0], cfg.InputSize)
 	if err == nil {
 		n.FeatureDim = int(width)
@@ -181,14 +197,29 @@ func probeWidth(r replica, inputSize int) (int64, error) {
 	return shape[1], nil
 }
 
-// Close releases the backbone (and its replicas) and the head.
+// Close releases the backbone (and its replicas), the head and the images
+// kept on the devices.
 func (n *Net) Close() {
 	for _, r := range n.replicas {
 		r.m.Close()
 	}
+	for _, s := range n.images {
+		s.close()
+	}
 	if n.Head != nil {
 		n.Head.Close()
 	}
+}
+
+// DeviceImages returns how many decoded images, and bytes of them, the
+// net keeps on its devices (NetConfig.DeviceImageBytes), all devices
+// together.
+func (n *Net) DeviceImages() (images int, bytes int64) {
+	for _, s := range n.images {
+		i, b := s.stats()
+		images, bytes = images+i, bytes+b
+	}
+	return images, bytes
 }
 
 // Features runs the frozen backbone on a batch (no autograd graph), split

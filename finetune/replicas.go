@@ -124,7 +124,7 @@ func (n *Net) shareFeatures(r replica, b *dataset.Batch, lo, hi int) (_ *torch.T
 func (n *Net) input(dev torch.Device, b *dataset.Batch, lo, hi int) (*torch.Tensor, error) {
 	switch {
 	case b.Plans != nil:
-		return planInput(b, lo, hi, dev, n.ChannelsLast)
+		return planInput(b, lo, hi, dev, n.ChannelsLast, n.images[dev])
 	case b.Pixels != nil:
 		return pixelInput(b, lo, hi, dev, n.ChannelsLast)
 	default:

@@ -33,8 +33,14 @@ func requireSameFeatures(t *testing.T, l *dataset.Loader, want, got *Net, tol fl
 // epochBatches collects the batches of l's epoch 0.
 func epochBatches(t *testing.T, l *dataset.Loader) []*dataset.Batch {
 	t.Helper()
+	return epochBatchesOf(t, l, 0)
+}
+
+// epochBatchesOf collects the batches of one epoch of l.
+func epochBatchesOf(t *testing.T, l *dataset.Loader, epoch int) []*dataset.Batch {
+	t.Helper()
 	var bs []*dataset.Batch
-	for b, err := range l.Batches(context.Background(), 0) {
+	for b, err := range l.Batches(context.Background(), epoch) {
 		require.NoError(t, err)
 		bs = append(bs, b)
 	}

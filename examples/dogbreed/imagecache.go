@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/finetune"
 	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/internal/procstat"
 )
@@ -30,7 +31,7 @@ const autoCacheShare = 0.25
 // 512MiB, 2GB, a number of bytes) sets the budget.
 func imageCacheBudget(flag string, gpu, reread bool, localProcs int) (int64, error) {
 	if flag != "auto" {
-		return parseByteSize(flag)
+		return parseByteSize("--cache-images", flag)
 	}
 	if !gpu || !reread {
 		return 0, nil
@@ -58,9 +59,9 @@ var byteUnits = []struct {
 	{"B", 1},
 }
 
-// parseByteSize reads "off", or a size such as 6GiB, 1.5G (binary), 2GB
-// (decimal) or 1048576 (bytes).
-func parseByteSize(s string) (int64, error) {
+// parseByteSize reads the value of flag name: "off", or a size such as
+// 6GiB, 1.5G (binary), 2GB (decimal) or 1048576 (bytes).
+func parseByteSize(name, s string) (int64, error) {
 	if s == "off" {
 		return 0, nil
 	}
@@ -73,7 +74,11 @@ func parseByteSize(s string) (int64, error) {
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || v*scale >= math.MaxInt64 {
-		return 0, fmt.Errorf("--cache-images %q: want auto, off, or a size such as 6GiB, 512MiB or 2GB", s)
+		auto := "auto, "
+		if name != "--cache-images" {
+			auto = ""
+		}
+		return 0, fmt.Errorf("%s %q: want %soff, or a size such as 6GiB, 512MiB or 2GB", name, s, auto)
 	}
 	return int64(v * scale), nil
 }
@@ -94,8 +99,12 @@ func newImageCache(flag string, gpu, reread bool, localProcs int, out io.Writer)
 	return cache, nil
 }
 
-// reportCache prints what the cache holds and served so far.
-func reportCache(out io.Writer, cache *dataset.ImageCache) {
+// reportCache prints what the cache holds and served so far, and what the
+// net keeps on its devices (--device-images).
+func reportCache(out io.Writer, cache *dataset.ImageCache, net *finetune.Net) {
+	if images, bytes := net.DeviceImages(); images > 0 {
+		fmt.Fprintf(out, "device images: %d images, %.0f MiB\n", images, float64(bytes)/(1<<20))
+	}
 	if cache != nil {
 		fmt.Fprintf(out, "image cache: %s\n", cache.Stats())
 	}

@@ -18,16 +18,18 @@ func TestParseByteSize(t *testing.T) {
 		"6GiB": 6 << 30, "512MiB": 512 << 20, "2GB": 2e9, "1.5G": 3 << 29, "64M": 64 << 20,
 		"1048576": 1 << 20, "100B": 100, "0": 0, "off": 0, " 3 GiB": 3 << 30,
 	} {
-		got, err := parseByteSize(in)
+		got, err := parseByteSize("--cache-images", in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
 	for _, bad := range []string{"", "lots", "-1GiB", "5XB", "GiB", "1e30GB", "Inf"} {
-		_, err := parseByteSize(bad)
-		require.ErrorContains(t, err, `--cache-images "`+bad+`"`, bad)
+		_, err := parseByteSize("--cache-images", bad)
+		require.ErrorContains(t, err, `--cache-images "`+bad+`": want auto, off`, bad)
 	}
 	_, err := parseFlags([]string{"--cache-images", "lots"})
 	require.ErrorContains(t, err, `--cache-images "lots"`)
+	_, err = parseFlags([]string{"--device-images", "auto"})
+	require.ErrorContains(t, err, `--device-images "auto": want off, or a size`)
 }
 
 func TestAutoImageCacheOnlyOnAGPU(t *testing.T) {
@@ -100,6 +102,21 @@ func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	got, err = os.ReadFile(planned.out)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), "the same submission with --augment-on-device")
+
+	// The training images kept on the model's device as well, the crops
+	// read there: the same submission too.
+	kept := runOptions(t, data, "--cache-images", "512MiB", "--augment-on-device", "--device-images", "256MiB")
+	var keptLog bytes.Buffer
+	require.NoError(t, run(context.Background(), kept, &keptLog))
+	require.Regexp(t, `(?m)^device images: [1-9]\d* images, \d+ MiB$`, keptLog.String())
+	got, err = os.ReadFile(kept.out)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "the same submission with --device-images")
+	ignored := runOptions(t, data, "--cache-images", "off", "--device-images", "256MiB", "--epochs", "1")
+	var ignoredLog bytes.Buffer
+	require.NoError(t, run(context.Background(), ignored, &ignoredLog))
+	require.Contains(t, ignoredLog.String(), "note: --device-images 256MiB does nothing without --augment-on-device and --cache-images")
+	require.NotContains(t, ignoredLog.String(), "device images:")
 
 	stats := regexp.MustCompile(`(?m)^image cache: (\d+) images, .*, (\d+) hits, (\d+) misses$`).FindAllStringSubmatch(log.String(), -1)
 	require.Len(t, stats, 2, "a line after training and one after retraining:\n%s", log.String())

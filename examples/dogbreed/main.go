@@ -28,7 +28,7 @@ import (
 // options are the command-line flags, named after the chapter's variables.
 type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
-	cacheImages                                                          string
+	cacheImages, deviceImages                                            string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
 	skipBad, channelsLast, pixelBatches, prefetchInputs, augmentOnDevice bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
@@ -74,6 +74,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.prefetchInputs, "prefetch-inputs", false, "make each training batch's input on the model's device (the copy there, and the conversion or augmentation that --pixel-batches or --augment-on-device leave to it) on a thread of its own, a batch ahead of the training step: the host's share overlaps the GPU's. Default: on with the model on a GPU, off on the CPU (no faster there, more memory)")
 	fs.IntVar(&o.prefetchThreads, "prefetch-threads", 1, "with --prefetch-inputs, how many threads make the inputs ahead, each a batch in turn: more where one thread's share (the copy into page-locked memory, queuing the device's work) is slower than the GPU's step")
 	fs.BoolVar(&o.augmentOnDevice, "augment-on-device", false, "leave the training augmentation (crop, resize, flip, colour jitter) to the model's device: the loader only decodes (or takes from --cache-images) and crops each image and draws its parameters; same images to the bit. Default: on with the model on a GPU (the loader is the limit there), off on the CPU (libtorch augments far slower than the Go pipeline)")
+	fs.StringVar(&o.deviceImages, "device-images", "off", "keep the decoded training images on the model's device as well, up to a size such as 8GiB (per device), with --augment-on-device and --cache-images: each image crosses once, and the later epochs send only each crop's draws; same images to the bit. off by default: not yet measured on a GPU")
 	fs.StringVar(&o.cacheImages, "cache-images", "auto", "keep decoded training images in memory for the epochs after the first, which then skip reading and decoding them (same batches): auto (with the model on a GPU, where the loader is the limit: up to a quarter of the available memory; off on the CPU), off, or a size such as 6GiB")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images that cannot be read or decoded (a warning names each) instead of stopping")
 	fs.Usage = func() {
@@ -113,9 +114,12 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--bf16 and --fp16 exclude each other")
 	}
 	if o.cacheImages != "auto" {
-		if _, err := parseByteSize(o.cacheImages); err != nil {
+		if _, err := parseByteSize("--cache-images", o.cacheImages); err != nil {
 			return nil, err
 		}
+	}
+	if _, err := parseByteSize("--device-images", o.deviceImages); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -94,6 +94,11 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	deviceImages, _ := parseByteSize("--device-images", o.deviceImages) // checked by parseFlags
+	if deviceImages > 0 && (cache == nil || !o.wantAugmentOnDevice(dev)) {
+		fmt.Fprintf(out, "note: --device-images %s does nothing without --augment-on-device and --cache-images\n", o.deviceImages)
+		deviceImages = 0
+	}
 	skips := &skipLog{w: out}
 	defer skips.summary()
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
@@ -109,7 +114,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
 		}
 		if shuffle && cache != nil { // the training sets, read every epoch
-			cfg.Cache = cache
+			cfg.Cache, cfg.RegionPlans = cache, deviceImages > 0
 		}
 		return dataset.NewLoader(ds, cfg)
 	}
@@ -119,7 +124,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		PrefetchInputs: o.wantPrefetchInputs(dev) && len(backboneDevs) <= 1} // one replica only (finetune ignores it otherwise)
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
-		ChannelsLast: o.wantChannelsLast(dev)}
+		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages}
 	if o.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 	}
@@ -152,7 +157,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	reportCache(out, cache)
+	reportCache(out, cache, net)
 	reportDataWait(out, hist, training)
 	if o.plot != "" && rank0 {
 		if err := finetune.WritePlot(o.plot, hist); err != nil {
@@ -184,7 +189,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if _, err := finetune.Train(ctx, net, tvIter, nil, cfg); err != nil {
 		return err
 	}
-	reportCache(out, cache)
+	reportCache(out, cache, net)
 	if !rank0 {
 		return nil // rank 0 predicts and writes the submission
 	}

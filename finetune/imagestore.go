@@ -1,0 +1,180 @@
+package finetune
+
+import (
+	"fmt"
+	"sync"
+	"weak"
+
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// imageStore keeps decoded images on a device (NetConfig.DeviceImageBytes),
+// so that the augmentation on the device reads each epoch's crops there
+// instead of having them copied from the host: an image crosses once, the
+// first time a plan names it as its Source (dataset's RegionPlans), and
+// later plans of it send only their taps. Images are kept first come first
+// kept, in one uint8 tensor of pixels (3 bytes each) that grows by doubling
+// up to the budget (while it grows, the old and the new tensor are both
+// held: up to 1.5× the budget); once it is spent, batches with an image it
+// does not hold go the host's way, all of their crops copied. An image is
+// known by its identity (the cache's *transforms.Image, held weakly: the
+// store keeps no host memory alive). Safe for concurrent use; the threads
+// that use it queue their work on the device's one stream, so an image's
+// copy is queued before any work that reads it.
+type imageStore struct {
+	dev    torch.Device
+	budget int64 // the most pixels the store may hold
+	first  int64 // the first capacity, in pixels (minStorePixels)
+
+	mu     sync.Mutex
+	pixels *torch.Tensor // [capacity, 3] uint8 on dev; nil until the first image
+	used   int64         // pixels held, from the front of pixels
+	at     map[weak.Pointer[transforms.Image]]int64
+}
+
+// minStorePixels is the first capacity of a store (64 MiB of pixels, or
+// the budget when smaller, or the first batch's images when larger).
+const minStorePixels = 64 << 20 / 3
+
+// newImageStore returns an empty store of budget bytes on dev.
+func newImageStore(dev torch.Device, budget int64) *imageStore {
+	return &imageStore{dev: dev, budget: budget / 3, first: minStorePixels, at: map[weak.Pointer[transforms.Image]]int64{}}
+}
+
+// storedCrops says where plans' crops are in a store: in pixels, a view of
+// its pixels; crop i's row y starts at pixel first[i] + y·stride[i].
+type storedCrops struct {
+	pixels        *torch.Tensor
+	first, stride []int64
+}
+
+// locate returns where the crops of plans are in the store, copying there
+// the Source images it does not hold yet (all in one copy), or ok false
+// when a plan has no Source or the budget has no room for its image (the
+// images that fitted stay). The caller closes the view.
+func (s *imageStore) locate(plans []transforms.AugmentPlan) (_ storedCrops, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	offsets := make([]int64, len(plans))
+	var fresh []*transforms.Image // images to copy, at s.used onwards in order
+	added := int64(0)
+	for i := range plans {
+		src := plans[i].Source
+		if src == nil || plans[i].Crop != nil {
+			return storedCrops{}, false, s.flush(fresh, added)
+		}
+		key := weak.Make(src)
+		off, held := s.at[key]
+		if !held {
+			size := int64(src.W * src.H)
+			if s.used+added+size > s.budget || len(src.Pix) != src.W*src.H*3 {
+				return storedCrops{}, false, s.flush(fresh, added)
+			}
+			off = s.used + added
+			s.at[key] = off
+			fresh, added = append(fresh, src), added+size
+		}
+		offsets[i] = off
+	}
+	if err := s.flush(fresh, added); err != nil {
+		return storedCrops{}, false, err
+	}
+	c := storedCrops{first: make([]int64, len(plans)), stride: make([]int64, len(plans))}
+	for i, p := range plans {
+		w := int64(p.Source.W)
+		c.first[i] = offsets[i] + int64(p.Region.Min.Y)*w + int64(p.Region.Min.X)
+		c.stride[i] = w
+	}
+	c.pixels = s.pixels.Narrow(0, 0, s.used) // a handle of its own: the store may grow meanwhile
+	return c, true, nil
+}
+
+// flush copies images (added pixels in all), already entered in s.at at
+// s.used onwards, to the device in one copy, growing the store first when
+// needed. On failure they are forgotten.
+func (s *imageStore) flush(images []*transforms.Image, added int64) (err error) {
+	if len(images) == 0 {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			for _, img := range images {
+				delete(s.at, weak.Make(img))
+			}
+		}
+	}()
+	defer torch.Recover(&err)
+	if err := s.reserve(s.used + added); err != nil {
+		return err
+	}
+	host := make([]uint8, 0, added*3)
+	for _, img := range images {
+		host = append(host, img.Pix...)
+	}
+	t, err := torch.FromSliceOn(host, s.dev, added, 3)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	dst := s.pixels.Narrow(0, s.used, added)
+	defer dst.Close()
+	if err := dst.CopyFrom(t); err != nil {
+		return err
+	}
+	s.used += added
+	return nil
+}
+
+// reserve makes the store's capacity at least need pixels (need ≤ budget),
+// doubling it, and keeps what it holds.
+func (s *imageStore) reserve(need int64) error {
+	capacity := int64(0)
+	if s.pixels != nil {
+		capacity = s.pixels.Shape()[0]
+	}
+	if need <= capacity {
+		return nil
+	}
+	grown := max(min(s.budget, s.first), 2*capacity, 1)
+	for grown < need {
+		grown *= 2
+	}
+	grown = min(grown, s.budget)
+	bigger, err := torch.Zeros([]int64{grown, 3}, torch.Uint8, s.dev)
+	if err != nil {
+		return fmt.Errorf("keeping %d MiB of images on %s: %w", grown*3>>20, s.dev, err)
+	}
+	if s.used > 0 {
+		dst, src := bigger.Narrow(0, 0, s.used), s.pixels.Narrow(0, 0, s.used)
+		defer dst.Close()
+		defer src.Close()
+		if err := dst.CopyFrom(src); err != nil {
+			bigger.Close()
+			return err
+		}
+	}
+	if s.pixels != nil {
+		s.pixels.Close() // views handed out keep its memory until they are closed
+	}
+	s.pixels = bigger
+	return nil
+}
+
+// stats returns the images and bytes the store holds.
+func (s *imageStore) stats() (images int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.at), s.used * 3
+}
+
+// close frees the store's device memory.
+func (s *imageStore) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pixels != nil {
+		s.pixels.Close()
+		s.pixels = nil
+	}
+	s.used, s.at = 0, map[weak.Pointer[transforms.Image]]int64{}
+}

@@ -1,0 +1,140 @@
+package finetune
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
+)
+
+// TestImagesKeptOnTheDeviceGiveTheGoPipelinesImages: plans whose crops are
+// regions of images kept on the device (each image copied once, the store
+// growing from a tiny capacity as they come) are carried out as the Go
+// pipeline would, to the bit, in groups or not; a store whose budget has no
+// room for a batch's images refuses the batch, keeping the images that
+// fitted, and planInput then copies the crops from the host, with the same
+// images.
+func TestImagesKeptOnTheDeviceGiveTheGoPipelinesImages(t *testing.T) {
+	requireImagesKeptOn(t, torch.CPU)
+}
+
+// requireImagesKeptOn checks an image store on dev against the Go pipeline
+// and against crops copied from the host.
+func requireImagesKeptOn(t *testing.T, dev torch.Device) {
+	head, planner := planned24(t)
+	src := rand.New(rand.NewPCG(5, 6))
+	images := make([]*transforms.Image, 7)
+	pixels := int64(0)
+	for i := range images {
+		images[i] = noiseImage(src, 10+src.IntN(200), 10+src.IntN(200))
+		pixels += int64(images[i].W * images[i].H)
+	}
+	store := newImageStore(dev, 1<<30)
+	defer store.close()
+	store.first = 100 // grows many times, keeping what it holds
+	small := newImageStore(dev, 3*int64(images[0].W*images[0].H+images[1].W*images[1].H))
+	defer small.close()
+
+	for batch := range 4 { // the first two batches bring every image, the last two find them
+		var plans []transforms.AugmentPlan
+		var want []uint8
+		for i := range 2 + batch {
+			img := images[(batch*3+i)%len(images)]
+			seed := uint64(batch*100 + i)
+			d, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(seed, 1)))
+			require.NoError(t, err)
+			want = append(want, d.Image.Pix...)
+			p, err := planner.PlanRegion(img, rand.New(rand.NewPCG(seed, 1)))
+			require.NoError(t, err)
+			plans = append(plans, p)
+		}
+		stored, ok, err := store.locate(plans)
+		require.NoError(t, err)
+		require.True(t, ok, "batch %d", batch)
+		for _, bound := range []int{maxGroupElements, 1} {
+			out, err := augmentStored(plans, stored, dev, bound)
+			require.NoError(t, err)
+			require.Equal(t, want, bytesOf(t, out), "batch %d, groups under %d elements", batch, bound)
+		}
+		stored.pixels.Close()
+
+		b := &dataset.Batch{N: len(plans), C: 3, H: 24, W: 24, Plans: plans}
+		packed := *b
+		packed.Plans = copiedCrops(plans)
+		packed.Crops = packPlans(packed.Plans)
+		copied, err := planInput(&packed, 0, b.N, dev, false, nil)
+		require.NoError(t, err)
+		for _, s := range []*imageStore{small, nil} {
+			x, err := planInput(b, 0, b.N, dev, false, s)
+			require.NoError(t, err)
+			require.Equal(t, copied.Float32s(), x.Float32s(), "batch %d", batch) // Float32s copies to the host
+			x.Close()
+		}
+		copied.Close()
+	}
+	n, bytes := store.stats()
+	require.Equal(t, len(images), n)
+	require.Equal(t, 3*pixels, bytes)
+	n, _ = small.stats()
+	require.Positive(t, n)
+	require.Less(t, n, len(images))
+}
+
+// copiedCrops returns plans with each crop copied out of its Source, as
+// the loader packs them without RegionPlans.
+func copiedCrops(plans []transforms.AugmentPlan) []transforms.AugmentPlan {
+	out := make([]transforms.AugmentPlan, len(plans))
+	for i, p := range plans {
+		w, h := p.CropSize()
+		p.Crop, p.Source = &transforms.Image{W: w, H: h, Pix: p.AppendCrop(nil)}, nil
+		out[i] = p
+	}
+	return out
+}
+
+// bytesOf copies t (uint8) to the host and closes it.
+func bytesOf(t *testing.T, x *torch.Tensor) []uint8 {
+	t.Helper()
+	cpu, err := x.To(torch.CPU)
+	require.NoError(t, err)
+	got, err := torch.Data[uint8](cpu)
+	require.NoError(t, err)
+	torch.CloseAll(x, cpu)
+	return got
+}
+
+// TestRegionPlanBatchesGiveTheFloatBatchesFeatures: a net keeping the
+// images on its devices (NetConfig.DeviceImageBytes), fed plans whose
+// crops are regions of cached images (dataset.LoaderConfig.RegionPlans),
+// computes the float32 batches' features over two epochs (the second reads
+// every crop from the kept images), plain and on replicas.
+func TestRegionPlanBatchesGiveTheFloatBatchesFeatures(t *testing.T) {
+	_, split := smallKaggle(t, 3, 0.1)
+	floats := loader(t, split.Train, trainTransform(), true, 7)
+	for _, devs := range [][]torch.Device{nil, {torch.CPU, torch.CPU}} {
+		cache, err := dataset.NewImageCache(1 << 30)
+		require.NoError(t, err)
+		regions, err := dataset.NewLoader(split.Train, dataset.LoaderConfig{BatchSize: 7, Shuffle: true, Seed: 5,
+			Transform: trainTransform(), Workers: 2, AugmentOnDevice: true, Cache: cache, RegionPlans: true})
+		require.NoError(t, err)
+		cfg := tinyConfig(3)
+		cfg.BackboneDevices = devs
+		plain := loadTiny(t, cfg)
+		cfg.DeviceImageBytes = 1 << 30
+		net := loadTiny(t, cfg)
+		for epoch := range 2 {
+			n := featurePairs(t, epochBatchesOf(t, floats, epoch), epochBatchesOf(t, regions, epoch), plain, net,
+				func(b *dataset.Batch, w, g []float32) {
+					require.Empty(t, b.Crops, "every image cached")
+					requireAllClose(t, w, g, 1e-5, fmt.Sprintf("epoch %d, replicas %v", epoch, devs))
+				})
+			require.Equal(t, split.Train.Len(), n)
+		}
+		images, _ := net.DeviceImages()
+		require.Equal(t, split.Train.Len(), images)
+	}
+}
