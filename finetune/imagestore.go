@@ -51,9 +51,12 @@ type storedCrops struct {
 
 // locate returns where the crops of plans are in the store, copying there
 // the Source images it does not hold yet (all in one copy), or ok false
-// when a plan has no Source or the budget has no room for its image (the
-// images that fitted stay). The caller closes the view.
+// when there are no plans, a plan has no Source or the budget has no room
+// for its image (the images that fitted stay). The caller closes the view.
 func (s *imageStore) locate(plans []transforms.AugmentPlan) (_ storedCrops, ok bool, err error) {
+	if len(plans) == 0 {
+		return storedCrops{}, false, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	offsets := make([]int64, len(plans))

@@ -45,7 +45,7 @@ type config struct {
 	optimize, bf16, int8, channelsLast, cacheImages    bool
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
-	prefetchInputs                                     bool
+	prefetchInputs, deviceImages                       bool
 }
 
 func main() {
@@ -79,6 +79,7 @@ func main() {
 	fs.BoolVar(&c.augmentOnDevice, "augment-on-device", false, "internal: with --worker loader or train, the training augmentation left to the model's device (dataset.LoaderConfig.AugmentOnDevice; the loader alone only plans it)")
 	fs.BoolVar(&c.prefetchInputs, "prefetch-inputs", false, "internal: with --worker train, each batch's input made on the model's device a batch ahead, on a thread of its own (finetune.TrainConfig.PrefetchInputs)")
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
+	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -294,7 +295,10 @@ func orchestrate(c config) error {
 		// ahead, on a thread of its own (dogbreed's default on GPUs): the
 		// host's copy and queuing overlap the GPU's work.
 		trainOnGPU("--pixel-batches", "--prefetch-inputs"),
-		trainOnGPU("--cache-images", "--augment-on-device", "--prefetch-inputs"))
+		trainOnGPU("--cache-images", "--augment-on-device", "--prefetch-inputs"),
+		// And with the decoded images kept on the GPU: after the first
+		// epoch only each crop's taps and draws cross.
+		trainOnGPU("--cache-images", "--augment-on-device", "--prefetch-inputs", "--device-images"))
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err

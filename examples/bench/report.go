@@ -132,4 +132,5 @@ var trainLevers = []lever{
 	{"+cache-images +augment-on-device", "augmentation on the device", "augmentation on the device, decoded images cached", "GPUs only; "},
 	{"+pixel-batches +prefetch-inputs", "bytes, inputs made ahead", "batches as bytes, each input made on the device a batch ahead", "GPUs only; "},
 	{"+cache-images +augment-on-device +prefetch-inputs", "augmentation on the device, inputs made ahead", "augmentation on the device, decoded images cached, each input made a batch ahead", "GPUs only; "},
+	{"+cache-images +augment-on-device +prefetch-inputs +device-images", "images kept on the device", "augmentation on the device from decoded images kept there, each input made a batch ahead", "GPUs only; "},
 }

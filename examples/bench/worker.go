@@ -45,7 +45,8 @@ func runWorker(c config) error {
 	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
 		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
-			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches, AugmentOnDevice: shuffle && c.augmentOnDevice})
+			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches, AugmentOnDevice: shuffle && c.augmentOnDevice,
+			RegionPlans: shuffle && c.deviceImages})
 	}
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
@@ -78,6 +79,10 @@ func runWorker(c config) error {
 	}
 	if c.prefetchInputs {
 		what += " +prefetch-inputs"
+	}
+	if c.deviceImages {
+		netCfg.DeviceImageBytes = math.MaxInt64 // grown as the images come; the bench's fit any GPU
+		what += " +device-images"
 	}
 	r := result{What: what}
 	ctx := context.Background()

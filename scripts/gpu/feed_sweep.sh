@@ -25,10 +25,11 @@ WORKERS=${WORKERS:-"14 4"}
 DEVICE=${DEVICE:-cuda}
 EXTRA=${EXTRA:-}
 EPOCHS=${EPOCHS:-3}
-# The former GPU defaults (byte batches), each lever alone, the defaults
-# (augmentation on the device, inputs made ahead by one thread), more
-# threads, and bf16 with each thread count.
-VARIANTS=${VARIANTS-"--augment-on-device=false --prefetch-inputs=false;--augment-on-device=false;--prefetch-inputs=false;;--prefetch-threads 2;--bf16;--bf16 --prefetch-threads 2"}
+# The former GPU defaults (byte batches), the defaults (augmentation on
+# the device, inputs made ahead by one thread), the decoded images kept on
+# the GPU, more threads, both, and bf16 with the defaults and the images
+# kept on the GPU.
+VARIANTS=${VARIANTS-"--augment-on-device=false --prefetch-inputs=false;;--device-images 8GiB;--prefetch-threads 2;--device-images 8GiB --prefetch-threads 2;--bf16;--bf16 --device-images 8GiB"}
 mkdir -p "$OUT"
 shim=build-gpu
 [ -e $shim/libtunetorch.so ] || shim=build-gpu-noc10d
