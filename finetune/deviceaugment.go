@@ -37,9 +37,8 @@ func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.De
 	if packed*3 != int64(len(crops)) {
 		return nil, fmt.Errorf("the plans' crops hold %d bytes, the packed crops %d", packed*3, len(crops))
 	}
-	var err2 error
-	if c.pixels, err2 = torch.FromSliceOn(crops, dev, packed, 3); err2 != nil {
-		return nil, err2
+	if c.pixels, err = torch.FromSliceOn(crops, dev, packed, 3); err != nil {
+		return nil, err
 	}
 	defer c.pixels.Close()
 	return augmentStored(plans, c, dev, bound)
