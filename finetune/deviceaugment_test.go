@@ -41,6 +41,18 @@ func planned24(t *testing.T) (*transforms.Compose, *transforms.AugmentPlanner) {
 	return head, planner
 }
 
+// goImageAndPlan returns img through the Go pipeline's image steps (head)
+// and plan's plan of it, with the same draws (from seed).
+func goImageAndPlan(t *testing.T, head *transforms.Compose, plan func(*transforms.Image, *rand.Rand) (transforms.AugmentPlan, error),
+	img *transforms.Image, seed uint64) ([]uint8, transforms.AugmentPlan) {
+	t.Helper()
+	d, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(seed, 1)))
+	require.NoError(t, err)
+	p, err := plan(img, rand.New(rand.NewPCG(seed, 1)))
+	require.NoError(t, err)
+	return d.Image.Pix, p
+}
+
 // noiseImage returns a w×h image of random pixels drawn from src.
 func noiseImage(src *rand.Rand, w, h int) *transforms.Image {
 	img := transforms.NewImage(w, h)
@@ -61,13 +73,8 @@ func requireDeviceAugmentation(t *testing.T, dev torch.Device) {
 		var want []uint8
 		for i := range 1 + batch*3 {
 			img := noiseImage(src, 10+src.IntN(300), 10+src.IntN(300))
-			seed := uint64(batch*100 + i)
-			d, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(seed, 1)))
-			require.NoError(t, err)
-			want = append(want, d.Image.Pix...)
-			p, err := planner.Plan(img, rand.New(rand.NewPCG(seed, 1)))
-			require.NoError(t, err)
-			plans = append(plans, p)
+			w, p := goImageAndPlan(t, head, planner.Plan, img, uint64(batch*100+i))
+			want, plans = append(want, w...), append(plans, p)
 			maxK = max(maxK, p.Horizontal.K, p.Vertical.K)
 		}
 		// One group, groups of a few plans, a group per plan.

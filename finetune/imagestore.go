@@ -16,8 +16,8 @@ import (
 // later plans of it send only their taps. Images are kept first come first
 // kept, in one uint8 tensor of pixels (3 bytes each) that grows by doubling
 // up to the budget (while it grows, the old and the new tensor are both
-// held: up to 1.5× the budget); once it is spent, batches with an image it
-// does not hold go the host's way, all of their crops copied. An image is
+// held: up to 1.5× the budget); once it is spent, the crops of the images
+// it does not hold are copied from the host. An image is
 // known by its identity (the cache's *transforms.Image, held weakly: the
 // store keeps no host memory alive). Safe for concurrent use; the threads
 // that use it queue their work on the device's one stream, so an image's
@@ -49,48 +49,51 @@ type storedCrops struct {
 	first, stride []int64
 }
 
-// locate returns where the crops of plans are in the store, copying there
-// the Source images it does not hold yet (all in one copy), or ok false
-// when there are no plans, a plan has no Source or the budget has no room
-// for its image (the images that fitted stay). The caller closes the view.
-func (s *imageStore) locate(plans []transforms.AugmentPlan) (_ storedCrops, ok bool, err error) {
-	if len(plans) == 0 {
-		return storedCrops{}, false, nil
-	}
+// locate finds the crops of plans in the store, copying there (all in one
+// copy) the Source images it does not hold yet and has room for. It
+// returns the indices of the plans whose crops it holds, in order, and
+// where those are (c.first and c.stride, one per held plan); the others (a
+// plan with its own Crop, an image the budget has no room for) are left to
+// the caller. With none held c.pixels is nil, else the caller closes it.
+func (s *imageStore) locate(plans []transforms.AugmentPlan) (c storedCrops, held []int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	offsets := make([]int64, len(plans))
+	var offsets []int64
 	var fresh []*transforms.Image // images to copy, at s.used onwards in order
 	added := int64(0)
 	for i := range plans {
 		src := plans[i].Source
 		if src == nil || plans[i].Crop != nil {
-			return storedCrops{}, false, s.flush(fresh, added)
+			continue
 		}
 		key := weak.Make(src)
-		off, held := s.at[key]
-		if !held {
+		off, ok := s.at[key]
+		if !ok {
 			size := int64(src.W * src.H)
 			if s.used+added+size > s.budget || len(src.Pix) != src.W*src.H*3 {
-				return storedCrops{}, false, s.flush(fresh, added)
+				continue
 			}
 			off = s.used + added
 			s.at[key] = off
 			fresh, added = append(fresh, src), added+size
 		}
-		offsets[i] = off
+		held, offsets = append(held, i), append(offsets, off)
 	}
 	if err := s.flush(fresh, added); err != nil {
-		return storedCrops{}, false, err
+		return storedCrops{}, nil, err
 	}
-	c := storedCrops{first: make([]int64, len(plans)), stride: make([]int64, len(plans))}
-	for i, p := range plans {
+	if len(held) == 0 {
+		return storedCrops{}, nil, nil
+	}
+	c = storedCrops{first: make([]int64, len(held)), stride: make([]int64, len(held))}
+	for k, i := range held {
+		p := &plans[i]
 		w := int64(p.Source.W)
-		c.first[i] = offsets[i] + int64(p.Region.Min.Y)*w + int64(p.Region.Min.X)
-		c.stride[i] = w
+		c.first[k] = offsets[k] + int64(p.Region.Min.Y)*w + int64(p.Region.Min.X)
+		c.stride[k] = w
 	}
 	c.pixels = s.pixels.Narrow(0, 0, s.used) // a handle of its own: the store may grow meanwhile
-	return c, true, nil
+	return c, held, nil
 }
 
 // flush copies images (added pixels in all), already entered in s.at at

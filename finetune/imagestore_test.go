@@ -3,6 +3,7 @@ package finetune
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,10 +15,11 @@ import (
 // TestImagesKeptOnTheDeviceGiveTheGoPipelinesImages: plans whose crops are
 // regions of images kept on the device (each image copied once, the store
 // growing from a tiny capacity as they come) are carried out as the Go
-// pipeline would, to the bit, in groups or not; a store whose budget has no
-// room for a batch's images refuses the batch, keeping the images that
-// fitted, and planInput then copies the crops from the host, with the same
-// images.
+// pipeline would, to the bit, in groups or not; and planInput gives the
+// input of the crops copied from the host for batches that mix such plans
+// with a plan whose crop was packed by the loader, with every image in the
+// store, with a store whose budget holds some of them (the others' crops
+// copied from the host), and without a store.
 func TestImagesKeptOnTheDeviceGiveTheGoPipelinesImages(t *testing.T) {
 	requireImagesKeptOn(t, torch.CPU)
 }
@@ -39,22 +41,17 @@ func requireImagesKeptOn(t *testing.T, dev torch.Device) {
 	small := newImageStore(dev, 3*int64(images[0].W*images[0].H+images[1].W*images[1].H))
 	defer small.close()
 
+	partial := 0
 	for batch := range 4 { // the first two batches bring every image, the last two find them
 		var plans []transforms.AugmentPlan
 		var want []uint8
 		for i := range 2 + batch {
-			img := images[(batch*3+i)%len(images)]
-			seed := uint64(batch*100 + i)
-			d, err := head.Apply(transforms.Data{Image: img}, rand.New(rand.NewPCG(seed, 1)))
-			require.NoError(t, err)
-			want = append(want, d.Image.Pix...)
-			p, err := planner.PlanRegion(img, rand.New(rand.NewPCG(seed, 1)))
-			require.NoError(t, err)
-			plans = append(plans, p)
+			w, p := goImageAndPlan(t, head, planner.PlanRegion, images[(batch*3+i)%len(images)], uint64(batch*100+i))
+			want, plans = append(want, w...), append(plans, p)
 		}
-		stored, ok, err := store.locate(plans)
+		stored, held, err := store.locate(plans)
 		require.NoError(t, err)
-		require.True(t, ok, "batch %d", batch)
+		require.Len(t, held, len(plans), "batch %d", batch)
 		for _, bound := range []int{maxGroupElements, 1} {
 			out, err := augmentStored(plans, stored, dev, bound)
 			require.NoError(t, err)
@@ -62,13 +59,21 @@ func requireImagesKeptOn(t *testing.T, dev torch.Device) {
 		}
 		stored.pixels.Close()
 
-		b := &dataset.Batch{N: len(plans), C: 3, H: 24, W: 24, Plans: plans}
+		// The batch as a loader with RegionPlans gives it when its cache
+		// has no room for an image: that plan's crop packed in Crops.
+		own := copiedCrops(plans[:1])[0]
+		b := &dataset.Batch{N: len(plans) + 1, C: 3, H: 24, W: 24, Plans: append(slices.Clone(plans), own),
+			Crops: slices.Clone(own.Crop.Pix)}
 		packed := *b
-		packed.Plans = copiedCrops(plans)
+		packed.Plans = copiedCrops(b.Plans)
 		packed.Crops = packPlans(packed.Plans)
 		copied, err := planInput(&packed, 0, b.N, dev, false, nil)
 		require.NoError(t, err)
-		for _, s := range []*imageStore{small, nil} {
+		if c, held, err := small.locate(plans); err == nil && len(held) > 0 && len(held) < len(plans) {
+			partial++
+			c.pixels.Close()
+		}
+		for _, s := range []*imageStore{store, small, nil} {
 			x, err := planInput(b, 0, b.N, dev, false, s)
 			require.NoError(t, err)
 			require.Equal(t, copied.Float32s(), x.Float32s(), "batch %d", batch) // Float32s copies to the host
@@ -82,6 +87,7 @@ func requireImagesKeptOn(t *testing.T, dev torch.Device) {
 	n, _ = small.stats()
 	require.Positive(t, n)
 	require.Less(t, n, len(images))
+	require.Positive(t, partial, "a batch with some of its images in the small store")
 }
 
 // copiedCrops returns plans with each crop copied out of its Source, as

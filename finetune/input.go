@@ -5,6 +5,7 @@ import (
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
 )
 
 // floatInput copies images lo..hi-1 of a float32 batch to dev as the
@@ -34,11 +35,10 @@ func pixelInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast boo
 
 // planInput carries out the augmentation plans lo..hi-1 of a batch
 // (dataset's AugmentOnDevice) on dev and converts the images as ToTensor
-// then Normalize do (see normalizeBytes). The crops are read where store
-// (nil for none) keeps their images when it holds, or has room for, all of
-// them (dataset's RegionPlans); otherwise they are copied there once: the
-// batch's packed crops as they are, or packed here when some plans keep
-// theirs as regions.
+// then Normalize do (see normalizeBytes). The crops of images store (nil
+// for none) holds, or has room for, are read there (dataset's
+// RegionPlans); the others are copied there once: the batch's packed crops
+// as they are, or packed here when some plans keep theirs as regions.
 func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool, store *imageStore) (*torch.Tensor, error) {
 	plans := b.Plans[lo:hi]
 	start, end, total, regions := 0, 0, 0, false
@@ -60,35 +60,73 @@ func planInput(b *dataset.Batch, lo, hi int, dev torch.Device, channelsLast bool
 	}
 	var raw *torch.Tensor
 	var err error
-	switch {
-	case !regions:
-		raw, err = augmentOnDevice(plans, b.Crops[start:end], dev)
-	default:
-		stored, ok := storedCrops{}, false
+	if regions {
+		var stored storedCrops
+		var held []int
 		if store != nil {
-			if stored, ok, err = store.locate(plans); err != nil {
+			if stored, held, err = store.locate(plans); err != nil {
 				return nil, err
 			}
 		}
-		if ok {
+		if stored.pixels != nil {
 			defer stored.pixels.Close()
-			raw, err = augmentStored(plans, stored, dev, maxGroupElements)
-			break
 		}
-		var crops []uint8
-		for i := range plans {
-			if plans[i].Crop == nil && plans[i].Source == nil {
-				return nil, fmt.Errorf("plan %d has no crop", lo+i)
-			}
-			crops = plans[i].AppendCrop(crops)
-		}
-		raw, err = augmentOnDevice(plans, crops, dev)
+		raw, err = regionInput(plans, held, stored, dev, lo)
+	} else {
+		raw, err = augmentOnDevice(plans, b.Crops[start:end], dev)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer raw.Close()
 	return normalizeBytes(raw, b, dev, channelsLast)
+}
+
+// regionInput carries out plans on dev, those at the indices held from
+// their crops in the store (where c says), the others from their crops
+// copied from the host, and returns the images in the plans' order (as
+// augmentOnDevice does). lo is the first plan's index in its batch.
+func regionInput(plans []transforms.AugmentPlan, held []int, c storedCrops, dev torch.Device, lo int) (_ *torch.Tensor, err error) {
+	defer torch.Recover(&err)
+	if len(held) == len(plans) {
+		return augmentStored(plans, c, dev, maxGroupElements)
+	}
+	order := make([]int64, len(plans)) // each plan's row among the stored ones' images, then the others'
+	inStore := make([]bool, len(plans))
+	kept := make([]transforms.AugmentPlan, len(held))
+	for k, i := range held {
+		kept[k], order[i], inStore[i] = plans[i], int64(k), true
+	}
+	var rest []transforms.AugmentPlan
+	var crops []uint8
+	for i := range plans {
+		if inStore[i] {
+			continue
+		}
+		if plans[i].Crop == nil && plans[i].Source == nil {
+			return nil, fmt.Errorf("plan %d has no crop", lo+i)
+		}
+		order[i] = int64(len(held) + len(rest))
+		rest, crops = append(rest, plans[i]), plans[i].AppendCrop(crops)
+	}
+	copied, err := augmentOnDevice(rest, crops, dev)
+	if err != nil || len(held) == 0 {
+		return copied, err
+	}
+	defer copied.Close()
+	stored, err := augmentStored(kept, c, dev, maxGroupElements)
+	if err != nil {
+		return nil, err
+	}
+	defer stored.Close()
+	both := torch.Cat([]*torch.Tensor{stored, copied}, 0)
+	defer both.Close()
+	index, err := torch.FromSliceOn(order, dev, int64(len(order)))
+	if err != nil {
+		return nil, err
+	}
+	defer index.Close()
+	return both.IndexSelect(0, index), nil
 }
 
 // normalizeBytes converts images as bytes on dev (N×H×W×C) as ToTensor

@@ -37,8 +37,9 @@ type NetConfig struct {
 	// decoded images on each device the backbone runs on, for batches of
 	// augmentation plans whose crops are regions of cached images
 	// (dataset.LoaderConfig.RegionPlans): each image crosses once, and later
-	// epochs send only each crop's taps and draws. Once it is spent, crops
-	// are copied from the host as without it. Same images to the bit.
+	// epochs send only each crop's taps and draws. Once it is spent, the
+	// crops of the images it does not hold are copied from the host as
+	// without it. Same images to the bit.
 	DeviceImageBytes int64
 }
 
