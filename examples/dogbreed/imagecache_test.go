@@ -109,6 +109,7 @@ func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	var keptLog bytes.Buffer
 	require.NoError(t, run(context.Background(), kept, &keptLog))
 	require.Regexp(t, `(?m)^device images: [1-9]\d* images, \d+ MiB$`, keptLog.String())
+	require.Contains(t, keptLog.String(), "note: --device-images with the model on the cpu keeps a second copy")
 	got, err = os.ReadFile(kept.out)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), "the same submission with --device-images")

@@ -99,6 +99,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		fmt.Fprintf(out, "note: --device-images %s does nothing without --augment-on-device and --cache-images\n", o.deviceImages)
 		deviceImages = 0
 	}
+	if deviceImages > 0 && !dev.IsCUDA() {
+		fmt.Fprintf(out, "note: --device-images with the model on the %s keeps a second copy of the decoded images in host memory (it is meant for GPUs)\n", dev)
+	}
 	skips := &skipLog{w: out}
 	defer skips.summary()
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
