@@ -57,7 +57,12 @@ func chapterImage() (*transforms.Image, *transforms.Compose) {
 // BenchmarkAugmentOnDevice carries out the chapter's training augmentation
 // of 32 images from their plans with libtorch on the CPU (finetune's device
 // path, meant for GPUs), against BenchmarkAugmentInGo's same images.
-func BenchmarkAugmentOnDevice(b *testing.B) { benchmarkAugmentOn(b, torch.CPU, 32) }
+func BenchmarkAugmentOnDevice(b *testing.B) { benchmarkAugmentOn(b, torch.CPU, 32, false) }
+
+// BenchmarkAugmentOnDeviceKept is BenchmarkAugmentOnDevice with the images
+// kept on the device (NetConfig.DeviceImageBytes), put there before the
+// timing: no crop is copied, the crops are read where their images lie.
+func BenchmarkAugmentOnDeviceKept(b *testing.B) { benchmarkAugmentOn(b, torch.CPU, 32, true) }
 
 // BenchmarkAugmentOnCUDA is BenchmarkAugmentOnDevice on the first GPU, in
 // batches of 128 (dogbreed's GPU runs); it waits for the GPU at the end, so
@@ -80,13 +85,21 @@ func BenchmarkAugmentOnCUDA(b *testing.B) {
 			if err := torch.SetNumThreads(threads); err != nil {
 				b.Fatal(err)
 			}
-			benchmarkAugmentOn(b, torch.CUDA(0), 128)
+			benchmarkAugmentOn(b, torch.CUDA(0), 128, false)
 		})
 	}
+	b.Run("kept", func(b *testing.B) { // the images on the GPU: no crop crosses
+		if err := torch.SetNumThreads(2); err != nil {
+			b.Fatal(err)
+		}
+		benchmarkAugmentOn(b, torch.CUDA(0), 128, true)
+	})
 }
 
-// benchmarkAugmentOn augments n chapter images on dev per iteration.
-func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
+// benchmarkAugmentOn augments n chapter images on dev per iteration, from
+// their crops copied there, or, kept, from the images kept there (each a
+// copy of its own, put there before the timing).
+func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int, kept bool) {
 	img, train := chapterImage()
 	planner, err := transforms.NewAugmentPlanner(train)
 	if err != nil {
@@ -94,11 +107,36 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 	}
 	plans := make([]transforms.AugmentPlan, n)
 	for i := range plans {
-		if plans[i], err = planner.Plan(img, rand.New(rand.NewPCG(uint64(i), 2))); err != nil {
+		if kept {
+			plans[i], err = planner.PlanRegion(img.Clone(), rand.New(rand.NewPCG(uint64(i), 2)))
+		} else {
+			plans[i], err = planner.Plan(img, rand.New(rand.NewPCG(uint64(i), 2)))
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	packed := packPlans(plans)
+	var packed []uint8
+	augment := func() (*torch.Tensor, error) { return augmentOnDevice(plans, packed, dev) }
+	if kept {
+		store := newImageStore(dev, 1<<40)
+		defer store.close()
+		augment = func() (*torch.Tensor, error) {
+			c, held, err := store.locate(plans)
+			if err != nil || len(held) != len(plans) {
+				b.Fatalf("the store holds %d of %d images: %v", len(held), len(plans), err)
+			}
+			defer c.pixels.Close()
+			return augmentStored(plans, c, dev, maxGroupElements)
+		}
+		out, err := augment() // the first epoch: the images cross
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Close()
+	} else {
+		packed = packPlans(plans)
+	}
 	var last *torch.Tensor
 	// On a GPU: the batches after which libtorch's caching allocator had
 	// reserved a different amount of memory from the driver (a cudaMalloc,
@@ -106,7 +144,7 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 	// the GPU), and the amount at the end.
 	changes, reserved := 0, int64(-1)
 	for b.Loop() {
-		out, err := augmentOnDevice(plans, packed, dev)
+		out, err := augment()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -135,9 +173,11 @@ func benchmarkAugmentOn(b *testing.B, dev torch.Device, n int) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 	b.StopTimer()
-	upload, tables := hostShares(b, plans, packed, dev)
-	b.ReportMetric(upload, "upload-ms")
-	b.ReportMetric(tables, "tables-ms")
+	if !kept {
+		upload, tables := hostShares(b, plans, packed, dev)
+		b.ReportMetric(upload, "upload-ms")
+		b.ReportMetric(tables, "tables-ms")
+	}
 	if reserved >= 0 {
 		b.ReportMetric(float64(changes), "reserve-changes")
 		b.ReportMetric(float64(reserved)/(1<<20), "reserved-MiB")
