@@ -26,11 +26,16 @@ type imageStore struct {
 	dev    torch.Device
 	budget int64 // the most pixels the store may hold
 	first  int64 // the first capacity, in pixels (minStorePixels)
+	// zeros makes a tensor of pixels on dev (torch.Zeros; tests fail it).
+	zeros func(pixels int64) (*torch.Tensor, error)
 
 	mu     sync.Mutex
 	pixels *torch.Tensor // [capacity, 3] uint8 on dev; nil until the first image
 	used   int64         // pixels held, from the front of pixels
 	at     map[weak.Pointer[transforms.Image]]int64
+	// stopped says why the store took no more images before its budget
+	// was spent (the device had no memory for it to grow, say); nil if not.
+	stopped error
 }
 
 // minStorePixels is the first capacity of a store (64 MiB of pixels, or
@@ -39,7 +44,9 @@ const minStorePixels = 64 << 20 / 3
 
 // newImageStore returns an empty store of budget bytes on dev.
 func newImageStore(dev torch.Device, budget int64) *imageStore {
-	return &imageStore{dev: dev, budget: budget / 3, first: minStorePixels, at: map[weak.Pointer[transforms.Image]]int64{}}
+	zeros := func(pixels int64) (*torch.Tensor, error) { return torch.Zeros([]int64{pixels, 3}, torch.Uint8, dev) }
+	return &imageStore{dev: dev, budget: budget / 3, first: minStorePixels, zeros: zeros,
+		at: map[weak.Pointer[transforms.Image]]int64{}}
 }
 
 // storedCrops says where plans' crops are in a store: in pixels, a view of
@@ -55,6 +62,10 @@ type storedCrops struct {
 // where those are (c.first and c.stride, one per held plan); the others (a
 // plan with its own Crop, an image the budget has no room for) are left to
 // the caller. With none held c.pixels is nil, else the caller closes it.
+// When the images cannot be copied (the device has no memory for the store
+// to grow, say), the store keeps what it holds and takes no more images
+// (see stats), and the batch's new images are left to the caller: training
+// goes on, its crops copied from the host.
 func (s *imageStore) locate(plans []transforms.AugmentPlan) (c storedCrops, held []int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,7 +91,15 @@ func (s *imageStore) locate(plans []transforms.AugmentPlan) (c storedCrops, held
 		held, offsets = append(held, i), append(offsets, off)
 	}
 	if err := s.flush(fresh, added); err != nil {
-		return storedCrops{}, nil, err
+		s.stopped, s.budget = err, s.used
+		k := 0
+		for j, i := range held {
+			if offsets[j] < s.used { // held before this batch
+				held[k], offsets[k] = i, offsets[j]
+				k++
+			}
+		}
+		held, offsets = held[:k], offsets[:k]
 	}
 	if len(held) == 0 {
 		return storedCrops{}, nil, nil
@@ -147,7 +166,7 @@ func (s *imageStore) reserve(need int64) error {
 		grown *= 2
 	}
 	grown = min(grown, s.budget)
-	bigger, err := torch.Zeros([]int64{grown, 3}, torch.Uint8, s.dev)
+	bigger, err := s.zeros(grown)
 	if err != nil {
 		return fmt.Errorf("keeping %d MiB of images on %s: %w", grown*3>>20, s.dev, err)
 	}
@@ -167,11 +186,12 @@ func (s *imageStore) reserve(need int64) error {
 	return nil
 }
 
-// stats returns the images and bytes the store holds.
-func (s *imageStore) stats() (images int, bytes int64) {
+// stats returns the images and bytes the store holds, and why it stopped
+// taking images before its budget was spent (nil if it did not).
+func (s *imageStore) stats() (images int, bytes int64, stopped error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.at), s.used * 3
+	return len(s.at), s.used * 3, s.stopped
 }
 
 // close frees the store's device memory.

@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -81,10 +82,12 @@ func requireImagesKeptOn(t *testing.T, dev torch.Device) {
 		}
 		copied.Close()
 	}
-	n, bytes := store.stats()
+	n, bytes, stopped := store.stats()
 	require.Equal(t, len(images), n)
 	require.Equal(t, 3*pixels, bytes)
-	n, _ = small.stats()
+	require.NoError(t, stopped)
+	n, _, stopped = small.stats()
+	require.NoError(t, stopped, "a spent budget is no failure")
 	require.Positive(t, n)
 	require.Less(t, n, len(images))
 	require.Positive(t, partial, "a batch with some of its images in the small store")
@@ -140,7 +143,50 @@ func TestRegionPlanBatchesGiveTheFloatBatchesFeatures(t *testing.T) {
 				})
 			require.Equal(t, split.Train.Len(), n)
 		}
-		images, _ := net.DeviceImages()
+		images, _, stopped := net.DeviceImages()
 		require.Equal(t, split.Train.Len(), images)
+		require.NoError(t, stopped)
 	}
+}
+
+// TestAStoreThatCannotGrowLeavesTheCropsToTheHost: when the device has no
+// memory for the store to grow, training goes on: the store keeps the
+// images it holds and takes no more, says why, and the batches' other
+// crops are copied from the host, with the same inputs; it does not try
+// to grow again.
+func TestAStoreThatCannotGrowLeavesTheCropsToTheHost(t *testing.T) {
+	head, planner := planned24(t)
+	src := rand.New(rand.NewPCG(7, 8))
+	store := newImageStore(torch.CPU, 1<<30)
+	defer store.close()
+	first, calls := int64(0), 0
+	store.zeros = func(pixels int64) (*torch.Tensor, error) {
+		calls++
+		if first > 0 {
+			return nil, errors.New("out of memory (a test's)")
+		}
+		first = pixels
+		return torch.Zeros([]int64{pixels, 3}, torch.Uint8, torch.CPU)
+	}
+	store.first = 60 * 60 // room for one image at most
+	var plans []transforms.AugmentPlan
+	for i := range 6 { // batches of 1 to 6 images, each a new one
+		_, p := goImageAndPlan(t, head, planner.PlanRegion, noiseImage(src, 40+src.IntN(20), 40+src.IntN(20)), uint64(i))
+		plans = append(plans, p)
+		b := &dataset.Batch{N: len(plans), C: 3, H: 24, W: 24, Plans: plans}
+		packed := *b
+		packed.Plans = copiedCrops(plans)
+		packed.Crops = packPlans(packed.Plans)
+		want, err := planInput(&packed, 0, b.N, torch.CPU, false, nil)
+		require.NoError(t, err)
+		got, err := planInput(b, 0, b.N, torch.CPU, false, store)
+		require.NoError(t, err, "batch %d", i)
+		require.Equal(t, want.Float32s(), got.Float32s(), "batch %d", i)
+		torch.CloseAll(want, got)
+	}
+	n, bytes, stopped := store.stats()
+	require.Equal(t, 1, n)
+	require.Positive(t, bytes)
+	require.ErrorContains(t, stopped, "out of memory (a test's)")
+	require.Equal(t, 2, calls, "no second try after the device ran out")
 }

@@ -214,13 +214,18 @@ func (n *Net) Close() {
 
 // DeviceImages returns how many decoded images, and bytes of them, the
 // net keeps on its devices (NetConfig.DeviceImageBytes), all devices
-// together.
-func (n *Net) DeviceImages() (images int, bytes int64) {
+// together, and why a device stopped taking images before its budget was
+// spent, if one did (its memory ran out, say: the crops of the images it
+// does not hold are then copied from the host, and training goes on).
+func (n *Net) DeviceImages() (images int, bytes int64, stopped error) {
 	for _, s := range n.images {
-		i, b := s.stats()
+		i, b, err := s.stats()
 		images, bytes = images+i, bytes+b
+		if stopped == nil && err != nil {
+			stopped = fmt.Errorf("%s: %w", s.dev, err)
+		}
 	}
-	return images, bytes
+	return images, bytes, stopped
 }
 
 // Features runs the frozen backbone on a batch (no autograd graph), split

@@ -102,8 +102,11 @@ func newImageCache(flag string, gpu, reread bool, localProcs int, out io.Writer)
 // reportCache prints what the cache holds and served so far, and what the
 // net keeps on its devices (--device-images).
 func reportCache(out io.Writer, cache *dataset.ImageCache, net *finetune.Net) {
-	if images, bytes := net.DeviceImages(); images > 0 {
+	if images, bytes, stopped := net.DeviceImages(); images > 0 || stopped != nil {
 		fmt.Fprintf(out, "device images: %d images, %.0f MiB\n", images, float64(bytes)/(1<<20))
+		if stopped != nil {
+			fmt.Fprintf(out, "warning: the device took no more images (the others' crops were copied from the host): %v\n", stopped)
+		}
 	}
 	if cache != nil {
 		fmt.Fprintf(out, "image cache: %s\n", cache.Stats())
