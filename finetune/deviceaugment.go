@@ -25,12 +25,10 @@ const maxGroupElements = 1 << 26
 
 // augmentInGroups is augmentOnDevice with the given bound on a group's
 // intermediates (a single plan over it makes a group of its own): the
-// crops go to the device in one copy, then augmentStored.
+// crops go to the device in one copy, then augmentStored (which checks the
+// plans).
 func augmentInGroups(plans []transforms.AugmentPlan, crops []uint8, dev torch.Device, bound int) (_ *torch.Tensor, err error) {
 	defer torch.Recover(&err)
-	if err := sameOutSize(plans); err != nil {
-		return nil, err
-	}
 	var c storedCrops
 	var packed int64
 	c.first, c.stride, packed = packedLayout(plans)

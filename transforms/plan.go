@@ -153,25 +153,25 @@ func (p *AugmentPlanner) Normalize() *Normalize { return p.norm }
 // Plan draws the augmentation of img, as the pipeline's Apply would, and
 // returns what remains to do. img is not changed.
 func (p *AugmentPlanner) Plan(img *Image, rng *rand.Rand) (AugmentPlan, error) {
-	top, left, h, w, err := p.crop.cropOf(img, rng)
+	plan, err := p.PlanRegion(img, rng)
 	if err != nil {
 		return AugmentPlan{}, err
 	}
-	return p.finish(img.Crop(top, left, h, w), rng), nil
+	r := plan.Region
+	plan.Crop, plan.Source, plan.Region = img.Crop(r.Min.Y, r.Min.X, r.Dy(), r.Dx()), nil, image.Rectangle{}
+	return plan, nil
 }
 
 // PlanRegion is Plan without the copy: the same draws and the same plan,
-// but the crop stays a Region of img (AugmentPlan.Source), which must not be
-// modified while the plan is in use.
+// but the crop stays a Region of img (AugmentPlan.Source; RandomResizedCrop
+// keeps its crops inside the image), which must not be modified while the
+// plan is in use.
 func (p *AugmentPlanner) PlanRegion(img *Image, rng *rand.Rand) (AugmentPlan, error) {
 	top, left, h, w, err := p.crop.cropOf(img, rng)
 	if err != nil {
 		return AugmentPlan{}, err
 	}
 	region := image.Rect(left, top, left+w, top+h)
-	if !region.In(image.Rect(0, 0, img.W, img.H)) {
-		return AugmentPlan{}, fmt.Errorf("transforms: the crop %v leaves the %dx%d image", region, img.W, img.H)
-	}
 	plan := p.finishSize(w, h, rng)
 	plan.Source, plan.Region = img, region
 	return plan, nil

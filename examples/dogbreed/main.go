@@ -33,6 +33,7 @@ type options struct {
 	skipBad, channelsLast, pixelBatches, prefetchInputs, augmentOnDevice bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	prefetchThreads                                                      int
+	deviceImageBytes                                                     int64 // --device-images, parsed
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
 	demoScale                                                            float64
@@ -118,7 +119,8 @@ func parseFlags(args []string) (*options, error) {
 			return nil, err
 		}
 	}
-	if _, err := parseByteSize("--device-images", o.deviceImages); err != nil {
+	var err error
+	if o.deviceImageBytes, err = parseByteSize("--device-images", o.deviceImages); err != nil {
 		return nil, err
 	}
 	return o, nil

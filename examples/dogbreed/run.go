@@ -94,7 +94,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	deviceImages, _ := parseByteSize("--device-images", o.deviceImages) // checked by parseFlags
+	deviceImages := o.deviceImageBytes
 	if deviceImages > 0 && (cache == nil || !o.wantAugmentOnDevice(dev)) {
 		fmt.Fprintf(out, "note: --device-images %s does nothing without --augment-on-device and --cache-images\n", o.deviceImages)
 		deviceImages = 0
