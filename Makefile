@@ -27,8 +27,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 APT_PACKAGES := libopenblas0-pthread libgloo-dev cmake g++ python3-torch python3-torchvision curl unzip
 # Debian's libtorch unless another is named (LIBTORCH, third_party/libtorch, or
 # a CMAKE_PREFIX_PATH in CMAKE_FLAGS such as a pip wheel's).
+# With it, the headers of the oneDNN and ideep it was built with, for the
+# shim's Winograd convolutions.
 ifeq ($(LIBTORCH)$(wildcard third_party/libtorch)$(findstring CMAKE_PREFIX_PATH,$(CMAKE_FLAGS)),)
-APT_PACKAGES += libtorch-dev
+APT_PACKAGES += libtorch-dev libdnnl-dev libideep-dev
 endif
 
 SHIM_SOURCES := CMakeLists.txt $(wildcard torch/csrc/*.cpp torch/csrc/*.h)

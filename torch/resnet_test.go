@@ -32,12 +32,7 @@ func TestResNet34ExportRunsABatch(t *testing.T) {
 	fast, err := frozen.ForwardNoGrad(x)
 	require.NoError(t, err)
 	defer fast.Close()
-	a, b := out.Float32s(), fast.Float32s()
-	var maxAbs, maxDiff float64
-	for i := range a {
-		maxAbs = max(maxAbs, abs64(float64(a[i])))
-		maxDiff = max(maxDiff, abs64(float64(a[i]-b[i])))
-	}
+	maxDiff, maxAbs := worstDifference(out.Float32s(), fast.Float32s())
 	t.Logf("frozen+optimized vs plain: max |Δ| %.3g (max |logit| %.3g)", maxDiff, maxAbs)
 	require.Less(t, maxDiff, 1e-3*(1+maxAbs))
 
@@ -45,6 +40,16 @@ func TestResNet34ExportRunsABatch(t *testing.T) {
 	defer CloseNamed(ps)
 	require.Equal(t, "conv1.weight", ps[0].Name)
 	require.Equal(t, []int64{1000, 512}, ps[len(ps)-2].Tensor.Shape(), "fc.weight")
+}
+
+// worstDifference returns the largest |a[i]-b[i]| and the largest |a[i]|,
+// the scale to compare it with.
+func worstDifference(a, b []float32) (maxDiff, maxAbs float64) {
+	for i := range a {
+		maxAbs = max(maxAbs, abs64(float64(a[i])))
+		maxDiff = max(maxDiff, abs64(float64(a[i]-b[i])))
+	}
+	return maxDiff, maxAbs
 }
 
 func abs64(x float64) float64 {

@@ -8,6 +8,9 @@ Outputs (committed) under torch/testdata/:
   tiny_cnn.pt     a small TorchScript CNN (conv, batchnorm, relu, pool, linear)
   tiny_cnn.json   its input and outputs in eval and train mode
   state_dict.pt   a state_dict written by torch.save (for loading in Go)
+  winograd_cnn.pt   a small TorchScript CNN with 3x3 stride-1 convolutions
+                    (Winograd's) beside a strided one and a residual sum
+  winograd_cnn.json its input and eval-mode output
 """
 import json
 import os
@@ -160,9 +163,49 @@ def tiny_cnn():
             "state_dict": {k: t(v) for k, v in m.state_dict().items() if v.is_floating_point()}}
 
 
+class WinogradCNN(nn.Module):
+    """3x3 stride-1 convolutions (what Module.UseWinograd swaps: from 3, 16
+    and 32 channels, with and without bias), a residual sum, and a stride-2
+    convolution it leaves alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv0 = nn.Conv2d(3, 16, 3, padding=1)
+        self.bn0 = nn.BatchNorm2d(16)
+        self.conv1 = nn.Conv2d(16, 32, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(32)
+        self.conv2 = nn.Conv2d(32, 32, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.down = nn.Conv2d(32, 32, 3, stride=2, padding=1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn0(self.conv0(x)))
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.bn2(self.conv2(y)) + y)
+        y = torch.relu(self.down(y))
+        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
+def winograd_cnn():
+    torch.manual_seed(7)
+    m = WinogradCNN()
+    with torch.no_grad():
+        for bn in (m.bn0, m.bn1, m.bn2):
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    m.eval()
+    torch.jit.script(m).save(os.path.join(OUT, "winograd_cnn.pt"))
+    x = torch.randn(6, 3, 18, 18)  # 18 px: a partial 4x4 output tile at each edge
+    with torch.no_grad():
+        out = m(x)
+    return {"input": t(x), "eval": t(out)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, fn in [("ops.json", ops), ("sgd.json", sgd), ("tiny_cnn.json", tiny_cnn)]:
+    for name, fn in [("ops.json", ops), ("sgd.json", sgd), ("tiny_cnn.json", tiny_cnn),
+                     ("winograd_cnn.json", winograd_cnn)]:
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(fn(), f)
         print("wrote", os.path.join(OUT, name), file=sys.stderr)

@@ -8,8 +8,9 @@
 
 #include "shim.h"
 
+using tt::M;
+
 namespace {
-torch::jit::Module &M(tt_module m) { return *reinterpret_cast<torch::jit::Module *>(m); }
 
 // libtorch 2.4 replaced the per-device autocast calls (set_enabled,
 // set_cpu_enabled, get_autocast_gpu_dtype...) with ones taking a device type.

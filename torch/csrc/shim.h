@@ -11,6 +11,12 @@
 
 #include "tunetorch.h"
 
+namespace torch {
+namespace jit {
+struct Module;
+}  // namespace jit
+}  // namespace torch
+
 namespace tt {
 
 // A malloc'd copy of msg, as the ABI returns errors.
@@ -24,6 +30,8 @@ inline char *dup_string(const std::string &msg) {
 // process-wide setting (OpenMP keeps it per thread, and Go moves goroutines
 // between threads). Cheap: one thread-local compare.
 void sync_threads();
+
+inline torch::jit::Module &M(tt_module m) { return *reinterpret_cast<torch::jit::Module *>(m); }
 
 inline at::Tensor &T(tt_tensor t) { return *reinterpret_cast<at::Tensor *>(t); }
 

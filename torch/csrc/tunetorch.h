@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 8
+#define TT_ABI_VERSION 9
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -191,6 +191,21 @@ tt_error tt_module_clone(tt_module m, tt_module *out);
 /* torch.jit.freeze (the module must be in eval mode), then
  * torch.jit.optimize_for_inference when optimize != 0. */
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
+
+/* ---- Winograd convolutions (oneDNN, float32, CPU) ---- */
+/* 2: this shim has oneDNN's Winograd convolution and this CPU runs it;
+ * 1: the shim has it, but oneDNN has no Winograd kernel for this CPU (the
+ * swapped convolutions would run its direct algorithm); 0: the shim was built
+ * without it. Below 2, *why is set to a malloc'd reason (free with free()). */
+int tt_winograd_available(char **why);
+/* Swaps, in place, every 3x3, stride-1, padding-1, ungrouped float32
+ * convolution of a module frozen and optimised for inference
+ * (tt_module_freeze with optimize) for oneDNN's Winograd F(4x4, 3x3) one (its
+ * direct algorithm where oneDNN has no Winograd kernel); *replaced: how many. */
+tt_error tt_module_use_winograd(tt_module m, int64_t *replaced);
+/* Of the swapped convolutions' primitives made so far (one per input shape
+ * run), how many run Winograd and how many oneDNN's direct algorithm. */
+tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct);
 
 /* ---- distributed (c10d) ---- */
 /* Joins a process group of world_size processes, meeting at a TCPStore on

@@ -1,0 +1,128 @@
+package torch
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
+)
+
+type winogradCNNGolden struct {
+	Input goldenTensor `json:"input"`
+	Eval  goldenTensor `json:"eval"`
+}
+
+// frozenOptimized loads path and freezes it optimised for inference.
+func frozenOptimized(t *testing.T, path string) *Module {
+	t.Helper()
+	m, err := Load(path, CPU)
+	require.NoError(t, err)
+	defer m.Close()
+	m.Eval()
+	frozen, err := m.Freeze(true)
+	require.NoError(t, err)
+	return frozen
+}
+
+// The swapped convolutions give PyTorch's outputs for batches of 6 and 4
+// (Winograd, each shape its own primitive) and of 2 (too few images for
+// Winograd: direct), and run Winograd wherever WinogradAvailable says so
+// (the direct algorithm elsewhere: same outputs).
+func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
+	if !winogradBuilt() {
+		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+		defer m.Close()
+		_, err := m.UseWinograd()
+		require.ErrorContains(t, err, "built without oneDNN's Winograd convolution")
+		require.Error(t, WinogradAvailable())
+		return
+	}
+	var g winogradCNNGolden
+	readGolden(t, "winograd_cnn.json", &g)
+	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+	defer m.Close()
+	n, err := m.UseWinograd()
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "the three 3×3 stride-1 convolutions; the strided one stays")
+
+	x := g.Input.tensor(t)
+	defer x.Close()
+	classes := g.Eval.Shape[1]
+	for _, batch := range []int64{6, 4, 2} {
+		in := x.Narrow(0, 0, batch)
+		out, err := m.ForwardNoGrad(in)
+		require.NoError(t, err)
+		want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: g.Eval.Data[:batch*classes]}
+		requireClose(t, want, out, 1e-4, fmt.Sprintf("eval output, batch %d", batch))
+		CloseAll(in, out)
+	}
+
+	// The primitives of the last two shapes are kept: batch 4's and batch 2's.
+	winograd, direct, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.Equal(t, 6, winograd+direct, "one primitive per swapped convolution and batch shape kept")
+	if why := WinogradAvailable(); why != nil {
+		t.Logf("%v: all %d ran the direct algorithm", why, direct)
+		require.Zero(t, winograd)
+	} else {
+		// Batch 4 from 16 and 32 channels at least (3 input channels may
+		// not have a kernel); batch 2 direct.
+		require.GreaterOrEqual(t, winograd, 2, "convolutions that ran Winograd (%d ran direct)", direct)
+		require.GreaterOrEqual(t, direct, 3, "convolutions of batch 2, direct")
+	}
+}
+
+// A module that was not optimised keeps aten::conv2d: nothing to swap.
+func TestUseWinogradLeavesAnUnoptimisedModule(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	m, err := Load(filepath.Join("testdata", "winograd_cnn.pt"), CPU)
+	require.NoError(t, err)
+	defer m.Close()
+	m.Eval()
+	frozen, err := m.Freeze(false)
+	require.NoError(t, err)
+	defer frozen.Close()
+	n, err := frozen.UseWinograd()
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+// ResNet-34's 29 stride-1 3×3 convolutions swapped: the same logits as the
+// optimised module's within float32 rounding.
+func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	path := testenv.ResNet34(t)
+	direct := frozenOptimized(t, path)
+	defer direct.Close()
+	wino := frozenOptimized(t, path)
+	defer wino.Close()
+	n, err := wino.UseWinograd()
+	require.NoError(t, err)
+	require.Equal(t, 29, n)
+
+	ManualSeed(0)
+	x, err := Randn([]int64{4, 3, 224, 224}, Float32, CPU) // 4: enough images for Winograd
+	require.NoError(t, err)
+	defer x.Close()
+	a, err := direct.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := wino.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer b.Close()
+	maxDiff, maxAbs := worstDifference(a.Float32s(), b.Float32s())
+	t.Logf("Winograd vs direct: max |Δ| %.3g (max |logit| %.3g)", maxDiff, maxAbs)
+	require.Less(t, maxDiff, 1e-4*maxAbs)
+	require.Greater(t, maxAbs, 0.0)
+	if WinogradAvailable() == nil {
+		winograd, _, err := wino.WinogradCounts()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, winograd, 20, "convolutions that ran Winograd")
+	}
+}
