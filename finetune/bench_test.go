@@ -38,6 +38,15 @@ func BenchmarkResNet34ForwardOptimized(b *testing.B) {
 	benchmarkBackbone(b, NetConfig{OptimizeBackbone: true})
 }
 
+// BenchmarkResNet34ForwardWinograd is the optimised backbone with its 3×3
+// stride-1 convolutions on oneDNN's Winograd kernels (AVX-512 CPUs).
+func BenchmarkResNet34ForwardWinograd(b *testing.B) {
+	if err := torch.WinogradAvailable(); err != nil {
+		b.Skip(err)
+	}
+	benchmarkBackbone(b, NetConfig{OptimizeBackbone: true, Winograd: true})
+}
+
 func BenchmarkResNet34ForwardBF16(b *testing.B) {
 	benchmarkBackbone(b, NetConfig{BackboneDtype: torch.BFloat16})
 }

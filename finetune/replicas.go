@@ -18,15 +18,17 @@ import (
 
 // replica is one copy of the backbone and the device it runs on.
 type replica struct {
-	m   *torch.Module
-	dev torch.Device
+	m        *torch.Module
+	dev      torch.Device
+	winograd int // convolutions swapped for Winograd ones (NetConfig.Winograd)
 }
 
 // makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, in its
 // memory format, not yet frozen) on each of devices; the first one is
 // backbone itself when it is already there. With cfg.OptimizeBackbone each
 // is frozen and optimised where it runs (freezing turns parameters into
-// constants, which no longer move with the module). The replicas own what
+// constants, which no longer move with the module), and with cfg.Winograd
+// its 3×3 stride-1 convolutions swapped for Winograd ones. The replicas own what
 // they hold: backbone is closed unless one of them holds it.
 func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig) (_ []replica, err error) {
 	var out []replica
@@ -62,8 +64,15 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 			}
 			m = frozen
 		}
+		r := replica{m: m, dev: d}
+		if cfg.Winograd {
+			if r.winograd, err = m.UseWinograd(); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("finetune: Winograd convolutions: %w", err)
+			}
+		}
 		kept = kept || m == backbone
-		out = append(out, replica{m: m, dev: d})
+		out = append(out, r)
 	}
 	return out, nil
 }

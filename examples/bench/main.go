@@ -9,7 +9,7 @@
 //     wall time, run alternately (Go, PyTorch, Go, PyTorch, ...) with medians
 //  4. peak RSS of each run's process
 //
-// Each lever (an optimised frozen backbone, int8, bf16 autocast,
+// Each lever (an optimised frozen backbone, Winograd convolutions, int8, bf16 autocast,
 // channels-last, the decoded-image cache) is measured on its own row. `make bench` runs it.
 package main
 
@@ -43,6 +43,7 @@ type config struct {
 	scale                                              float64
 	worker                                             string
 	optimize, bf16, int8, channelsLast, cacheImages    bool
+	winograd                                           bool
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
@@ -73,6 +74,7 @@ func main() {
 	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
+	fs.BoolVar(&c.winograd, "winograd", false, "internal: with --worker and --optimize-backbone, the 3×3 stride-1 convolutions on oneDNN's Winograd kernels (finetune.NetConfig.Winograd)")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
@@ -213,6 +215,14 @@ func orchestrate(c config) error {
 	if !optimized {
 		fmt.Fprintf(os.Stderr, "bench: skipping the frozen + optimized rows: optimize_for_inference is not verified on libtorch %s\n", torch.Version())
 	}
+	// Winograd: float32 CPU convolutions, where oneDNN has the kernels (AVX-512).
+	winograd := optimized && c.device == "cpu"
+	if winograd {
+		if err := torch.WinogradAvailable(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: skipping the Winograd rows: %v\n", err)
+			winograd = false
+		}
+	}
 	int8Model := c.int8Model
 	if c.device != "cpu" {
 		int8Model = ""
@@ -229,6 +239,12 @@ func orchestrate(c config) error {
 				return nil
 			}
 			return optional(goRun("backbone", "--optimize-backbone"))
+		},
+		func() error {
+			if !winograd {
+				return nil
+			}
+			return optional(goRun("backbone", "--optimize-backbone", "--winograd"))
 		},
 		func() error {
 			if c.device == "cpu" { // without bf16 hardware ~10× slower: 4 batches tell
@@ -266,6 +282,12 @@ func orchestrate(c config) error {
 				return nil
 			}
 			return optional(goRun("train", "--optimize-backbone"))
+		},
+		func() error {
+			if !winograd {
+				return nil
+			}
+			return optional(goRun("train", "--optimize-backbone", "--winograd"))
 		},
 		func() error {
 			if int8Model == "" || !optimized {

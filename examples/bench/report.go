@@ -50,6 +50,7 @@ func markdown(c config, all []result) string {
 	}
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
+	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
 	backboneLever("bf16 autocast", "+bf16")
 	backboneLever("channels-last", "+channels-last")
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
@@ -123,6 +124,7 @@ type lever struct{ what, name, row, note string }
 // measured with the same flags, its efficiency.
 var trainLevers = []lever{
 	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
+	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with oneDNN's Winograd kernels only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
 	{"+bf16", "bf16", "bf16 backbone", "run only where its backbone is faster; "},
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},

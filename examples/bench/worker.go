@@ -57,6 +57,10 @@ func runWorker(c config) error {
 	if c.optimize {
 		what += " +optimize-backbone"
 	}
+	if c.winograd {
+		netCfg.Winograd = true
+		what += " +winograd"
+	}
 	if c.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 		what += " +bf16"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 )
 
@@ -242,4 +243,33 @@ func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), o, &out))
 	require.Contains(t, out.String(), " (bfloat16 autocast, channels-last): ")
+}
+
+// TestWinogradDefaultFollowsTheMachine: with the ResNet-34 on a CPU that has
+// oneDNN's Winograd kernels, its 29 3×3 stride-1 convolutions run them
+// unless --winograd=false; elsewhere they do not, and asking is an error
+// that says why.
+func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
+	resnet := testenv.ResNet34(t)
+	runLog := func(extra ...string) (string, error) {
+		o := demoOptions(t, append([]string{"--model", resnet, "--epochs", "1", "--skip-final"}, extra...)...)
+		var out bytes.Buffer
+		err := run(context.Background(), o, &out)
+		return out.String(), err
+	}
+	log, err := runLog()
+	require.NoError(t, err)
+	why := torch.WinogradAvailable()
+	if why != nil {
+		require.NotContains(t, log, "Winograd convolutions")
+		_, err := runLog("--winograd")
+		require.ErrorContains(t, err, why.Error())
+		return
+	}
+	require.Contains(t, log, "29 Winograd convolutions): ")
+	log, err = runLog("--winograd=false")
+	require.NoError(t, err)
+	require.NotContains(t, log, "Winograd convolutions")
+	_, err = runLog("--winograd", "--optimize-backbone=false")
+	require.ErrorContains(t, err, "they need OptimizeBackbone")
 }

@@ -134,6 +134,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	if o.fp16 {
 		netCfg.BackboneDtype = torch.Float16
 	}
+	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 
 	// Train with validation.
 	trainIter, err := load(split.Train, trainT, true, true)
@@ -407,6 +408,9 @@ func backboneLayout(n *finetune.Net) string {
 	if n.ChannelsLast {
 		parts = append(parts, "channels-last")
 	}
+	if n.WinogradConvolutions > 0 {
+		parts = append(parts, fmt.Sprintf("%d Winograd convolutions", n.WinogradConvolutions))
+	}
 	if len(parts) == 0 {
 		return ""
 	}
@@ -422,6 +426,6 @@ func loadNet(path string, cfg finetune.NetConfig, out io.Writer) (*finetune.Net,
 		return net, err
 	}
 	fmt.Fprintf(out, "warning: %v; using the backbone unoptimised (--optimize-backbone=false skips this)\n", err)
-	cfg.OptimizeBackbone = false
+	cfg.OptimizeBackbone, cfg.Winograd = false, false
 	return finetune.LoadNet(path, cfg)
 }

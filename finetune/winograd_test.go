@@ -1,0 +1,74 @@
+package finetune
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/internal/testenv"
+	"github.com/tunetorch/tunetorch/torch"
+)
+
+// NetConfig.Winograd: where the machine has oneDNN's Winograd kernels the
+// ResNet-34's features are the optimised backbone's (29 convolutions
+// swapped); elsewhere asking for it is an error that says why.
+func TestWinogradNetGivesTheOptimisedNetsFeatures(t *testing.T) {
+	cfg := NetConfig{Classes: 3, Device: torch.CPU, OptimizeBackbone: true, Seed: 1}
+	wcfg := cfg
+	wcfg.Winograd = true
+	if why := torch.WinogradAvailable(); why != nil {
+		require.False(t, WinogradPays(cfg))
+		_, err := LoadNet(testenv.ResNet34(t), wcfg)
+		require.ErrorContains(t, err, why.Error())
+		return
+	}
+	require.True(t, WinogradPays(cfg))
+	direct, err := LoadNet(testenv.ResNet34(t), cfg)
+	require.NoError(t, err)
+	defer direct.Close()
+	wino, err := LoadNet(testenv.ResNet34(t), wcfg)
+	require.NoError(t, err)
+	defer wino.Close()
+	require.Equal(t, 29, wino.WinogradConvolutions)
+	require.Zero(t, direct.WinogradConvolutions)
+
+	b := &dataset.Batch{N: 4, C: 3, H: 224, W: 224, Images: make([]float32, 4*3*224*224)}
+	for i := range b.Images {
+		b.Images[i] = float32(math.Sin(float64(i) / 7))
+	}
+	want, err := direct.Features(b)
+	require.NoError(t, err)
+	defer want.Close()
+	got, err := wino.Features(b)
+	require.NoError(t, err)
+	defer got.Close()
+	worst, scale := worstDifference(want.Float32s(), got.Float32s())
+	t.Logf("Winograd vs direct features: max |Δ| %.3g, max |feature| %.3g", worst, scale)
+	require.Less(t, worst, 1e-4*scale)
+	winograd, direct2, err := wino.Backbone.WinogradCounts()
+	require.NoError(t, err)
+	require.Equal(t, 2*29, winograd+direct2, "a primitive per convolution for NewNet's probe (batch 1) and for this batch of 4")
+	require.GreaterOrEqual(t, winograd, 20, "convolutions of the batch of 4 that ran Winograd")
+	require.GreaterOrEqual(t, direct2, 29, "the probe's, direct")
+}
+
+// Winograd replaces an optimised float32 backbone's CPU convolutions: other
+// configurations are errors that name what is missing, before any loading.
+func TestWinogradNeedsAnOptimisedFloat32CPUBackbone(t *testing.T) {
+	for _, c := range []struct {
+		cfg  NetConfig
+		want string
+	}{
+		{NetConfig{Classes: 3, Device: torch.CPU, Winograd: true}, "they need OptimizeBackbone"},
+		{NetConfig{Classes: 3, Device: torch.CPU, Winograd: true, OptimizeBackbone: true, BackboneDtype: torch.BFloat16},
+			"float32 ones; the backbone would run under bfloat16 autocast"},
+		{NetConfig{Classes: 3, Device: torch.CUDA(0), Winograd: true, OptimizeBackbone: true}, "for the CPU; the backbone would run on cuda:0"},
+		{NetConfig{Classes: 3, Device: torch.CPU, Winograd: true, OptimizeBackbone: true,
+			BackboneDevices: []torch.Device{torch.CPU, torch.CUDA(1)}}, "would run on cuda:1"},
+	} {
+		require.False(t, WinogradPays(c.cfg))
+		_, err := LoadNet(tinyBackbone, c.cfg)
+		require.ErrorContains(t, err, c.want)
+	}
+}
