@@ -16,7 +16,10 @@ type NetConfig struct {
 	Device    torch.Device // where backbone and head run
 	Seed      uint64       // seeds libtorch's generator before the head is initialised
 	// OptimizeBackbone freezes the backbone (torch.jit.freeze) and optimises
-	// it for inference: faster, same outputs up to float rounding.
+	// it for inference: faster, same outputs up to float rounding. On a CPU
+	// under BackboneDtype autocast it is frozen only: optimize_for_inference
+	// turns its convolutions into oneDNN float32 ones that autocast does not
+	// reach (bf16 would run as float32, at float32's speed).
 	OptimizeBackbone bool
 	// Winograd swaps the optimised backbone's 3×3 stride-1 convolutions for
 	// oneDNN's Winograd F(4×4, 3×3) ones (torch.Module.UseWinograd): 4× fewer
@@ -51,10 +54,15 @@ type NetConfig struct {
 }
 
 // ChannelsLastPays reports whether NetConfig.ChannelsLast speeds up a
-// backbone on dev, as measured for the ResNet-34: on a GPU, yes (H200,
-// PyTorch 2.11: 1.37x the NCHW forward in float32, 1.92x under bf16
-// autocast); on a CPU, no (2-core AVX2, libtorch 1.13: within the noise).
-func ChannelsLastPays(dev torch.Device) bool { return dev.IsCUDA() }
+// backbone on dev running in dtype, as measured for the ResNet-34: on a GPU,
+// yes (H200, PyTorch 2.11: 1.37x the NCHW forward in float32, 1.92x under
+// bf16 autocast); on a CPU under bfloat16 autocast, yes (oneDNN's bf16
+// convolutions read NHWC: Intel Xeon with AMX, 2 threads, libtorch 1.13:
+// 1.72x); on a CPU in float32, no (2-core AVX2: within the noise; the
+// optimised backbone, the default, lays its activations out itself).
+func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
+	return dev.IsCUDA() || dtype == torch.BFloat16
+}
 
 // WinogradPays reports whether NetConfig.Winograd applies to cfg and speeds
 // its backbone up, as measured for the ResNet-34: an optimised float32

@@ -55,7 +55,8 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 			}
 		}
 		if cfg.OptimizeBackbone {
-			frozen, err := m.Freeze(true)
+			// Not optimised under autocast on a CPU: see NetConfig.OptimizeBackbone.
+			frozen, err := m.Freeze(cfg.BackboneDtype == torch.Float32 || d.IsCUDA())
 			if m != backbone {
 				m.Close()
 			}

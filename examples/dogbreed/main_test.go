@@ -214,7 +214,8 @@ func TestReplicatedBackboneRun(t *testing.T) {
 
 // TestGPUDefaultsFollowTheDeviceUnlessGiven: channels-last, byte batches,
 // the augmentation on the device and the inputs made ahead are on with the
-// model on a GPU unless the flag says otherwise, off on the CPU.
+// model on a GPU unless the flag says otherwise, off on the CPU (but for
+// channels-last under --bf16).
 func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 	for _, d := range []struct {
 		flag string
@@ -239,7 +240,12 @@ func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 			require.Equal(t, c.cuda, d.want(o, torch.CUDA(0)), "%s %v on a GPU", d.flag, c.args)
 		}
 	}
-	o := demoOptions(t, "--channels-last", "--bf16", "--epochs", "1", "--skip-final")
+	// Under --bf16 on the CPU, channels-last is the default (oneDNN's bf16
+	// convolutions read NHWC).
+	o, err := parseFlags([]string{"--bf16"})
+	require.NoError(t, err)
+	require.True(t, o.wantChannelsLast(torch.CPU))
+	o = demoOptions(t, "--channels-last", "--bf16", "--epochs", "1", "--skip-final")
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), o, &out))
 	require.Contains(t, out.String(), " (bfloat16 autocast, channels-last): ")

@@ -128,12 +128,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
 		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages}
-	if o.bf16 {
-		netCfg.BackboneDtype = torch.BFloat16
-	}
-	if o.fp16 {
-		netCfg.BackboneDtype = torch.Float16
-	}
+	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 
 	// Train with validation.
@@ -384,9 +379,20 @@ func (o *options) wantPrefetchInputs(dev torch.Device) bool {
 }
 
 // wantChannelsLast is --channels-last where given, else where it pays
-// (finetune.ChannelsLastPays: on GPUs).
+// (finetune.ChannelsLastPays: on GPUs, and on CPUs under --bf16).
 func (o *options) wantChannelsLast(dev torch.Device) bool {
-	return o.flagOr("channels-last", o.channelsLast, finetune.ChannelsLastPays(dev))
+	return o.flagOr("channels-last", o.channelsLast, finetune.ChannelsLastPays(dev, o.backboneDtype()))
+}
+
+// backboneDtype is the backbone's autocast dtype: --bf16, --fp16, or float32.
+func (o *options) backboneDtype() torch.Dtype {
+	switch {
+	case o.bf16:
+		return torch.BFloat16
+	case o.fp16:
+		return torch.Float16
+	}
+	return torch.Float32
 }
 
 // flagOr is a boolean flag's value where the command line gives the flag,

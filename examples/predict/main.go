@@ -66,7 +66,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), InputSize: *size, Device: dev,
-		ChannelsLast: finetune.ChannelsLastPays(dev)})
+		ChannelsLast: finetune.ChannelsLastPays(dev, torch.Float32)})
 	if err != nil {
 		return err
 	}
