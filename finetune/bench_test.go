@@ -22,6 +22,14 @@ func benchmarkBackbone(b *testing.B, cfg NetConfig) {
 	}
 	defer net.Close()
 	batch := &dataset.Batch{N: 32, C: 3, H: 224, W: 224, Images: make([]float32, 32*3*224*224)}
+	// One batch before the timing: TorchScript specialises the graph over its
+	// first runs, and the Winograd convolutions make their primitives and
+	// weights for the batch's shape.
+	f, err := net.Features(batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
 	for b.Loop() {
 		f, err := net.Features(batch)
 		if err != nil {

@@ -98,6 +98,15 @@ func markdown(c config, all []result) string {
 		if len(levers) > 0 {
 			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ its backbone-only): %s.", strings.Join(levers, ", "))
 		}
+		var peaks []string
+		for _, v := range trainLevers {
+			if m := median(field("Go", "train "+v.what, rss)); m > 0 {
+				peaks = append(peaks, fmt.Sprintf("%s %.0f MiB", v.name, m))
+			}
+		}
+		if len(peaks) > 0 {
+			fmt.Fprintf(&b, " Peak RSS of the levers' end-to-end runs: %s.", strings.Join(peaks, ", "))
+		}
 		b.WriteString("\n")
 	}
 	// The training loss of each Go variant that ran: what a lever does to the numbers.
