@@ -30,7 +30,9 @@ func TestBF16ReachesTheOptimisedBackbonesConvolutions(t *testing.T) {
 		defer f.Close()
 		return f.Float32s()
 	}
-	full := features(NetConfig{OptimizeBackbone: true})
+	// The float32 reference unoptimised: Debian's libtorch 2.6 corrupts
+	// memory running an optimised ResNet (see torch.OptimizeForInferenceVerified).
+	full := features(NetConfig{})
 	plain := meanAbsDifference(full, features(NetConfig{BackboneDtype: torch.BFloat16}))
 	optimised := meanAbsDifference(full, features(NetConfig{BackboneDtype: torch.BFloat16, OptimizeBackbone: true}))
 	t.Logf("bf16 vs float32 features: mean |Δ| %.3g unoptimised, %.3g with OptimizeBackbone", plain, optimised)
