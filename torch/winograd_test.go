@@ -26,10 +26,11 @@ func frozenOptimized(t *testing.T, path string) *Module {
 	return frozen
 }
 
-// The swapped convolutions give PyTorch's outputs for batches of 6 and 4
-// (Winograd, each shape its own primitive) and of 2 (too few images for
-// Winograd: direct), and run Winograd wherever WinogradAvailable says so
-// (the direct algorithm elsewhere: same outputs).
+// The swapped convolutions give PyTorch's outputs for batches of 6
+// (Winograd), 4 (Winograd, padded into batch 6's primitive where its layout
+// allows, else its own) and 2 (too few images for Winograd: direct), and run
+// Winograd wherever WinogradAvailable says so (the direct algorithm
+// elsewhere: same outputs).
 func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	if !winogradBuilt() {
 		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
@@ -59,7 +60,7 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 		CloseAll(in, out)
 	}
 
-	// The primitives of the last two shapes are kept: batch 4's and batch 2's.
+	// Two primitives per convolution are kept: batch 6's (or 4's) and batch 2's.
 	winograd, direct, err := m.WinogradCounts()
 	require.NoError(t, err)
 	require.Equal(t, 6, winograd+direct, "one primitive per swapped convolution and batch shape kept")
@@ -67,7 +68,7 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 		t.Logf("%v: all %d ran the direct algorithm", why, direct)
 		require.Zero(t, winograd)
 	} else {
-		// Batch 4 from 16 and 32 channels at least (3 input channels may
+		// Batch 6 from 16 and 32 channels at least (3 input channels may
 		// not have a kernel); batch 2 direct.
 		require.GreaterOrEqual(t, winograd, 2, "convolutions that ran Winograd (%d ran direct)", direct)
 		require.GreaterOrEqual(t, direct, 3, "convolutions of batch 2, direct")

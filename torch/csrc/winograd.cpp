@@ -48,6 +48,9 @@ struct Plan {
   dnnl::convolution_forward conv;
   memory weights, bias;
   bool winograd = false;
+  // Its input and output lay the images out one after the other (nChw16c):
+  // a smaller batch can run on it, padded.
+  bool paddable = false;
 };
 
 // Creates the convolution of a [n, c, h, w] float32 input with weights
@@ -154,12 +157,21 @@ struct WinogradConv : torch::CustomClassHolder {
     auto plan = plan_for(key);
     auto &eng = ideep::engine::cpu_engine();
     auto &s = ideep::stream::default_stream();
+    auto src_desc = plan->pd.src_desc(), dst_desc = plan->pd.dst_desc();
+    int64_t n = key[0], planned = src_desc.dims()[0];
     memory src = xi;
-    if (xi.get_desc() != plan->pd.src_desc()) {
-      src = memory(plan->pd.src_desc(), eng);
-      dnnl::reorder(xi, src).execute(s, xi, src);
+    if (xi.get_desc() != src_desc) {
+      src = memory(src_desc, eng);
+      if (planned == n) {
+        dnnl::reorder(xi, src).execute(s, xi, src);
+      } else {  // a smaller batch: its images first, zeros after them
+        memory head(blocked(key, key[1]), eng, src.get_data_handle());
+        dnnl::reorder(xi, head).execute(s, xi, head);
+        size_t used = head.get_desc().get_size();
+        std::memset(static_cast<char *>(src.get_data_handle()) + used, 0, src_desc.get_size() - used);
+      }
     }
-    ideep::tensor out(plan->pd.dst_desc(), eng);
+    ideep::tensor out(dst_desc, eng);
     auto pad_desc = plan->pd.scratchpad_desc();
     auto buffer = scratchpads().take(std::max<size_t>(pad_desc.get_size(), 1));
     memory scratchpad(pad_desc, eng, buffer->data.get());
@@ -170,6 +182,11 @@ struct WinogradConv : torch::CustomClassHolder {
                            {DNNL_ARG_SCRATCHPAD, scratchpad}});
     s.wait();
     scratchpads().give_back(std::move(buffer));
+    if (planned != n) {  // the padded batch's first n outputs
+      ideep::tensor head(blocked(key, dst_desc.dims()[1]), eng);
+      std::memcpy(head.get_data_handle(), out.get_data_handle(), head.get_desc().get_size());
+      out = std::move(head);
+    }
     return at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
   }
 
@@ -182,13 +199,32 @@ struct WinogradConv : torch::CustomClassHolder {
   at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined
 
  private:
-  // key: the input's dimensions, then the thread count.
+  // The nChw16c layout of a [key[0], channels, key[2], key[3]] tensor.
+  static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels) {
+    return memory::desc({key[0], channels, key[2], key[3]}, dt::f32, tag::nChw16c);
+  }
+
+  // The plan for key (the input's dimensions, then the thread count): its
+  // own, else, for a batch Winograd would run, a Winograd plan of a larger
+  // batch of the same images whose layout lets the batch be padded (the
+  // last batch of the validation or test set then adds no weights), else a
+  // new one.
   std::shared_ptr<Plan> plan_for(const std::vector<int64_t> &key) {
     std::lock_guard<std::mutex> lock(mu);
+    auto larger = plans.end();
     for (auto it = plans.begin(); it != plans.end(); ++it) {
-      if (it->first != key) continue;
-      if (it != plans.begin()) plans.splice(plans.begin(), plans, it);  // most recent first
-      return it->second;
+      const auto &k = it->first;
+      if (k == key) {
+        larger = it;
+        break;
+      }
+      if (key[0] >= kMinWinogradBatch && it->second->paddable && k[0] > key[0] &&
+          std::equal(k.begin() + 1, k.end(), key.begin() + 1) && larger == plans.end())
+        larger = it;
+    }
+    if (larger != plans.end()) {
+      if (larger != plans.begin()) plans.splice(plans.begin(), plans, larger);  // most recent first
+      return larger->second;
     }
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     auto &eng = ideep::engine::cpu_engine();
@@ -206,6 +242,10 @@ struct WinogradConv : torch::CustomClassHolder {
     // would cost more memory than it saves time.
     plan->pd = describe(src, wdims, src[0] >= kMinWinogradBatch, &plan->winograd);
     plan->conv = dnnl::convolution_forward(plan->pd);
+    std::vector<int64_t> out_key(key);
+    out_key[1] = wdims[0];
+    plan->paddable = plan->winograd && plan->pd.src_desc() == blocked(key, src[1]) &&
+                     plan->pd.dst_desc() == blocked(out_key, wdims[0]);
     if (plan->pd.weights_desc() == wi.get_desc()) plan->weights = wi;
     // Shapes whose primitives read the same weight layout share one copy
     // (Winograd's are 4x the direct ones: 38 MB for a 512-channel layer).
