@@ -39,13 +39,6 @@ func WinogradAvailable() error {
 	return nil
 }
 
-// winogradBuilt reports whether the shim has the Winograd convolution,
-// whether or not this CPU runs its kernel.
-func winogradBuilt() bool {
-	level, _ := winogradSupport()
-	return level > 0
-}
-
 // UseWinograd swaps, in place, every 3×3, stride-1, padding-1, ungrouped
 // float32 convolution of a module frozen and optimised for inference
 // (Freeze(true)) for oneDNN's Winograd F(4×4, 3×3) convolution, and returns

@@ -14,6 +14,13 @@ type winogradCNNGolden struct {
 	Eval  goldenTensor `json:"eval"`
 }
 
+// winogradBuilt reports whether the shim has the Winograd convolution,
+// whether or not this CPU runs its kernel.
+func winogradBuilt() bool {
+	level, _ := winogradSupport()
+	return level > 0
+}
+
 // frozenOptimized loads path and freezes it optimised for inference.
 func frozenOptimized(t *testing.T, path string) *Module {
 	t.Helper()

@@ -211,20 +211,20 @@ struct WinogradConv : torch::CustomClassHolder {
   // new one.
   std::shared_ptr<Plan> plan_for(const std::vector<int64_t> &key) {
     std::lock_guard<std::mutex> lock(mu);
-    auto larger = plans.end();
+    auto found = plans.end();
     for (auto it = plans.begin(); it != plans.end(); ++it) {
       const auto &k = it->first;
       if (k == key) {
-        larger = it;
+        found = it;
         break;
       }
-      if (key[0] >= kMinWinogradBatch && it->second->paddable && k[0] > key[0] &&
-          std::equal(k.begin() + 1, k.end(), key.begin() + 1) && larger == plans.end())
-        larger = it;
+      if (found == plans.end() && key[0] >= kMinWinogradBatch && it->second->paddable && k[0] > key[0] &&
+          std::equal(k.begin() + 1, k.end(), key.begin() + 1))
+        found = it;  // a larger batch's, unless the exact one comes later
     }
-    if (larger != plans.end()) {
-      if (larger != plans.begin()) plans.splice(plans.begin(), plans, larger);  // most recent first
-      return larger->second;
+    if (found != plans.end()) {
+      if (found != plans.begin()) plans.splice(plans.begin(), plans, found);  // most recent first
+      return found->second;
     }
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     auto &eng = ideep::engine::cpu_engine();
@@ -246,15 +246,18 @@ struct WinogradConv : torch::CustomClassHolder {
     out_key[1] = wdims[0];
     plan->paddable = plan->winograd && plan->pd.src_desc() == blocked(key, src[1]) &&
                      plan->pd.dst_desc() == blocked(out_key, wdims[0]);
-    if (plan->pd.weights_desc() == wi.get_desc()) plan->weights = wi;
-    // Shapes whose primitives read the same weight layout share one copy
-    // (Winograd's are 4x the direct ones: 38 MB for a 512-channel layer).
-    for (auto &kv : plans) {
-      if (plan->weights) break;
-      if (kv.second->pd.weights_desc() == plan->pd.weights_desc() && kv.second->pd.bias_desc() == plan->pd.bias_desc()) {
-        plan->weights = kv.second->weights;
-        plan->bias = kv.second->bias;
-        break;
+    // The weights as they are where the primitive reads their layout, else
+    // shared with a plan that reads the same one (Winograd's are 4x the
+    // direct ones: 38 MB for a 512-channel layer), else made.
+    if (plan->pd.weights_desc() == wi.get_desc()) {
+      plan->weights = wi;
+    } else {
+      for (auto &kv : plans) {
+        if (kv.second->pd.weights_desc() == plan->pd.weights_desc() && kv.second->pd.bias_desc() == plan->pd.bias_desc()) {
+          plan->weights = kv.second->weights;
+          plan->bias = kv.second->bias;
+          break;
+        }
       }
     }
     if (!plan->weights) {
