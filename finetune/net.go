@@ -159,6 +159,10 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What the setup freed (an unfrozen module's parameters, freezing's
+	// copies: tensors of a few MB each) goes back to the system instead of
+	// waiting in the caching CPU allocator for requests of its sizes.
+	torch.ReleaseCPUCache()
 	n := &Net{Backbone: replicas[0].m, Device: cfg.Device, Classes: cfg.Classes, BackboneDtype: cfg.BackboneDtype,
 		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, replicas: replicas}
 	if cfg.DeviceImageBytes > 0 {

@@ -82,5 +82,6 @@ func init() {
 			"Go's build cache holds this package compiled against an older torch/csrc/tunetorch.h "+
 			"(it does not track that folder): go clean -cache", got, want))
 	}
+	installCPUCache()
 	initThreads()
 }

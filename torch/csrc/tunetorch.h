@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 9
+#define TT_ABI_VERSION 10
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -206,6 +206,26 @@ tt_error tt_module_use_winograd(tt_module m, int64_t *replaced);
 /* Of the swapped convolutions' primitives made so far (one per input shape
  * run), how many run Winograd and how many oneDNN's direct algorithm. */
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct);
+
+/* ---- the caching CPU allocator (cpu_cache.cpp) ---- */
+typedef struct {
+  int enabled;
+  int64_t segments;      /* mappings held */
+  int64_t mapped_bytes;  /* their bytes: in tensors or free for reuse */
+  int64_t used_bytes;    /* bytes of them in tensors now */
+  int64_t hits;          /* large requests served from a held mapping */
+  int64_t misses;        /* large requests that mapped a new segment */
+} tt_cpu_cache_stats;
+/* Makes the caching allocator libtorch's CPU allocator (once per process;
+ * later calls do nothing), caching when enabled != 0. */
+void tt_cpu_cache_install(int enabled);
+/* Turns caching on or off; off also releases the free memory (as
+ * tt_cpu_cache_release) and unmaps each segment as its last tensor goes. */
+void tt_cpu_cache_set_enabled(int enabled);
+/* Unmaps the segments no tensor uses and gives the pages of the other
+ * segments' free spans back to the system. */
+void tt_cpu_cache_release(void);
+tt_cpu_cache_stats tt_cpu_cache_get_stats(void);
 
 /* ---- distributed (c10d) ---- */
 /* Joins a process group of world_size processes, meeting at a TCPStore on

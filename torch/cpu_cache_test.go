@@ -1,0 +1,143 @@
+package torch
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const mib = 1 << 20
+
+// bigZeros is a float32 tensor of zeros of the given MiB, from the CPU allocator.
+func bigZeros(t *testing.T, mibs int64) *Tensor {
+	t.Helper()
+	x, err := Zeros([]int64{mibs * mib / 4}, Float32, CPU)
+	require.NoError(t, err)
+	return x
+}
+
+// sumOf is x's sum of elements.
+func sumOf(x *Tensor) float64 {
+	s := x.Sum()
+	defer s.Close()
+	return s.Item()
+}
+
+// A freed large tensor's memory serves the next request of its size, split
+// for smaller ones and joined again when they are freed, without a new
+// mapping; ReleaseCPUCache unmaps it once free.
+func TestCPUCacheReusesSplitsAndJoinsFreedMemory(t *testing.T) {
+	require.True(t, CPUCache().Enabled, "on by default")
+	ReleaseCPUCache()
+	start := CPUCache()
+
+	// 64 MiB: larger than any free span other tests leave (ReleaseCPUCache
+	// unmapped the wholly free segments), so it maps a segment of its own.
+	a, err := Ones([]int64{64 * mib / 4}, Float32, CPU)
+	require.NoError(t, err)
+	s := CPUCache()
+	require.Equal(t, start.Misses+1, s.Misses, "the first 64 MiB tensor maps a segment")
+	require.Equal(t, start.MappedBytes+64*mib, s.MappedBytes)
+	require.Equal(t, start.UsedBytes+64*mib, s.UsedBytes)
+	a.Close()
+	require.Equal(t, start.UsedBytes, CPUCache().UsedBytes)
+	require.Equal(t, s.MappedBytes, CPUCache().MappedBytes, "freed memory stays mapped for reuse")
+
+	b, c := bigZeros(t, 16), bigZeros(t, 32) // cut from the free 64 MiB
+	require.Equal(t, s.MappedBytes, CPUCache().MappedBytes, "smaller tensors are cut from the free span")
+	require.Equal(t, s.Misses, CPUCache().Misses)
+	// The memory reused (ones) holds what the new tensors say.
+	require.Zero(t, sumOf(b))
+	require.Zero(t, sumOf(c))
+	b.Close()
+	c.Close()
+
+	d := bigZeros(t, 64) // the pieces joined again
+	require.Equal(t, s.MappedBytes, CPUCache().MappedBytes, "the freed pieces are joined into one span")
+	require.Equal(t, s.Misses, CPUCache().Misses)
+	d.Close()
+
+	ReleaseCPUCache()
+	require.Equal(t, start.MappedBytes, CPUCache().MappedBytes, "ReleaseCPUCache unmaps the free segment")
+}
+
+// Tensors under 1 MiB are libtorch's allocator's.
+func TestCPUCacheLeavesSmallTensorsToLibtorch(t *testing.T) {
+	before := CPUCache()
+	x, err := Zeros([]int64{1000}, Float32, CPU)
+	require.NoError(t, err)
+	defer x.Close()
+	after := CPUCache()
+	require.Equal(t, before.Hits+before.Misses, after.Hits+after.Misses)
+	require.Equal(t, before.UsedBytes, after.UsedBytes)
+}
+
+// Off, new tensors come from libtorch's allocator, and one made while it
+// was on is still freed (and its segment unmapped) when it goes.
+func TestCPUCacheOff(t *testing.T) {
+	ReleaseCPUCache()
+	start := CPUCache()
+	kept := bigZeros(t, 8)
+	SetCPUCaching(false)
+	defer SetCPUCaching(true)
+	require.False(t, CPUCache().Enabled)
+	mid := CPUCache()
+	off := bigZeros(t, 8)
+	require.Equal(t, start.UsedBytes+8*mib, CPUCache().UsedBytes, "made while off: not the cache's")
+	require.Equal(t, mid.Hits+mid.Misses, CPUCache().Hits+CPUCache().Misses, "nor counted")
+	require.Zero(t, sumOf(off))
+	off.Close()
+	kept.Close()
+	require.Equal(t, start.UsedBytes, CPUCache().UsedBytes)
+	require.Equal(t, start.MappedBytes, CPUCache().MappedBytes, "the segment goes with its last tensor")
+}
+
+// oneDNN's tensors (an optimised module's activations) come from the cache
+// too: a second forward pass of the same shape maps nothing and gives the
+// same outputs.
+func TestCPUCacheServesOptimisedModules(t *testing.T) {
+	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+	defer m.Close()
+	ManualSeed(3)
+	x, err := Randn([]int64{8, 3, 64, 64}, Float32, CPU) // 8×16×64×64 activations: 2 MiB
+	require.NoError(t, err)
+	defer x.Close()
+	first, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer first.Close()
+	before := CPUCache()
+	second, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer second.Close()
+	after := CPUCache()
+	require.Greater(t, after.Hits, before.Hits, "the activations reuse the cache's memory")
+	require.Equal(t, before.Misses, after.Misses, "a second pass maps nothing")
+	require.Equal(t, first.Float32s(), second.Float32s())
+}
+
+// A request no mapping can hold is an error that says so, not a crash.
+func TestCPUCacheOutOfMemoryIsAnError(t *testing.T) {
+	_, err := Zeros([]int64{1 << 48}, Float32, CPU) // 1 PiB
+	require.ErrorContains(t, err, "out of memory")
+}
+
+func TestCPUCacheFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		v      string
+		set    bool
+		on     bool
+		errMsg string
+	}{
+		{"", false, true, ""}, {"", true, true, ""}, {"1", true, true, ""}, {"true", true, true, ""},
+		{"0", true, false, ""}, {"false", true, false, ""}, {"no", true, false, `TUNETORCH_CPU_CACHE="no"`},
+	} {
+		on, err := cpuCacheFromEnv(c.v, c.set)
+		if c.errMsg != "" {
+			require.ErrorContains(t, err, c.errMsg)
+			continue
+		}
+		require.NoError(t, err, c.v)
+		require.Equal(t, c.on, on, c.v)
+	}
+}
