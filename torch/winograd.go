@@ -49,9 +49,20 @@ func WinogradAvailable() error {
 // a shape, the swapped convolution runs oneDNN's direct algorithm, as before.
 // A module that was not optimised has no such convolutions: 0. The module
 // can no longer be saved (its graph holds the convolutions' own objects).
-func (m *Module) UseWinograd() (int, error) {
+// The Winograd weights take 4× the memory of the direct ones (about 0.3 GB
+// for ResNet-34's); UseWinogradWithin bounds them.
+func (m *Module) UseWinograd() (int, error) { return m.UseWinogradWithin(0) }
+
+// UseWinogradWithin is UseWinograd for the convolutions with the fewest
+// channels whose Winograd weights (36 float32 per input and output channel
+// pair) add up to at most maxBytes; 0 or less swaps every one. In a ResNet
+// each convolution does about the same work (each stage halves the image as
+// it doubles the channels), and each stage's Winograd weights are 4× the
+// previous one's: ResNet-34's take 3.5 MB in its first stage, 20 MB up to
+// its second, 124 MB up to its third and 313 MB in all.
+func (m *Module) UseWinogradWithin(maxBytes int64) (int, error) {
 	var n C.int64_t
-	if err := check("use winograd", C.tt_module_use_winograd(m.handle(), &n)); err != nil {
+	if err := check("use winograd", C.tt_module_use_winograd(m.handle(), C.int64_t(maxBytes), &n)); err != nil {
 		return 0, err
 	}
 	runtime.KeepAlive(m)

@@ -82,6 +82,34 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	}
 }
 
+// UseWinogradWithin swaps the convolutions with the fewest channels whose
+// Winograd weights (36 float32 per channel pair) fit: conv0 (3→16 channels,
+// 6,912 bytes), then conv1 (16→32, 73,728), then conv2 (32→32, 147,456); the
+// outputs stay PyTorch's.
+func TestUseWinogradWithinSwapsTheSmallestFirst(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	var g winogradCNNGolden
+	readGolden(t, "winograd_cnn.json", &g)
+	x := g.Input.tensor(t)
+	defer x.Close()
+	for _, c := range []struct {
+		budget int64
+		want   int
+	}{{6911, 0}, {6912, 1}, {6912 + 73728 - 1, 1}, {6912 + 73728, 2}, {6912 + 73728 + 147456, 3}, {0, 3}} {
+		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+		n, err := m.UseWinogradWithin(c.budget)
+		require.NoError(t, err)
+		require.Equal(t, c.want, n, "within %d bytes", c.budget)
+		out, err := m.ForwardNoGrad(x)
+		require.NoError(t, err)
+		requireClose(t, g.Eval, out, 1e-4, fmt.Sprintf("eval output within %d bytes", c.budget))
+		CloseAll(out)
+		m.Close()
+	}
+}
+
 // A module that was not optimised keeps aten::conv2d: nothing to swap.
 func TestUseWinogradLeavesAnUnoptimisedModule(t *testing.T) {
 	if !winogradBuilt() {

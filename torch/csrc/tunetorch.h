@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 10
+#define TT_ABI_VERSION 11
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -198,11 +198,13 @@ tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
  * swapped convolutions would run its direct algorithm); 0: the shim was built
  * without it. Below 2, *why is set to a malloc'd reason (free with free()). */
 int tt_winograd_available(char **why);
-/* Swaps, in place, every 3x3, stride-1, padding-1, ungrouped float32
- * convolution of a module frozen and optimised for inference
+/* Swaps, in place, the 3x3, stride-1, padding-1, ungrouped float32
+ * convolutions of a module frozen and optimised for inference
  * (tt_module_freeze with optimize) for oneDNN's Winograd F(4x4, 3x3) one (its
- * direct algorithm where oneDNN has no Winograd kernel); *replaced: how many. */
-tt_error tt_module_use_winograd(tt_module m, int64_t *replaced);
+ * direct algorithm where oneDNN has no Winograd kernel): every one when
+ * max_bytes <= 0, else those with the fewest channels whose Winograd weights
+ * (o*c*36 floats each) add up to at most max_bytes; *replaced: how many. */
+tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced);
 /* Of the swapped convolutions' primitives made so far (one per input shape
  * run), how many run Winograd and how many oneDNN's direct algorithm. */
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct);

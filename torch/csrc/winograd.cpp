@@ -12,6 +12,7 @@
 // (libdnnl-dev) and ideep (libideep-dev) describe the very tensors libtorch
 // makes; CMakeLists.txt picks winograd_stub.cpp elsewhere.
 #include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
 #include <ideep.hpp>
 #include <torch/custom_class.h>
 #include <torch/script.h>
@@ -160,8 +161,10 @@ struct WinogradConv : torch::CustomClassHolder {
     auto src_desc = plan->pd.src_desc(), dst_desc = plan->pd.dst_desc();
     int64_t n = key[0], planned = src_desc.dims()[0];
     memory src = xi;
+    c10::DataPtr src_buffer;  // from libtorch's CPU allocator: the caching one reuses it
     if (xi.get_desc() != src_desc) {
-      src = memory(src_desc, eng);
+      src_buffer = c10::GetCPUAllocator()->allocate(src_desc.get_size());
+      src = memory(src_desc, eng, src_buffer.get());
       if (planned == n) {
         dnnl::reorder(xi, src).execute(s, xi, src);
       } else {  // a smaller batch: its images first, zeros after them
@@ -351,7 +354,7 @@ int tt_winograd_available(char **why) {
   }
 }
 
-tt_error tt_module_use_winograd(tt_module m, int64_t *replaced) {
+tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced) {
   TT_TRY
   auto graph = tt::M(m).get_method("forward").graph();
   auto conv_kind = c10::Symbol::fromQualString("prim::mkldnn_convolution");
@@ -369,6 +372,24 @@ tt_error tt_module_use_winograd(tt_module m, int64_t *replaced) {
         !groups || !groups->isInt() || groups->toInt() != 1)
       continue;
     eligible.push_back(n);
+  }
+  // Within max_bytes of Winograd weights (36 floats per input-output
+  // channel pair: 4x the direct ones), the convolutions with the fewest
+  // channels first: each does about the same work in a ResNet (its stages
+  // halve the image as they double the channels), for a quarter of the next
+  // stage's weights.
+  auto winograd_bytes = [](torch::jit::Node *n) {
+    auto w = mkldnn_constant(n->input(1));
+    return w.size(0) * w.size(1) * 36 * int64_t(sizeof(float));
+  };
+  if (max_bytes > 0) {
+    std::stable_sort(eligible.begin(), eligible.end(),
+                     [&](torch::jit::Node *a, torch::jit::Node *b) { return winograd_bytes(a) < winograd_bytes(b); });
+    int64_t total = 0;
+    size_t keep = 0;
+    while (keep < eligible.size() && total + winograd_bytes(eligible[keep]) <= max_bytes)
+      total += winograd_bytes(eligible[keep++]);
+    eligible.resize(keep);
   }
   for (auto *n : eligible) {
     torch::jit::WithInsertPoint guard(n);
