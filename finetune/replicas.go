@@ -67,7 +67,7 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 		}
 		r := replica{m: m, dev: d}
 		if cfg.Winograd {
-			if r.winograd, err = m.UseWinograd(); err != nil {
+			if r.winograd, err = m.UseWinogradWithin(cfg.WinogradBytes); err != nil {
 				m.Close()
 				return nil, fmt.Errorf("finetune: Winograd convolutions: %w", err)
 			}

@@ -28,6 +28,7 @@ import (
 	"syscall"
 
 	"github.com/tunetorch/tunetorch/dataset"
+	"github.com/tunetorch/tunetorch/finetune"
 	"github.com/tunetorch/tunetorch/internal/atomicfile"
 	"github.com/tunetorch/tunetorch/internal/demodata"
 	"github.com/tunetorch/tunetorch/internal/memtune"
@@ -47,6 +48,8 @@ type config struct {
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
+	noCPUCache                                         bool
+	winogradBytes                                      int64
 }
 
 func main() {
@@ -75,6 +78,7 @@ func main() {
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
 	fs.BoolVar(&c.winograd, "winograd", false, "internal: with --worker and --optimize-backbone, the 3×3 stride-1 convolutions on oneDNN's Winograd kernels (finetune.NetConfig.Winograd)")
+	fs.Int64Var(&c.winogradBytes, "winograd-bytes", 0, "internal: with --winograd, the most bytes of Winograd weights (finetune.NetConfig.WinogradBytes; 0: every convolution)")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
 	fs.BoolVar(&c.channelsLast, "channels-last", false, "internal: with --worker")
@@ -82,6 +86,7 @@ func main() {
 	fs.BoolVar(&c.prefetchInputs, "prefetch-inputs", false, "internal: with --worker train, each batch's input made on the model's device a batch ahead, on a thread of its own (finetune.TrainConfig.PrefetchInputs)")
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
+	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -247,6 +252,12 @@ func orchestrate(c config) error {
 			return optional(goRun("backbone", "--optimize-backbone", "--winograd"))
 		},
 		func() error {
+			if !winograd {
+				return nil
+			}
+			return optional(goRun("backbone", "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)))
+		},
+		func() error {
 			if c.device == "cpu" { // without bf16 hardware ~10× slower: 4 batches tell
 				return optional(goRun("backbone", "--bf16", "--batches", fmt.Sprint(min(c.batches, 4))))
 			}
@@ -265,6 +276,9 @@ func orchestrate(c config) error {
 			}
 			return optional(goRun("backbone", "--optimize-backbone", "--int8", "--model", int8Model))
 		},
+		// libtorch's own CPU allocator, which faults a pass's activations
+		// in afresh each batch: what the caching one saves.
+		func() error { return optional(goRun("backbone", "--no-cpu-cache")) },
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
 		func() error { return optional(goRun("loader", "--cache-images")) },
@@ -290,11 +304,18 @@ func orchestrate(c config) error {
 			return optional(goRun("train", "--optimize-backbone", "--winograd"))
 		},
 		func() error {
+			if !winograd {
+				return nil
+			}
+			return optional(goRun("train", "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)))
+		},
+		func() error {
 			if int8Model == "" || !optimized {
 				return nil
 			}
 			return optional(goRun("train", "--optimize-backbone", "--int8", "--model", int8Model))
 		},
+		func() error { return optional(goRun("train", "--no-cpu-cache")) },
 		// The decoded-image cache on its own: the epochs after the first only
 		// transform, which leaves libtorch more of a CPU's cores and feeds a GPU faster.
 		func() error { return optional(goRun("train", "--cache-images")) },

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tunetorch/tunetorch/finetune"
 )
 
 // markdown renders the results as the README's performance table.
@@ -51,10 +53,13 @@ func markdown(c config, all []result) string {
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
 	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
+	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights (dogbreed's default)", finetune.DefaultWinogradBytes>>20),
+		winogradWithin)
 	backboneLever("bf16 autocast", "+bf16")
 	backboneLever("channels-last", "+channels-last")
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
+	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("loader only, decoded images cached (an epoch after the first; ÷ the chapter's loader)", field("Go", "loader +cache-images", img),
 		field("PyTorch", "loader", img), "img/s")
@@ -128,16 +133,24 @@ func markdown(c config, all []result) string {
 // its short name, and its end-to-end row's name and note on when it runs.
 type lever struct{ what, name, row, note string }
 
+// winogradWithin is the What of the Winograd runs within dogbreed's default
+// bound on the Winograd weights.
+var winogradWithin = fmt.Sprintf("+optimize-backbone +winograd +winograd-bytes=%d", finetune.DefaultWinogradBytes)
+
 // trainLevers are the training variants, in the table's order: each has an
 // end-to-end row and its training loss, and where a backbone-only row was
 // measured with the same flags, its efficiency.
 var trainLevers = []lever{
 	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
 	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with oneDNN's Winograd kernels only; "},
+	{winogradWithin, fmt.Sprintf("Winograd within %d MiB", finetune.DefaultWinogradBytes>>20),
+		fmt.Sprintf("Winograd convolutions within %d MiB of weights (dogbreed's default), frozen + optimized backbone", finetune.DefaultWinogradBytes>>20),
+		"CPUs with oneDNN's Winograd kernels only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
 	{"+bf16", "bf16", "bf16 backbone", "run only where its backbone is faster; "},
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
+	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},
 	{"+pixel-batches", "batches as bytes", "batches as bytes, converted on the device", "GPUs only; "},
 	{"+cache-images +augment-on-device", "augmentation on the device", "augmentation on the device, decoded images cached", "GPUs only; "},

@@ -21,6 +21,9 @@ func runWorker(c config) error {
 	if err := torch.SetNumThreads(c.threads); err != nil {
 		return err
 	}
+	if c.noCPUCache {
+		torch.SetCPUCaching(false)
+	}
 	root := filepath.Join(c.data, "train_valid_test")
 	train, err := dataset.ImageFolder(filepath.Join(root, "train"))
 	if err != nil {
@@ -58,8 +61,11 @@ func runWorker(c config) error {
 		what += " +optimize-backbone"
 	}
 	if c.winograd {
-		netCfg.Winograd = true
+		netCfg.Winograd, netCfg.WinogradBytes = true, c.winogradBytes
 		what += " +winograd"
+		if c.winogradBytes > 0 {
+			what += fmt.Sprintf(" +winograd-bytes=%d", c.winogradBytes)
+		}
 	}
 	if c.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
@@ -74,6 +80,9 @@ func runWorker(c config) error {
 	}
 	if c.cacheImages {
 		what += " +cache-images"
+	}
+	if c.noCPUCache {
+		what += " +no-cpu-cache"
 	}
 	if c.pixelBatches {
 		what += " +pixel-batches"

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -252,9 +253,25 @@ func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 }
 
 // TestWinogradDefaultFollowsTheMachine: with the ResNet-34 on a CPU that has
-// oneDNN's Winograd kernels, its 29 3×3 stride-1 convolutions run them
-// unless --winograd=false; elsewhere they do not, and asking is an error
-// that says why.
+// oneDNN's Winograd kernels, the 24 3×3 stride-1 convolutions of its first
+// three stages run them (--winograd-memory's default, 128MiB), all 29 with
+// --winograd-memory all, none with --winograd=false; elsewhere none do, and
+// asking is an error that says why.
+func TestWinogradMemoryFlag(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want int64
+	}{{"all", 0}, {"128MiB", 128 << 20}, {"2GB", 2e9}} {
+		o, err := parseFlags([]string{"--winograd-memory", c.v})
+		require.NoError(t, err, c.v)
+		require.Equal(t, c.want, o.winogradBytes, c.v)
+	}
+	for _, bad := range []string{"off", "0", "-1MiB", "lots"} {
+		_, err := parseFlags([]string{"--winograd-memory", bad})
+		require.ErrorContains(t, err, fmt.Sprintf("--winograd-memory %q: want all, or a size such as 128MiB", bad))
+	}
+}
+
 func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 	resnet := testenv.ResNet34(t)
 	runLog := func(extra ...string) (string, error) {
@@ -273,6 +290,9 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 		require.ErrorContains(t, err, why.Error())
 		return
 	}
+	require.Contains(t, log, "24 Winograd convolutions): ")
+	log, err = runLog("--winograd-memory", "all")
+	require.NoError(t, err)
 	require.Contains(t, log, "29 Winograd convolutions): ")
 	log, err = runLog("--winograd=false")
 	require.NoError(t, err)

@@ -130,6 +130,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages}
 	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
+	netCfg.WinogradBytes = o.winogradBytes
 
 	// Train with validation.
 	trainIter, err := load(split.Train, trainT, true, true)
