@@ -86,50 +86,22 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
 }
 
 // Scratchpads: Winograd's holds the transformed tiles (up to 63 MB for
-// ResNet-34's layers at batch 32), too large to allocate, and fault in, at
-// every call; one per convolution would hold hundreds of MB. The
-// convolutions take one from this pool for a call and give it back: as many
-// as run at once. Page-aligned, as oneDNN's own.
-class ScratchpadPool {
- public:
-  struct Buffer {
-    std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
-    size_t size = 0;
-  };
-  // A buffer of at least size bytes.
-  std::unique_ptr<Buffer> take(size_t size) {
-    std::unique_ptr<Buffer> b;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!free_.empty()) {
-        b = std::move(free_.back());
-        free_.pop_back();
-      }
-    }
-    if (!b) b = std::make_unique<Buffer>();
-    if (b->size < size) {
-      size_t rounded = (size + kAlign - 1) / kAlign * kAlign;
-      b->data.reset(std::aligned_alloc(kAlign, rounded));
-      if (!b->data) throw std::bad_alloc();
-      b->size = rounded;
-    }
-    return b;
+// ResNet-34's layers at batch 32). Each call takes one from libtorch's CPU
+// allocator and frees it after: the caching allocator (cpu_cache.cpp) hands
+// back memory already faulted in, shared with the activations (a scratchpad
+// is needed only while its convolution runs), instead of a pool of
+// scratchpads held beside them. Page-aligned, as oneDNN's own: oneDNN aligns
+// its offsets in it relative to its start.
+struct Scratchpad {
+  c10::DataPtr memory;
+  void *data;
+  explicit Scratchpad(size_t size) {
+    constexpr size_t kAlign = 4096;
+    memory = c10::GetCPUAllocator()->allocate(size + kAlign);
+    auto p = reinterpret_cast<uintptr_t>(memory.get());
+    data = reinterpret_cast<void *>((p + kAlign - 1) & ~uintptr_t(kAlign - 1));
   }
-  void give_back(std::unique_ptr<Buffer> b) {
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(std::move(b));
-  }
-
- private:
-  static constexpr size_t kAlign = 4096;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Buffer>> free_;
 };
-
-ScratchpadPool &scratchpads() {
-  static ScratchpadPool *pool = new ScratchpadPool();  // never destroyed: used until exit
-  return *pool;
-}
 
 }  // namespace
 
@@ -176,15 +148,14 @@ struct WinogradConv : torch::CustomClassHolder {
     }
     ideep::tensor out(dst_desc, eng);
     auto pad_desc = plan->pd.scratchpad_desc();
-    auto buffer = scratchpads().take(std::max<size_t>(pad_desc.get_size(), 1));
-    memory scratchpad(pad_desc, eng, buffer->data.get());
+    Scratchpad buffer(pad_desc.get_size());
+    memory scratchpad(pad_desc, eng, buffer.data);
     plan->conv.execute(s, {{DNNL_ARG_SRC, src},
                            {DNNL_ARG_WEIGHTS, plan->weights},
                            {DNNL_ARG_BIAS, plan->bias},
                            {DNNL_ARG_DST, out},
                            {DNNL_ARG_SCRATCHPAD, scratchpad}});
     s.wait();
-    scratchpads().give_back(std::move(buffer));
     if (planned != n) {  // the padded batch's first n outputs
       ideep::tensor head(blocked(key, dst_desc.dims()[1]), eng);
       std::memcpy(head.get_data_handle(), out.get_data_handle(), head.get_desc().get_size());
