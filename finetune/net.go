@@ -72,10 +72,10 @@ func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
 // DefaultWinogradBytes is the bound on the Winograd weights
 // (NetConfig.WinogradBytes) that examples/dogbreed and the bench use by
 // default: ResNet-34's first three stages (124 MB; all four take 313).
-// Measured on an Intel Xeon, 2 threads, the bench's 3-epoch training run: 57.1
-// examples/s and 795 MiB of peak RSS, against 59.4 and 995 MiB with every
-// convolution swapped: 96% of the speed within the chapter's PyTorch code's
-// memory (818 MiB).
+// Measured on an Intel Xeon, 2 threads, in two make bench runs (3-epoch
+// training): 49.2 and 53.3 examples/s at 761 and 770 MiB of peak RSS, against
+// 51.8 and 52.7 at 991 and 1,015 MiB with every convolution swapped: 95-101%
+// of the speed at about the chapter's PyTorch code's memory (771 and 762 MiB).
 const DefaultWinogradBytes = 128 << 20
 
 // WinogradPays reports whether NetConfig.Winograd applies to cfg and speeds

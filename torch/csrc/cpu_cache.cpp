@@ -24,10 +24,9 @@
 #include <torch/version.h>
 #include <sys/mman.h>
 
-#include <atomic>
 #include <cstring>
-#include <set>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "shim.h"
@@ -99,7 +98,7 @@ class CachingCPUAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     tt_cpu_cache_stats s{};
     s.enabled = enabled_ ? 1 : 0;
-    s.segments = int64_t(segments_.size());
+    s.segments = segments_;
     s.mapped_bytes = int64_t(mapped_bytes_);
     s.used_bytes = int64_t(used_bytes_);
     s.hits = hits_;
@@ -126,7 +125,7 @@ class CachingCPUAllocator final : public c10::Allocator {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!enabled_) return c10::alloc_cpu(n);
-      if ((++tick_ & 255) == 0) drop_stale_locked();
+      if ((++tick_ & 255) == 0) drop_free_segments_locked(/*stale_only=*/true);
       Span key{nullptr, want, true, nullptr, nullptr, nullptr};
       auto it = free_.lower_bound(&key);
       if (it != free_.end()) {
@@ -147,7 +146,7 @@ class CachingCPUAllocator final : public c10::Allocator {
     TORCH_CHECK(p != MAP_FAILED, "CPU allocator: out of memory allocating ", n, " bytes");
     std::lock_guard<std::mutex> lock(mu_);
     auto *seg = new Segment{static_cast<char *>(p), want};
-    segments_.insert(seg);
+    ++segments_;
     mapped_bytes_ += want;
     auto *s = new Span{seg->base, want, true, nullptr, nullptr, seg};
     use_locked(s);
@@ -223,7 +222,7 @@ class CachingCPUAllocator final : public c10::Allocator {
   void unmap_locked(Segment *seg, Span *s) {
     munmap(seg->base, seg->size);
     mapped_bytes_ -= seg->size;
-    segments_.erase(seg);
+    --segments_;
     delete s;
     delete seg;
   }
@@ -242,8 +241,6 @@ class CachingCPUAllocator final : public c10::Allocator {
     }
   }
 
-  void drop_stale_locked() { drop_free_segments_locked(true); }
-
   // Unmaps the wholly free segments and gives the pages of the other free
   // spans back to the system (they stay mapped, and fault in when reused).
   void release_locked() {
@@ -254,11 +251,10 @@ class CachingCPUAllocator final : public c10::Allocator {
   std::mutex mu_;
   bool enabled_ = true;
   std::set<Span *, BySize> free_;
-  std::set<Segment *> segments_;
   std::unordered_map<void *, Span *> live_;
   size_t mapped_bytes_ = 0, used_bytes_ = 0;
   uint64_t tick_ = 0;
-  int64_t hits_ = 0, misses_ = 0;
+  int64_t segments_ = 0, hits_ = 0, misses_ = 0;
 };
 
 std::once_flag g_installed;

@@ -18,7 +18,6 @@
 #include <torch/script.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <list>
 #include <memory>
 #include <mutex>
