@@ -3,7 +3,8 @@
 // ResNet-34, threads, epochs and batch size, and prints a markdown table (and
 // writes JSON):
 //
-//  1. backbone-only ceiling: images/s of the backbone on ready tensors
+//  1. backbone-only ceiling: images/s of the backbone on ready tensors (the
+//     validation images, transformed once)
 //  2. loader-only throughput: images/s of decoding + augmentation
 //  3. end-to-end training: examples/s including loading and validation, and
 //     wall time, run alternately (Go, PyTorch, Go, PyTorch, ...) with medians
@@ -71,7 +72,9 @@ func main() {
 	// the backbone-only rate is what the end-to-end one is divided by.
 	fs.IntVar(&c.batches, "batches", 12, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
 	fs.IntVar(&c.threads, "threads", runtime.GOMAXPROCS(0), "libtorch threads, both sides (default: the CPUs this process may use)")
-	fs.IntVar(&c.reps, "reps", 2, "alternating repetitions of the Go/PyTorch training pair")
+	// Three: a 2-core VM's speed moves by several percent between minutes,
+	// and the pipeline efficiency is a ratio of two runs.
+	fs.IntVar(&c.reps, "reps", 3, "repetitions of the Go and PyTorch backbone-only + training runs (the training runs alternate)")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
 	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
@@ -116,6 +119,7 @@ type result struct {
 	BackboneImages int     `json:"backbone_images,omitempty"`   // images through the backbone: training and validation
 	DataWaitSec    float64 `json:"data_wait_seconds,omitempty"` // of the training epochs, waiting for batches (finetune's DataWaitSeconds)
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	Rep            int     `json:"rep,omitempty"` // the repetition (1, 2, ...) of a run repeated
 }
 
 // run starts one measurement in its own process and reads its JSON line and
@@ -232,53 +236,20 @@ func orchestrate(c config) error {
 	if c.device != "cpu" {
 		int8Model = ""
 	}
-	// The backbone-only pair runs in every repetition, alternating as the
-	// training pair does: on a shared machine it is the noisiest number.
+	// Each repetition runs the Go backbone-only and training runs back to
+	// back, then the chapter's (the training runs alternate Go, PyTorch, Go,
+	// ...): the pipeline efficiency divides one by the other, and a shared
+	// machine's speed drifts over minutes.
 	var steps []func() error
-	for range c.reps {
-		steps = append(steps, func() error { return add(goRun("backbone")) }, func() error { return add(pyRun("backbone")) })
+	for rep := range c.reps {
+		inRep := func(r result, err error) (result, error) { r.Rep = rep + 1; return r, err }
+		steps = append(steps,
+			func() error { return add(inRep(goRun("backbone"))) },
+			func() error { return add(inRep(goRun("train"))) },
+			func() error { return add(inRep(pyRun("backbone"))) },
+			func() error { return add(inRep(pyRun("train"))) })
 	}
 	steps = append(steps,
-		func() error {
-			if !optimized {
-				return nil
-			}
-			return optional(goRun("backbone", "--optimize-backbone"))
-		},
-		func() error {
-			if !winograd {
-				return nil
-			}
-			return optional(goRun("backbone", "--optimize-backbone", "--winograd"))
-		},
-		func() error {
-			if !winograd {
-				return nil
-			}
-			return optional(goRun("backbone", "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)))
-		},
-		func() error {
-			if c.device == "cpu" { // without bf16 hardware ~10× slower: 4 batches tell
-				return optional(goRun("backbone", "--bf16", "--batches", fmt.Sprint(min(c.batches, 4))))
-			}
-			return optional(goRun("backbone", "--bf16"))
-		},
-		func() error { return optional(goRun("backbone", "--channels-last")) },
-		func() error {
-			if !fasterThanPlain("backbone +bf16") { // minutes on a CPU without bf16 hardware
-				return nil
-			}
-			return optional(goRun("backbone", "--bf16", "--channels-last"))
-		},
-		func() error {
-			if int8Model == "" || !optimized {
-				return nil
-			}
-			return optional(goRun("backbone", "--optimize-backbone", "--int8", "--model", int8Model))
-		},
-		// libtorch's own CPU allocator, which faults a pass's activations
-		// in afresh each batch: what the caching one saves.
-		func() error { return optional(goRun("backbone", "--no-cpu-cache")) },
 		func() error { return add(goRun("loader")) },
 		func() error { return add(pyRun("loader")) },
 		func() error { return optional(goRun("loader", "--cache-images")) },
@@ -287,35 +258,25 @@ func orchestrate(c config) error {
 		// with --augment-on-device, the device's work not counted.
 		func() error { return optional(goRun("loader", "--cache-images", "--augment-on-device")) },
 	)
-	for range c.reps {
-		steps = append(steps, func() error { return add(goRun("train")) }, func() error { return add(pyRun("train")) })
+	// Each lever's backbone-only run, then its training run right after,
+	// for the same reason.
+	pair := func(on bool, flags ...string) []func() error {
+		if !on {
+			return nil
+		}
+		return []func() error{
+			func() error { return optional(goRun("backbone", flags...)) },
+			func() error { return optional(goRun("train", flags...)) },
+		}
 	}
+	steps = append(steps, pair(optimized, "--optimize-backbone")...)
+	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd")...)
+	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes))...)
+	steps = append(steps, pair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
+	// libtorch's own CPU allocator, which faults a pass's activations in
+	// afresh each batch: what the caching one saves.
+	steps = append(steps, pair(true, "--no-cpu-cache")...)
 	steps = append(steps,
-		func() error {
-			if !optimized {
-				return nil
-			}
-			return optional(goRun("train", "--optimize-backbone"))
-		},
-		func() error {
-			if !winograd {
-				return nil
-			}
-			return optional(goRun("train", "--optimize-backbone", "--winograd"))
-		},
-		func() error {
-			if !winograd {
-				return nil
-			}
-			return optional(goRun("train", "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)))
-		},
-		func() error {
-			if int8Model == "" || !optimized {
-				return nil
-			}
-			return optional(goRun("train", "--optimize-backbone", "--int8", "--model", int8Model))
-		},
-		func() error { return optional(goRun("train", "--no-cpu-cache")) },
 		// The decoded-image cache on its own: the epochs after the first only
 		// transform, which leaves libtorch more of a CPU's cores and feeds a GPU faster.
 		func() error { return optional(goRun("train", "--cache-images")) },
@@ -323,8 +284,21 @@ func orchestrate(c config) error {
 		// backbone beat the plain one: bf16 pays off only where the hardware
 		// computes it natively (GPUs, AVX-512 BF16, AMX), elsewhere a training
 		// run would take many times longer; channels-last is for GPUs.
+		func() error {
+			if c.device == "cpu" { // without bf16 hardware ~10× slower: 4 batches tell
+				return optional(goRun("backbone", "--bf16", "--batches", fmt.Sprint(min(c.batches, 4))))
+			}
+			return optional(goRun("backbone", "--bf16"))
+		},
 		func() error { return trainIfFaster("bf16") },
+		func() error { return optional(goRun("backbone", "--channels-last")) },
 		func() error { return trainIfFaster("channels-last") },
+		func() error {
+			if !fasterThanPlain("backbone +bf16") { // minutes on a CPU without bf16 hardware
+				return nil
+			}
+			return optional(goRun("backbone", "--bf16", "--channels-last"))
+		},
 		func() error { return trainIfFaster("bf16", "channels-last") },
 		// Byte batches converted on the device: a quarter of the host copy,
 		// which counts where the model is on a GPU (dogbreed's default

@@ -23,7 +23,7 @@ func markdown(c config, all []result) string {
 	wall := func(r result) float64 { return r.WallSeconds }
 	rss := func(r result) float64 { return r.PeakRSSMiB }
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d alternating Go/PyTorch runs, the others single runs.\n\n",
+	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: Go's backbone-only and training runs back to back, then PyTorch's), the others single runs.\n\n",
 		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
 	// A lever's row whose Go run was skipped or failed is all dashes (the
@@ -71,18 +71,41 @@ func markdown(c config, all []result) string {
 		row("end-to-end, "+v.row+" ("+v.note+"÷ the chapter's float32)", field("Go", "train "+v.what, eps), chapterTrain, "examples/s")
 	}
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
-	gb, ge := median(field("Go", "backbone", img)), median(field("Go", "train", eps))
-	if gb > 0 {
-		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only): %.2f.", ge/gb)
+	// A training run's rate is divided by the backbone-only rate of the
+	// run just before it (the same repetition, the same lever).
+	efficiency := func(what string, f func(result) float64) []float64 {
+		var v []float64
+		for _, t := range all {
+			if t.Side != "Go" || t.What != strings.TrimSpace("train "+what) || f(t) <= 0 {
+				continue
+			}
+			for _, bb := range all {
+				if bb.Side == "Go" && bb.What == strings.TrimSpace("backbone "+what) && bb.Rep == t.Rep && bb.ImagesPerSec > 0 {
+					v = append(v, f(t)/bb.ImagesPerSec)
+				}
+			}
+		}
+		return v
+	}
+	list := func(v []float64) string {
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = fmt.Sprintf("%.2f", x)
+		}
+		return strings.Join(s, ", ")
+	}
+	if e := efficiency("", eps); len(e) > 0 {
+		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only, each repetition's two runs back to back; median of %s): %.2f.",
+			list(e), median(e))
 		busy := func(r result) float64 {
 			if r.BackboneImages == 0 || r.WallSeconds <= r.SetupSeconds {
 				return 0
 			}
 			return float64(r.BackboneImages) / (r.WallSeconds - r.SetupSeconds)
 		}
-		if gi := median(field("Go", "train", busy)); gi > 0 {
+		if e := efficiency("", busy); len(e) > 0 {
 			fmt.Fprintf(&b, " Counting every image through the backbone (the training images and the one validation pass) "+
-				"over the run after the model is loaded: %.2f.", gi/gb)
+				"over the run after the model is loaded: %.2f (%s).", median(e), list(e))
 		}
 		waited := func(r result) float64 {
 			if r.WallSeconds <= r.SetupSeconds {
@@ -95,13 +118,12 @@ func markdown(c config, all []result) string {
 		}
 		var levers []string
 		for _, v := range trainLevers {
-			lb, le := median(field("Go", "backbone "+v.what, img)), median(field("Go", "train "+v.what, eps))
-			if lb > 0 && le > 0 {
-				levers = append(levers, fmt.Sprintf("%s %.2f", v.name, le/lb))
+			if e := efficiency(v.what, eps); len(e) > 0 {
+				levers = append(levers, fmt.Sprintf("%s %.2f", v.name, median(e)))
 			}
 		}
 		if len(levers) > 0 {
-			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ its backbone-only): %s.", strings.Join(levers, ", "))
+			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ its backbone-only, run just before): %s.", strings.Join(levers, ", "))
 		}
 		var peaks []string
 		for _, v := range trainLevers {

@@ -106,9 +106,9 @@ func runWorker(c config) error {
 			return err
 		}
 		defer net.Close()
-		b := &dataset.Batch{N: c.batchSize, C: 3, H: 224, W: 224, Images: make([]float32, c.batchSize*3*224*224)}
-		for i := range b.Images {
-			b.Images[i] = float32(math.Sin(float64(i)))
+		b, err := readyBatch(ctx, valid, filepath.Join(root, "valid"), testT, c.batchSize)
+		if err != nil {
+			return err
 		}
 		// Two warm-up batches (TorchScript specialises the module over its
 		// first runs), then the timed ones. A GPU computes asynchronously:
@@ -186,4 +186,32 @@ func runWorker(c config) error {
 		return fmt.Errorf("unknown worker %q", c.worker)
 	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// readyBatch is the backbone-only runs' input: the validation images through
+// the test transform, in the dataset's order, repeated to fill a batch. The
+// chapter's side (chapter_reference.py --mode backbone) makes the same one:
+// the ceiling is measured on the images the pipeline feeds (a ResNet's speed
+// depends a little on its input: max pooling branches on the values).
+func readyBatch(ctx context.Context, valid *dataset.Dataset, dir string, testT transforms.Transform, batchSize int) (*dataset.Batch, error) {
+	n := min(batchSize, valid.Len())
+	if n == 0 {
+		return nil, fmt.Errorf("the validation set %s has no images", dir)
+	}
+	l, err := dataset.NewLoader(valid, dataset.LoaderConfig{BatchSize: n, Transform: testT})
+	if err != nil {
+		return nil, err
+	}
+	for first, err := range l.Batches(ctx, 0) {
+		if err != nil {
+			return nil, err
+		}
+		per := first.C * first.H * first.W
+		b := &dataset.Batch{N: batchSize, C: first.C, H: first.H, W: first.W, Images: make([]float32, batchSize*per)}
+		for i := range batchSize {
+			copy(b.Images[i*per:(i+1)*per], first.Images[(i%n)*per:])
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("the validation set %s gave no batch", dir)
 }

@@ -107,8 +107,12 @@ def main():
     if a.mode == "backbone":
         net = torch.jit.load(a.model, map_location=a.device).eval()
         # A batch in host memory, moved to the device for each forward as the
-        # chapter's loop moves its batches (and as the Go side's Features does).
-        x = torch.randn(a.batch_size, 3, 224, 224)
+        # chapter's loop moves its batches (and as the Go side's Features does):
+        # the validation images through the test transform, in the dataset's
+        # order, repeated to fill the batch, as the Go side's is.
+        n = min(a.batch_size, len(valid_ds))
+        images = torch.stack([valid_ds[i][0] for i in range(n)])
+        x = images[[i % n for i in range(a.batch_size)]].contiguous()
         with torch.no_grad():
             for _ in range(2):  # warm-up: TorchScript specialises the module over its first runs
                 net(x.to(a.device)).cpu()
