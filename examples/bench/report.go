@@ -157,7 +157,10 @@ type lever struct{ what, name, row, note string }
 
 // winogradWithin is the What of the Winograd runs within dogbreed's default
 // bound on the Winograd weights.
-var winogradWithin = fmt.Sprintf("+optimize-backbone +winograd +winograd-bytes=%d", finetune.DefaultWinogradBytes)
+var winogradWithin = "+optimize-backbone +winograd " + winogradBytesTag(finetune.DefaultWinogradBytes)
+
+// winogradBytesTag is what a run's What says of --winograd-bytes n.
+func winogradBytesTag(n int64) string { return fmt.Sprintf("+winograd-bytes=%d", n) }
 
 // trainLevers are the training variants, in the table's order: each has an
 // end-to-end row and its training loss, and where a backbone-only row was

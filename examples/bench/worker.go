@@ -64,7 +64,7 @@ func runWorker(c config) error {
 		netCfg.Winograd, netCfg.WinogradBytes = true, c.winogradBytes
 		what += " +winograd"
 		if c.winogradBytes > 0 {
-			what += fmt.Sprintf(" +winograd-bytes=%d", c.winogradBytes)
+			what += " " + winogradBytesTag(c.winogradBytes)
 		}
 	}
 	if c.bf16 {
