@@ -84,4 +84,5 @@ func init() {
 	}
 	installCPUCache()
 	initThreads()
+	initBLASThreads()
 }

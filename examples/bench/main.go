@@ -50,6 +50,7 @@ type config struct {
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
 	noCPUCache                                         bool
+	openBLASThreaded                                   bool
 	winogradBytes                                      int64
 }
 
@@ -90,6 +91,7 @@ func main() {
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
+	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -276,6 +278,10 @@ func orchestrate(c config) error {
 	// libtorch's own CPU allocator, which faults a pass's activations in
 	// afresh each batch: what the caching one saves.
 	steps = append(steps, pair(true, "--no-cpu-cache")...)
+	// OpenBLAS (the head's and the fc layer's matrix products) on a thread
+	// per libtorch thread, its own default, whose idle threads poll between
+	// products: what running it on one saves. Only where libtorch calls OpenBLAS.
+	steps = append(steps, pair(c.device == "cpu" && torch.BLASThreads() > 0, "--openblas-threaded")...)
 	steps = append(steps,
 		// The decoded-image cache on its own: the epochs after the first only
 		// transform, which leaves libtorch more of a CPU's cores and feeds a GPU faster.

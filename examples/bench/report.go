@@ -60,6 +60,7 @@ func markdown(c config, all []result) string {
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
+	backboneLever(openBLASThreadedRow, "+openblas-threaded")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("loader only, decoded images cached (an epoch after the first; ÷ the chapter's loader)", field("Go", "loader +cache-images", img),
 		field("PyTorch", "loader", img), "img/s")
@@ -162,6 +163,9 @@ var winogradWithin = "+optimize-backbone +winograd " + winogradBytesTag(finetune
 // winogradBytesTag is what a run's What says of --winograd-bytes n.
 func winogradBytesTag(n int64) string { return fmt.Sprintf("+winograd-bytes=%d", n) }
 
+// openBLASThreadedRow names the --openblas-threaded lever's rows.
+const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own default; one since stop 24)"
+
 // trainLevers are the training variants, in the table's order: each has an
 // end-to-end row and its training loss, and where a backbone-only row was
 // measured with the same flags, its efficiency.
@@ -176,6 +180,7 @@ var trainLevers = []lever{
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
+	{"+openblas-threaded", "OpenBLAS threaded", openBLASThreadedRow, "where libtorch calls OpenBLAS; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},
 	{"+pixel-batches", "batches as bytes", "batches as bytes, converted on the device", "GPUs only; "},
 	{"+cache-images +augment-on-device", "augmentation on the device", "augmentation on the device, decoded images cached", "GPUs only; "},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -23,6 +24,9 @@ func runWorker(c config) error {
 	}
 	if c.noCPUCache {
 		torch.SetCPUCaching(false)
+	}
+	if c.openBLASThreaded && !torch.SetBLASThreads(c.threads) {
+		return errors.New("--openblas-threaded: libtorch does not call OpenBLAS here")
 	}
 	root := filepath.Join(c.data, "train_valid_test")
 	train, err := dataset.ImageFolder(filepath.Join(root, "train"))
@@ -83,6 +87,9 @@ func runWorker(c config) error {
 	}
 	if c.noCPUCache {
 		what += " +no-cpu-cache"
+	}
+	if c.openBLASThreaded {
+		what += " +openblas-threaded"
 	}
 	if c.pixelBatches {
 		what += " +pixel-batches"

@@ -9,6 +9,8 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <string>
 
@@ -147,6 +149,22 @@ tt_error tt_set_num_threads(int n) {
 int tt_get_num_threads(void) {
   tt::sync_threads();
   return at::get_num_threads();
+}
+
+// OpenBLAS, when libtorch's BLAS is it, is found by name in the process's
+// global scope (libtorch links libblas.so.3, which may be any BLAS, or MKL).
+int tt_set_blas_threads(int n) {
+  using set_fn = void (*)(int);
+  auto set = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set == nullptr || n <= 0) return 0;
+  set(n);
+  return 1;
+}
+
+int tt_blas_threads(void) {
+  using get_fn = int (*)(void);
+  auto get = reinterpret_cast<get_fn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get == nullptr ? 0 : get();
 }
 
 tt_error tt_manual_seed(uint64_t seed) {

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 11
+#define TT_ABI_VERSION 12
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -65,6 +65,12 @@ tt_error tt_cuda_available(int *out);
 tt_error tt_cuda_device_count(int *out);
 tt_error tt_set_num_threads(int n);
 int tt_get_num_threads(void);
+/* The thread count of the OpenBLAS that libtorch's CPU matrix products call
+ * (looked up in the process: openblas_set_num_threads). tt_set_blas_threads
+ * returns 1 when it set it, 0 when no OpenBLAS is loaded; tt_blas_threads
+ * returns the count, or 0 when no OpenBLAS is loaded. */
+int tt_set_blas_threads(int n);
+int tt_blas_threads(void);
 tt_error tt_manual_seed(uint64_t seed);
 /* Whether NVIDIA GPUs may compute float32 convolutions (cuDNN) and matrix
  * products (cuBLAS) in TensorFloat-32; tt_allow_tf32 reports the cuDNN one. */
