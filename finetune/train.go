@@ -170,7 +170,6 @@ func Train(ctx context.Context, net *Net, train, valid *dataset.Loader, cfg Trai
 	}
 	t := &trainer{net: net, train: train, valid: valid, cfg: cfg, opt: opt, sched: sched, hist: &History{}}
 	defer t.closeCache()
-	defer t.stopAhead()
 	if cfg.Resume && cfg.Checkpoint != "" {
 		if err := t.resume(); err != nil {
 			return nil, err
@@ -201,39 +200,7 @@ type trainer struct {
 	hist         *History
 	pos          position
 	validCache   *Features
-	trainCache   *Features   // rows in dataset order
-	ahead        *epochAhead // the next epoch's loader, started during this epoch's last batch
-}
-
-// loaderBatches returns the training loader's batches of epoch e from
-// batch first on: those of the epoch started ahead where it is that one.
-func (t *trainer) loaderBatches(e, first int) func(context.Context) iter.Seq2[*dataset.Batch, error] {
-	if a := t.ahead; a != nil {
-		t.ahead = nil
-		if a.epoch == e && first == 0 {
-			return a.seq
-		}
-		a.stop()
-	}
-	return func(ctx context.Context) iter.Seq2[*dataset.Batch, error] { return t.train.BatchesFrom(ctx, e, first) }
-}
-
-// startAhead starts the next epoch's loader (epochAhead) where the epochs
-// read the training loader and one follows this one.
-func (t *trainer) startAhead(ctx context.Context) {
-	next := t.pos.epoch + 1
-	if t.ahead != nil || next >= t.cfg.Epochs || t.cfg.CacheTrainFeatures {
-		return
-	}
-	t.ahead = startEpochAhead(ctx, t.train, next)
-}
-
-// stopAhead stops a loader started ahead that no epoch took.
-func (t *trainer) stopAhead() {
-	if t.ahead != nil {
-		t.ahead.stop()
-		t.ahead = nil
-	}
+	trainCache   *Features // rows in dataset order
 }
 
 func (t *trainer) closeCache() {
@@ -248,11 +215,13 @@ func (t *trainer) closeCache() {
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
 	if t.cfg.PrefetchInputs && !t.cfg.CacheTrainFeatures && len(t.net.replicas) == 1 {
-		return t.net.prefetchInputs(ctx, max(1, t.cfg.PrefetchThreads), t.loaderBatches(e, first))
+		return t.net.prefetchInputs(ctx, max(1, t.cfg.PrefetchThreads), func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+			return t.train.BatchesFrom(ctx, e, first)
+		})
 	}
 	return func(yield func(trainBatch, error) bool) {
 		if !t.cfg.CacheTrainFeatures {
-			for b, err := range t.loaderBatches(e, first)(ctx) {
+			for b, err := range t.train.BatchesFrom(ctx, e, first) {
 				if !yield(trainBatch{batch: b}, err) {
 					return
 				}
@@ -330,9 +299,6 @@ func (t *trainer) epoch(ctx context.Context) error {
 				return t.interrupted(ctx)
 			}
 			return err
-		}
-		if i == nb-1 { // the loader's work for this epoch is done: begin the next one's
-			t.startAhead(ctx)
 		}
 		loss, err := t.step(b)
 		if err != nil {
