@@ -20,14 +20,15 @@ var BLASThreadsEnv = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"}
 // OPENBLAS_NUM_THREADS or GOTO_NUM_THREADS is set. OpenBLAS's pthreads
 // build keeps a pool of its own, one thread per core by default, beside
 // libtorch's intra-op threads (OpenMP), and after each matrix product its
-// idle threads poll for the next one, yielding the CPU in a loop, for up to
-// about a tenth of a second. A network whose convolutions occupy every core
-// and whose matrix products are small (a ResNet's fc layer, the fine-tuned
-// head: a few million multiply-adds a batch) loses more to that polling
-// than the products gain from the threads: on a 2-core machine the head's
-// training ran about 5% faster end to end with OpenBLAS on one thread
-// (README, Performance). Large matrix products on the CPU gain from more:
-// SetBLASThreads(NumThreads()) gives OpenBLAS as many threads as libtorch.
+// idle threads poll for the next one, yielding the CPU in a loop, for a
+// while (OpenBLAS's thread timeout) before they sleep. A network whose
+// convolutions occupy every core and whose matrix products are small (a
+// ResNet's fc layer, the fine-tuned head: a few million multiply-adds a
+// batch) loses more to that polling than the products gain from the
+// threads: on a 2-core machine the head's training ran 2.7-7.8% faster end
+// to end with OpenBLAS on one thread (README, Performance). Large matrix
+// products on the CPU gain from more: SetBLASThreads(NumThreads()) gives
+// OpenBLAS as many threads as libtorch.
 func SetBLASThreads(n int) bool { return C.tt_set_blas_threads(C.int(n)) != 0 }
 
 // BLASThreads returns OpenBLAS's thread count, or 0 where libtorch's BLAS
