@@ -25,8 +25,9 @@ var BLASThreadsEnv = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"}
 // convolutions occupy every core and whose matrix products are small (a
 // ResNet's fc layer, the fine-tuned head: a few million multiply-adds a
 // batch) loses more to that polling than the products gain from the
-// threads: on a 2-core machine the head's training ran 2.7-7.8% faster end
-// to end with OpenBLAS on one thread (README, Performance). Large matrix
+// threads: on a 2-core machine the head's training ran 2.7% faster end to
+// end with OpenBLAS on one thread (the median of seven alternating pairs,
+// -0.5% to +7.8%; README, Performance). Large matrix
 // products on the CPU gain from more: SetBLASThreads(NumThreads()) gives
 // OpenBLAS as many threads as libtorch.
 func SetBLASThreads(n int) bool { return C.tt_set_blas_threads(C.int(n)) != 0 }
