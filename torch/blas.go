@@ -5,10 +5,10 @@ import "C"
 
 import "os"
 
-// BLASThreadsEnv lists the environment variables with which OpenBLAS reads
-// its thread count at start-up; when one is set, the torch package leaves
-// OpenBLAS's thread count as the variable made it (see SetBLASThreads).
-var BLASThreadsEnv = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"}
+// blasThreadsEnv are the environment variables OpenBLAS reads its thread
+// count from at start-up; when one is set, the torch package leaves the
+// count as the variable made it (see SetBLASThreads).
+var blasThreadsEnv = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"}
 
 // SetBLASThreads sets the thread count of the OpenBLAS that libtorch's CPU
 // matrix products (Linear, matmul) call, where libtorch's BLAS is OpenBLAS,
@@ -27,9 +27,9 @@ var BLASThreadsEnv = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"}
 // batch) loses more to that polling than the products gain from the
 // threads: on a 2-core machine the head's training ran 2.7% faster end to
 // end with OpenBLAS on one thread (the median of seven alternating pairs,
-// -0.5% to +7.8%; README, Performance). Large matrix
-// products on the CPU gain from more: SetBLASThreads(NumThreads()) gives
-// OpenBLAS as many threads as libtorch.
+// -0.5% to +7.8%; README, Performance). Large matrix products on the CPU
+// gain from more: SetBLASThreads(NumThreads()) gives OpenBLAS as many
+// threads as libtorch.
 func SetBLASThreads(n int) bool { return C.tt_set_blas_threads(C.int(n)) != 0 }
 
 // BLASThreads returns OpenBLAS's thread count, or 0 where libtorch's BLAS
@@ -39,16 +39,15 @@ func BLASThreads() int { return int(C.tt_blas_threads()) }
 // initBLASThreads starts OpenBLAS on one thread unless the environment
 // chose its count.
 func initBLASThreads() {
-	if blasThreadsFromEnv(os.LookupEnv) {
-		return
+	if !blasThreadsFromEnv() {
+		SetBLASThreads(1)
 	}
-	SetBLASThreads(1)
 }
 
-// blasThreadsFromEnv reports whether one of BLASThreadsEnv is set.
-func blasThreadsFromEnv(lookup func(string) (string, bool)) bool {
-	for _, name := range BLASThreadsEnv {
-		if _, set := lookup(name); set {
+// blasThreadsFromEnv reports whether one of blasThreadsEnv is set.
+func blasThreadsFromEnv() bool {
+	for _, name := range blasThreadsEnv {
+		if _, set := os.LookupEnv(name); set {
 			return true
 		}
 	}

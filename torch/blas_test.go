@@ -3,6 +3,7 @@ package torch
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestBLASThreads(t *testing.T) {
 		require.False(t, SetBLASThreads(2))
 		return
 	}
-	if blasThreadsFromEnv(os.LookupEnv) {
+	if blasThreadsFromEnv() {
 		t.Logf("OpenBLAS's count comes from the environment: %d", BLASThreads())
 	} else {
 		require.Equal(t, 1, BLASThreads(), "the package starts OpenBLAS on one thread")
@@ -86,12 +87,9 @@ func TestBLASThreadsFromEnvironment(t *testing.T) {
 
 // withoutBLASEnv drops the thread-count variables OpenBLAS reads.
 func withoutBLASEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
+	drop := append(slices.Clone(blasThreadsEnv), "OMP_NUM_THREADS")
+	return slices.DeleteFunc(env, func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		if name != "OPENBLAS_NUM_THREADS" && name != "GOTO_NUM_THREADS" && name != "OMP_NUM_THREADS" {
-			out = append(out, kv)
-		}
-	}
-	return out
+		return slices.Contains(drop, name)
+	})
 }

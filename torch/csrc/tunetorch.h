@@ -67,8 +67,9 @@ tt_error tt_set_num_threads(int n);
 int tt_get_num_threads(void);
 /* The thread count of the OpenBLAS that libtorch's CPU matrix products call
  * (looked up in the process: openblas_set_num_threads). tt_set_blas_threads
- * returns 1 when it set it, 0 when no OpenBLAS is loaded; tt_blas_threads
- * returns the count, or 0 when no OpenBLAS is loaded. */
+ * returns 1 when it set it, 0 when no OpenBLAS is loaded or n is not
+ * positive; tt_blas_threads returns the count, or 0 when no OpenBLAS is
+ * loaded. */
 int tt_set_blas_threads(int n);
 int tt_blas_threads(void);
 tt_error tt_manual_seed(uint64_t seed);
