@@ -106,3 +106,18 @@ func BenchmarkColorJitter(b *testing.B) {
 		}
 	}
 }
+
+// The pipelines and decoding with the AVX2 assembly off (the Go code that
+// runs on other CPUs), to set beside the benchmarks above.
+func BenchmarkDecodeJPEGWithoutSIMD(b *testing.B)    { benchWithoutSIMD(b, BenchmarkDecodeJPEG) }
+func BenchmarkTrainPipelineWithoutSIMD(b *testing.B) { benchWithoutSIMD(b, BenchmarkTrainPipeline) }
+func BenchmarkTestPipelineWithoutSIMD(b *testing.B)  { benchWithoutSIMD(b, BenchmarkTestPipeline) }
+
+func benchWithoutSIMD(b *testing.B, bench func(*testing.B)) {
+	if !useAVX2 {
+		b.Skip("the assembly is off here already")
+	}
+	useAVX2 = false
+	defer func() { useAVX2 = true }()
+	bench(b)
+}

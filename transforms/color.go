@@ -90,6 +90,16 @@ func identityLUT() [256]uint8 {
 	return lut
 }
 
+// isIdentity reports whether lut maps every value to itself.
+func isIdentity(lut *[256]uint8) bool {
+	for v, w := range lut {
+		if int(w) != v {
+			return false
+		}
+	}
+	return true
+}
+
 // chainLUT makes lut the table of lut followed by next.
 func chainLUT(lut, next *[256]uint8) {
 	for v, w := range lut {
@@ -110,12 +120,13 @@ func AdjustSaturation(img *Image, factor float64) *Image {
 // into dst (which may be src).
 func saturation(dst, src *Image, lut *[256]uint8, factor float64) {
 	a := float32(factor)
+	in, out, lut := saturationSIMD(dst.Pix[:len(src.Pix)], src.Pix, lut, a)
 	// scaled[d+255] is blendPixel's product alpha·(v − deg) for v − deg = d.
 	var scaled [511]float32
 	for d := range scaled {
 		scaled[d] = a * float32(d-255)
 	}
-	in, out := src.Pix, dst.Pix[:len(src.Pix)]
+	out = out[:len(in)]
 	inRange := a >= 0 && a <= 1
 	for i := 0; i+2 < len(in); i += 3 {
 		p := in[i : i+3 : i+3]

@@ -168,27 +168,38 @@ func convert420Row(yrow []uint8, sumsCb, sumsCr []int32, out []uint8, x0, x1 int
 		putYCC(out[:3], yrow[o], (sumsCb[cx]*3+sumsCb[r]+7)>>4, (sumsCr[cx]*3+sumsCr[r]+7)>>4)
 		o++
 	}
+	if o == 0 && o+1 < x1 { // the first pair: its left neighbour is itself
+		convertPair(yrow, sumsCb, sumsCr, (*[6]uint8)(out), 0)
+		o = 2
+	}
+	o = convert420SIMD(yrow, sumsCb, sumsCr, out, o, x0, x1)
 	for ; o+1 < x1; o += 2 {
-		cx := o / 2
-		l, r := max(cx-1, 0), min(cx+1, n-1)
-		tb, tr := sumsCb[cx]*3, sumsCr[cx]*3
-		q := (*[6]uint8)(out[(o-x0)*3:])
-		cb, cr := (tb+sumsCb[l]+8)>>4&255, (tr+sumsCr[l]+8)>>4&255
-		yy := int32(yrow[o]) + rangeLimitBias
-		q[0] = rangeLimit[(yy+crR[cr])&1023]
-		q[1] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
-		q[2] = rangeLimit[(yy+cbB[cb])&1023]
-		cb, cr = (tb+sumsCb[r]+7)>>4&255, (tr+sumsCr[r]+7)>>4&255
-		yy = int32(yrow[o+1]) + rangeLimitBias
-		q[3] = rangeLimit[(yy+crR[cr])&1023]
-		q[4] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
-		q[5] = rangeLimit[(yy+cbB[cb])&1023]
+		convertPair(yrow, sumsCb, sumsCr, (*[6]uint8)(out[(o-x0)*3:]), o)
 	}
 	if o < x1 { // the last pixel is the left half of a pair
 		cx := o / 2
 		l := max(cx-1, 0)
 		putYCC(out[(o-x0)*3:], yrow[o], (sumsCb[cx]*3+sumsCb[l]+8)>>4, (sumsCr[cx]*3+sumsCr[l]+8)>>4)
 	}
+}
+
+// convertPair writes output pixels o and o+1 (o even) of convert420Row into q.
+func convertPair(yrow []uint8, sumsCb, sumsCr []int32, q *[6]uint8, o int) {
+	n := len(sumsCb)
+	sumsCr = sumsCr[:n]
+	cx := o / 2
+	l, r := max(cx-1, 0), min(cx+1, n-1)
+	tb, tr := sumsCb[cx]*3, sumsCr[cx]*3
+	cb, cr := (tb+sumsCb[l]+8)>>4&255, (tr+sumsCr[l]+8)>>4&255
+	yy := int32(yrow[o]) + rangeLimitBias
+	q[0] = rangeLimit[(yy+crR[cr])&1023]
+	q[1] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
+	q[2] = rangeLimit[(yy+cbB[cb])&1023]
+	cb, cr = (tb+sumsCb[r]+7)>>4&255, (tr+sumsCr[r]+7)>>4&255
+	yy = int32(yrow[o+1]) + rangeLimitBias
+	q[3] = rangeLimit[(yy+crR[cr])&1023]
+	q[4] = rangeLimit[(yy+(cbG[cb]+crG[cr])>>yccScaleBits)&1023]
+	q[5] = rangeLimit[(yy+cbB[cb])&1023]
 }
 
 // putYCC converts one pixel into q[0:3] with libjpeg's tables.

@@ -101,6 +101,20 @@ func (c coefficients) sub(o0, o1, offset int) coefficients {
 	return s
 }
 
+// reverse puts the outputs of c in the opposite order, so that a pass
+// writes its row mirrored.
+func (c *coefficients) reverse() {
+	n := len(c.start)
+	for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+		c.start[i], c.start[j] = c.start[j], c.start[i]
+		c.count[i], c.count[j] = c.count[j], c.count[i]
+		wi, wj := c.weights[i*c.ksize:(i+1)*c.ksize], c.weights[j*c.ksize:(j+1)*c.ksize]
+		for k := range wi {
+			wi[k], wj[k] = wj[k], wi[k]
+		}
+	}
+}
+
 // fixedWindows rewrites c so that every output reads the same number of
 // source pixels, the largest count of any output (often below ksize: the
 // filter's last weights are zero): shorter windows get zero weights for the
@@ -150,6 +164,9 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 	if needH {
 		horiz = precompute(w, 0, float64(w), outW).sub(box.Min.X, box.Max.X, left)
 		fixedH = horiz.fixedWindows(src.W)
+		if mirror {
+			horiz.reverse()
+		}
 	}
 	// Rows of src that the vertical pass reads.
 	yFirst, yLast := top+box.Min.Y, top+box.Max.Y
@@ -176,10 +193,11 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 			}
 		case !needH:
 			copy(trow, srow[x0*3:(x0+bw)*3])
+		case fixedH >= 2 && horizontalSIMD(srow, trow, &horiz):
 		case fixedH >= 2 && fixedH <= 7:
-			horizontalKernels[fixedH](srow, trow, &horiz, mirror)
+			horizontalKernels[fixedH](srow, trow, &horiz)
 		default:
-			horizontalAny(srow, trow, &horiz, mirror)
+			horizontalAny(srow, trow, &horiz)
 		}
 	}
 	if !needV {
@@ -202,6 +220,12 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 		case fixedV >= 2 && fixedV <= 7:
 			for i := range fixedV {
 				rows[i] = row(i)
+			}
+			if done := verticalSIMD(orow, &rows, k); done > 0 {
+				for i := range fixedV {
+					rows[i] = rows[i][done:]
+				}
+				orow = orow[done:]
 			}
 			verticalKernels[fixedV](orow, &rows, k)
 		default:
@@ -240,7 +264,7 @@ func sourceSpan(inSize, outSize, o0, o1 int) (first, last int) {
 const half = int32(1 << (precisionBits - 1))
 
 // horizontalAny resamples one row with any window sizes.
-func horizontalAny(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontalAny(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		cnt := c.count[xx]
@@ -253,11 +277,7 @@ func horizontalAny(srow, trow []uint8, c *coefficients, mirror bool) {
 			ss1 += int32(q[1]) * kv
 			ss2 += int32(q[2]) * kv
 		}
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := trow[o*3 : o*3+3 : o*3+3]
+		t := trow[xx*3 : xx*3+3 : xx*3+3]
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }

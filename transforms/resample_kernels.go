@@ -5,7 +5,7 @@ package transforms
 // to about 3× that uses. All follow one pattern: out = clip8(half + Σ pixel·weight).
 
 // horizontalKernels[n] resamples a row with n-pixel windows.
-var horizontalKernels = [8]func(srow, trow []uint8, c *coefficients, mirror bool){
+var horizontalKernels = [8]func(srow, trow []uint8, c *coefficients){
 	2: horizontal2, 3: horizontal3, 4: horizontal4, 5: horizontal5, 6: horizontal6, 7: horizontal7,
 }
 
@@ -14,7 +14,7 @@ var verticalKernels = [8]func(out []uint8, rows *[7][]uint8, k []int32){
 	2: vertical2, 3: vertical3, 4: vertical4, 5: vertical5, 6: vertical6, 7: vertical7,
 }
 
-func horizontal2(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal2(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[2]int32)(c.weights[xx*2:])
@@ -22,11 +22,7 @@ func horizontal2(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }
@@ -40,7 +36,7 @@ func vertical2(out []uint8, rows *[7][]uint8, k []int32) {
 	}
 }
 
-func horizontal3(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal3(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[3]int32)(c.weights[xx*3:])
@@ -48,11 +44,7 @@ func horizontal3(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1] + int32(p[6])*k[2]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1] + int32(p[7])*k[2]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1] + int32(p[8])*k[2]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }
@@ -66,7 +58,7 @@ func vertical3(out []uint8, rows *[7][]uint8, k []int32) {
 	}
 }
 
-func horizontal4(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal4(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[4]int32)(c.weights[xx*4:])
@@ -74,11 +66,7 @@ func horizontal4(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1] + int32(p[6])*k[2] + int32(p[9])*k[3]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1] + int32(p[7])*k[2] + int32(p[10])*k[3]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1] + int32(p[8])*k[2] + int32(p[11])*k[3]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }
@@ -92,7 +80,7 @@ func vertical4(out []uint8, rows *[7][]uint8, k []int32) {
 	}
 }
 
-func horizontal5(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal5(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[5]int32)(c.weights[xx*5:])
@@ -100,11 +88,7 @@ func horizontal5(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1] + int32(p[6])*k[2] + int32(p[9])*k[3] + int32(p[12])*k[4]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1] + int32(p[7])*k[2] + int32(p[10])*k[3] + int32(p[13])*k[4]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1] + int32(p[8])*k[2] + int32(p[11])*k[3] + int32(p[14])*k[4]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }
@@ -118,7 +102,7 @@ func vertical5(out []uint8, rows *[7][]uint8, k []int32) {
 	}
 }
 
-func horizontal6(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal6(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[6]int32)(c.weights[xx*6:])
@@ -126,11 +110,7 @@ func horizontal6(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1] + int32(p[6])*k[2] + int32(p[9])*k[3] + int32(p[12])*k[4] + int32(p[15])*k[5]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1] + int32(p[7])*k[2] + int32(p[10])*k[3] + int32(p[13])*k[4] + int32(p[16])*k[5]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1] + int32(p[8])*k[2] + int32(p[11])*k[3] + int32(p[14])*k[4] + int32(p[17])*k[5]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }
@@ -144,7 +124,7 @@ func vertical6(out []uint8, rows *[7][]uint8, k []int32) {
 	}
 }
 
-func horizontal7(srow, trow []uint8, c *coefficients, mirror bool) {
+func horizontal7(srow, trow []uint8, c *coefficients) {
 	outW := len(trow) / 3
 	for xx := 0; xx < outW; xx++ {
 		k := (*[7]int32)(c.weights[xx*7:])
@@ -152,11 +132,7 @@ func horizontal7(srow, trow []uint8, c *coefficients, mirror bool) {
 		ss0 := half + int32(p[0])*k[0] + int32(p[3])*k[1] + int32(p[6])*k[2] + int32(p[9])*k[3] + int32(p[12])*k[4] + int32(p[15])*k[5] + int32(p[18])*k[6]
 		ss1 := half + int32(p[1])*k[0] + int32(p[4])*k[1] + int32(p[7])*k[2] + int32(p[10])*k[3] + int32(p[13])*k[4] + int32(p[16])*k[5] + int32(p[19])*k[6]
 		ss2 := half + int32(p[2])*k[0] + int32(p[5])*k[1] + int32(p[8])*k[2] + int32(p[11])*k[3] + int32(p[14])*k[4] + int32(p[17])*k[5] + int32(p[20])*k[6]
-		o := xx
-		if mirror {
-			o = outW - 1 - xx
-		}
-		t := (*[3]uint8)(trow[o*3:])
+		t := (*[3]uint8)(trow[xx*3:])
 		t[0], t[1], t[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 	}
 }

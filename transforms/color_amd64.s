@@ -1,0 +1,170 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// saturation's loop (color.go) with AVX2, eight pixels at a time: Pillow's
+// luma in fixed point, then the blend l + a·(v − l) in float32 (a product,
+// then a sum, each rounded as Go and C round them), clamped to [0, 255] and
+// truncated.
+
+// func saturationAVX2(dst, src *uint8, pixels int, a float32)
+// pixels is a multiple of 8; dst may be src.
+TEXT ·saturationAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         pixels+16(FP), CX
+	VBROADCASTSS a+24(FP), Y15
+	VMOVUPS      ·float255<>(SB), Y13
+	SHRQ         $3, CX
+
+sloop:
+	TESTQ CX, CX
+	JE    sdone
+
+	// The 24 bytes split into R, G and B, eight 32-bit values each.
+	VMOVDQU   (SI), X0
+	VMOVQ     16(SI), X1
+	VPSHUFB   ·satRLo<>(SB), X0, X2
+	VPSHUFB   ·satRHi<>(SB), X1, X3
+	VPOR      X3, X2, X2
+	VPMOVZXBD X2, Y2
+	VPSHUFB   ·satGLo<>(SB), X0, X3
+	VPSHUFB   ·satGHi<>(SB), X1, X4
+	VPOR      X4, X3, X3
+	VPMOVZXBD X3, Y3
+	VPSHUFB   ·satBLo<>(SB), X0, X4
+	VPSHUFB   ·satBHi<>(SB), X1, X5
+	VPOR      X5, X4, X4
+	VPMOVZXBD X4, Y4
+
+	// l = (19595·r + 38470·g + 7471·b + 0x8000) >> 16, and as float32.
+	VPMULLD   ·lumaR<>(SB), Y2, Y5
+	VPMULLD   ·lumaG<>(SB), Y3, Y6
+	VPADDD    Y6, Y5, Y5
+	VPMULLD   ·lumaB<>(SB), Y4, Y6
+	VPADDD    Y6, Y5, Y5
+	VPADDD    ·lumaHalf<>(SB), Y5, Y5
+	VPSRLD    $16, Y5, Y5
+	VCVTDQ2PS Y5, Y6
+
+	// Each channel: float32(a·float32(v − l)) + float32(l), truncated
+	// toward zero. Below 0 that gives 0 or a negative integer, above 255 an
+	// integer over 255 (the sum is first capped, so none is beyond int32):
+	// the saturating packs below clamp both to [0, 255], as clampFloat8.
+	VPSUBD     Y5, Y2, Y2
+	VCVTDQ2PS  Y2, Y2
+	VMULPS     Y15, Y2, Y2
+	VADDPS     Y6, Y2, Y2
+	VMINPS     Y13, Y2, Y2
+	VCVTTPS2DQ Y2, Y2
+	VPSUBD     Y5, Y3, Y3
+	VCVTDQ2PS  Y3, Y3
+	VMULPS     Y15, Y3, Y3
+	VADDPS     Y6, Y3, Y3
+	VMINPS     Y13, Y3, Y3
+	VCVTTPS2DQ Y3, Y3
+	VPSUBD     Y5, Y4, Y4
+	VCVTDQ2PS  Y4, Y4
+	VMULPS     Y15, Y4, Y4
+	VADDPS     Y6, Y4, Y4
+	VMINPS     Y13, Y4, Y4
+	VCVTTPS2DQ Y4, Y4
+
+	// Back to 24 interleaved bytes: per 128-bit lane R0-3 G0-3 B0-3 B0-3,
+	// shuffled to four RGB pixels, the lanes' 12 bytes joined.
+	VPACKUSDW Y3, Y2, Y2
+	VPACKUSDW Y4, Y4, Y4
+	VPACKUSWB Y4, Y2, Y2
+	VPSHUFB   ·satInterleave<>(SB), Y2, Y2
+	VMOVDQU   ·satOrder<>(SB), Y3
+	VPERMD    Y2, Y3, Y2
+	VMOVDQU   X2, (DI)
+	VEXTRACTI128 $1, Y2, X3
+	VMOVQ     X3, 16(DI)
+
+	ADDQ $24, SI
+	ADDQ $24, DI
+	DECQ CX
+	JMP  sloop
+
+sdone:
+	VZEROUPPER
+	RET
+
+DATA ·satRLo<>+0(SB)/8, $0x80800f0c09060300
+DATA ·satRLo<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satRLo<>(SB), RODATA|NOPTR, $16
+DATA ·satRHi<>+0(SB)/8, $0x0502808080808080
+DATA ·satRHi<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satRHi<>(SB), RODATA|NOPTR, $16
+DATA ·satGLo<>+0(SB)/8, $0x8080800d0a070401
+DATA ·satGLo<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satGLo<>(SB), RODATA|NOPTR, $16
+DATA ·satGHi<>+0(SB)/8, $0x0603008080808080
+DATA ·satGHi<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satGHi<>(SB), RODATA|NOPTR, $16
+DATA ·satBLo<>+0(SB)/8, $0x8080800e0b080502
+DATA ·satBLo<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satBLo<>(SB), RODATA|NOPTR, $16
+DATA ·satBHi<>+0(SB)/8, $0x0704018080808080
+DATA ·satBHi<>+8(SB)/8, $0x8080808080808080
+GLOBL ·satBHi<>(SB), RODATA|NOPTR, $16
+DATA ·satInterleave<>+0(SB)/8, $0x0602090501080400
+DATA ·satInterleave<>+8(SB)/8, $0x808080800b07030a
+DATA ·satInterleave<>+16(SB)/8, $0x0602090501080400
+DATA ·satInterleave<>+24(SB)/8, $0x808080800b07030a
+GLOBL ·satInterleave<>(SB), RODATA|NOPTR, $32
+DATA ·satOrder<>+0(SB)/4, $0
+DATA ·satOrder<>+4(SB)/4, $1
+DATA ·satOrder<>+8(SB)/4, $2
+DATA ·satOrder<>+12(SB)/4, $4
+DATA ·satOrder<>+16(SB)/4, $5
+DATA ·satOrder<>+20(SB)/4, $6
+DATA ·satOrder<>+24(SB)/4, $3
+DATA ·satOrder<>+28(SB)/4, $7
+GLOBL ·satOrder<>(SB), RODATA|NOPTR, $32
+DATA ·lumaR<>+0(SB)/4, $0x00004c8b
+DATA ·lumaR<>+4(SB)/4, $0x00004c8b
+DATA ·lumaR<>+8(SB)/4, $0x00004c8b
+DATA ·lumaR<>+12(SB)/4, $0x00004c8b
+DATA ·lumaR<>+16(SB)/4, $0x00004c8b
+DATA ·lumaR<>+20(SB)/4, $0x00004c8b
+DATA ·lumaR<>+24(SB)/4, $0x00004c8b
+DATA ·lumaR<>+28(SB)/4, $0x00004c8b
+GLOBL ·lumaR<>(SB), RODATA|NOPTR, $32
+DATA ·lumaG<>+0(SB)/4, $0x00009646
+DATA ·lumaG<>+4(SB)/4, $0x00009646
+DATA ·lumaG<>+8(SB)/4, $0x00009646
+DATA ·lumaG<>+12(SB)/4, $0x00009646
+DATA ·lumaG<>+16(SB)/4, $0x00009646
+DATA ·lumaG<>+20(SB)/4, $0x00009646
+DATA ·lumaG<>+24(SB)/4, $0x00009646
+DATA ·lumaG<>+28(SB)/4, $0x00009646
+GLOBL ·lumaG<>(SB), RODATA|NOPTR, $32
+DATA ·lumaB<>+0(SB)/4, $0x00001d2f
+DATA ·lumaB<>+4(SB)/4, $0x00001d2f
+DATA ·lumaB<>+8(SB)/4, $0x00001d2f
+DATA ·lumaB<>+12(SB)/4, $0x00001d2f
+DATA ·lumaB<>+16(SB)/4, $0x00001d2f
+DATA ·lumaB<>+20(SB)/4, $0x00001d2f
+DATA ·lumaB<>+24(SB)/4, $0x00001d2f
+DATA ·lumaB<>+28(SB)/4, $0x00001d2f
+GLOBL ·lumaB<>(SB), RODATA|NOPTR, $32
+DATA ·lumaHalf<>+0(SB)/4, $0x00008000
+DATA ·lumaHalf<>+4(SB)/4, $0x00008000
+DATA ·lumaHalf<>+8(SB)/4, $0x00008000
+DATA ·lumaHalf<>+12(SB)/4, $0x00008000
+DATA ·lumaHalf<>+16(SB)/4, $0x00008000
+DATA ·lumaHalf<>+20(SB)/4, $0x00008000
+DATA ·lumaHalf<>+24(SB)/4, $0x00008000
+DATA ·lumaHalf<>+28(SB)/4, $0x00008000
+GLOBL ·lumaHalf<>(SB), RODATA|NOPTR, $32
+DATA ·float255<>+0(SB)/4, $0x437f0000
+DATA ·float255<>+4(SB)/4, $0x437f0000
+DATA ·float255<>+8(SB)/4, $0x437f0000
+DATA ·float255<>+12(SB)/4, $0x437f0000
+DATA ·float255<>+16(SB)/4, $0x437f0000
+DATA ·float255<>+20(SB)/4, $0x437f0000
+DATA ·float255<>+24(SB)/4, $0x437f0000
+DATA ·float255<>+28(SB)/4, $0x437f0000
+GLOBL ·float255<>(SB), RODATA|NOPTR, $32

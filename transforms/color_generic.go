@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package transforms
+
+// saturationSIMD leaves all of saturation to the Go loop here.
+func saturationSIMD(out, in []uint8, lut *[256]uint8, a float32) ([]uint8, []uint8, *[256]uint8) {
+	return in, out, lut
+}

@@ -1,0 +1,24 @@
+//go:build amd64 && !purego
+
+package transforms
+
+//go:noescape
+func convert420AVX2(yrow *uint8, cb, cr *int32, out *uint8, groups int)
+
+// convert420SIMD converts pairs of convert420Row's pixels from output column
+// o (even, at least 2) on, in groups of 8 pairs whose neighbouring column
+// sums all exist, and returns the column after the last it wrote (o where
+// it wrote none).
+func convert420SIMD(yrow []uint8, sumsCb, sumsCr []int32, out []uint8, o, x0, x1 int) int {
+	cx := o / 2
+	groups := min((len(sumsCb)-1-cx)/8, (x1-o)/16)
+	if !useAVX2 || cx < 1 || groups <= 0 {
+		return o
+	}
+	end := cx + 8*groups // the last column sum read
+	_, _ = sumsCb[end], sumsCr[end]
+	_ = yrow[o+16*groups-1]
+	_ = out[(o-x0+16*groups)*3-1]
+	convert420AVX2(&yrow[o], &sumsCb[cx], &sumsCr[cx], &out[(o-x0)*3], groups)
+	return o + 16*groups
+}

@@ -1,0 +1,141 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The resampling passes of resample.go with AVX2: the same fixed-point sums
+// (half + Σ pixel·weight in int32, shifted right by precisionBits and
+// clamped to 255) eight or four at a time, so the results are identical.
+
+// func verticalAVX2(out *uint8, n int, rows *[7]*uint8, k *int32, taps int)
+// out[i] = clip8(half + Σ_j rows[j][i]·k[j]) for i < n; n is a multiple of 32.
+TEXT ·verticalAVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ rows+16(FP), SI
+	MOVQ k+24(FP), DX
+	MOVQ taps+32(FP), R8
+	MOVL $0x200000, AX
+	MOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0, R9
+	// VPERMD's order for the packed bytes: see below.
+	VMOVDQU ·packOrder<>(SB), Y14
+
+vloop:
+	CMPQ R9, CX
+	JGE  vdone
+	VMOVDQA Y15, Y0
+	VMOVDQA Y15, Y1
+	VMOVDQA Y15, Y2
+	VMOVDQA Y15, Y3
+	MOVL $0, R10
+
+vtap:
+	MOVQ (SI)(R10*8), R11
+	ADDQ R9, R11
+	VPBROADCASTD (DX)(R10*4), Y4
+	VPMOVZXBD (R11), Y5
+	VPMOVZXBD 8(R11), Y6
+	VPMOVZXBD 16(R11), Y7
+	VPMOVZXBD 24(R11), Y8
+	VPMULLD Y4, Y5, Y5
+	VPMULLD Y4, Y6, Y6
+	VPMULLD Y4, Y7, Y7
+	VPMULLD Y4, Y8, Y8
+	VPADDD Y5, Y0, Y0
+	VPADDD Y6, Y1, Y1
+	VPADDD Y7, Y2, Y2
+	VPADDD Y8, Y3, Y3
+	INCQ R10
+	CMPQ R10, R8
+	JLT  vtap
+
+	// The sums are never negative, so a logical shift is the arithmetic one;
+	// the packs saturate, which is the clamp to 255.
+	VPSRLD $22, Y0, Y0
+	VPSRLD $22, Y1, Y1
+	VPSRLD $22, Y2, Y2
+	VPSRLD $22, Y3, Y3
+	VPACKUSDW Y1, Y0, Y0 // words 0-3 8-11 | 4-7 12-15
+	VPACKUSDW Y3, Y2, Y2 // words 16-19 24-27 | 20-23 28-31
+	VPACKUSWB Y2, Y0, Y0 // dwords 0 8 16 24 | 4 12 20 28 (bytes)
+	VPERMD Y0, Y14, Y0
+	VMOVDQU Y0, (DI)(R9*1)
+	ADDQ $32, R9
+	JMP  vloop
+
+vdone:
+	VZEROUPPER
+	RET
+
+DATA ·packOrder<>+0(SB)/4, $0
+DATA ·packOrder<>+4(SB)/4, $4
+DATA ·packOrder<>+8(SB)/4, $1
+DATA ·packOrder<>+12(SB)/4, $5
+DATA ·packOrder<>+16(SB)/4, $2
+DATA ·packOrder<>+20(SB)/4, $6
+DATA ·packOrder<>+24(SB)/4, $3
+DATA ·packOrder<>+28(SB)/4, $7
+GLOBL ·packOrder<>(SB), RODATA|NOPTR, $32
+
+// func horizontalAVX2(srow, trow *uint8, outW int, start *int, weights *int32, taps int)
+// For each output xx < outW: the three channels of pixel xx of trow are
+// clip8(half + Σ_j srow[3·(start[xx]+j)+c]·weights[xx·taps+j]). taps ≥ 2.
+// It reads no byte outside the windows and writes none outside trow's
+// 3·outW bytes.
+TEXT ·horizontalAVX2(SB), NOSPLIT, $0-48
+	MOVQ srow+0(FP), SI
+	MOVQ trow+8(FP), DI
+	MOVQ outW+16(FP), CX
+	MOVQ start+24(FP), BX
+	MOVQ weights+32(FP), DX
+	MOVQ taps+40(FP), R8
+	MOVL $0x200000, AX
+	MOVD AX, X15
+	VPBROADCASTD X15, X15
+	DECQ R8 // the taps before the last
+
+hloop:
+	TESTQ CX, CX
+	JE    hdone
+	MOVQ (BX), AX
+	LEAQ (AX)(AX*2), AX
+	ADDQ SI, AX // the window's first pixel
+	VMOVDQA X15, X0
+	MOVQ R8, R10
+
+htap:
+	VPMOVZXBD (AX), X1 // pixel j's three values and the next one's first
+	VPBROADCASTD (DX), X2
+	VPMULLD X2, X1, X1
+	VPADDD X1, X0, X0
+	ADDQ $3, AX
+	ADDQ $4, DX
+	DECQ R10
+	JNE  htap
+
+	// The last pixel: its four bytes read one early (the window's last byte
+	// may end the row), then moved down one byte.
+	MOVL -1(AX), R11
+	SHRL $8, R11
+	MOVD R11, X1
+	VPMOVZXBD X1, X1
+	VPBROADCASTD (DX), X2
+	VPMULLD X2, X1, X1
+	VPADDD X1, X0, X0
+	ADDQ $4, DX
+
+	VPSRLD $22, X0, X0
+	VPACKUSDW X0, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVD X0, R11
+	MOVW R11, (DI)
+	SHRL $16, R11
+	MOVB R11, 2(DI)
+	ADDQ $3, DI
+	ADDQ $8, BX
+	DECQ CX
+	JMP  hloop
+
+hdone:
+	RET

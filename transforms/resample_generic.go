@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package transforms
+
+// horizontalSIMD does nothing here: the Go kernels resample.
+func horizontalSIMD(srow, trow []uint8, c *coefficients) bool { return false }
+
+// verticalSIMD does nothing here: the Go kernels resample.
+func verticalSIMD(out []uint8, rows *[7][]uint8, k []int32) int { return 0 }
