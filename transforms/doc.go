@@ -18,8 +18,9 @@
 // and colour conversion: the same pixels); other JPEG kinds go through Go's
 // image/jpeg with libjpeg's upsampling and conversion.
 //
-// On amd64 CPUs with AVX2 the hottest loops (the resampling passes, the
-// 4:2:0 colour conversion, the saturation blend) run in assembly that
+// On amd64 CPUs with AVX2 the hottest loops (the JPEG inverse DCT, the 4:2:0
+// chroma upsampling and colour conversion, the resampling passes, the
+// saturation blend) run in assembly that
 // computes the same bytes as the Go code, several values per instruction;
 // elsewhere, or built with the tag purego, the Go code runs.
 //

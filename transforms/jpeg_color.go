@@ -150,7 +150,8 @@ func (u *chromaUpsampler) h2v2Sums(rows func(int) []uint8, y int, sums []int32) 
 	n := len(near)
 	far = far[:n]
 	sums = sums[:n]
-	for x := max(u.x0/2-1, 0); x < min((u.x1+1)/2+1, n); x++ {
+	x1 := min((u.x1+1)/2+1, n)
+	for x := chromaSumsSIMD(near, far, sums, max(u.x0/2-1, 0), x1); x < x1; x++ {
 		sums[x] = int32(near[x])*3 + int32(far[x])
 	}
 }

@@ -237,3 +237,31 @@ DATA ·yccFixGCr<>+20(SB)/4, $0xffff492e
 DATA ·yccFixGCr<>+24(SB)/4, $0xffff492e
 DATA ·yccFixGCr<>+28(SB)/4, $0xffff492e
 GLOBL ·yccFixGCr<>(SB), RODATA|NOPTR, $32
+
+// func chromaSumsAVX2(near, far *uint8, sums *int32, n int)
+// sums[x] = 3·near[x] + far[x] for x < n; n is a multiple of 8.
+TEXT ·chromaSumsAVX2(SB), NOSPLIT, $0-32
+	MOVQ near+0(FP), SI
+	MOVQ far+8(FP), DX
+	MOVQ sums+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+
+sumloop:
+	TESTQ CX, CX
+	JE    sumdone
+	VPMOVZXBD (SI), Y0
+	VPMOVZXBD (DX), Y1
+	VPSLLD    $1, Y0, Y2
+	VPADDD    Y2, Y0, Y0
+	VPADDD    Y1, Y0, Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $8, SI
+	ADDQ      $8, DX
+	ADDQ      $32, DI
+	DECQ      CX
+	JMP       sumloop
+
+sumdone:
+	VZEROUPPER
+	RET

@@ -428,7 +428,9 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 		blk[0] = 0
 		return nil
 	}
-	idctISlow(blk, out, c.stride)
+	if !idctSIMD(blk, out, c.stride) {
+		idctISlow(blk, out, c.stride)
+	}
 	*blk = [64]int32{}
 	return nil
 }

@@ -132,3 +132,42 @@ func TestJPEGColourSIMDEqualsTheGoLoop(t *testing.T) {
 func TestResizedCropWithoutSIMDAtEveryFilterWidth(t *testing.T) {
 	withoutSIMD(t, func() { TestResizedCropAtEveryFilterWidth(t) })
 }
+
+// TestIDCTSIMDEqualsTheGoTransform: random blocks, dense, sparse, with only
+// their first row or first column (the shortcuts of pass 1 and pass 2, lane
+// by lane), of small and extreme coefficients (whose products wrap in 32
+// bits), written at strides above 8 without touching the bytes between.
+func TestIDCTSIMDEqualsTheGoTransform(t *testing.T) {
+	skipWithoutSIMD(t)
+	rng := rand.New(rand.NewPCG(5, 8))
+	scales := []int64{4, 64, 1024, 1 << 20, 1 << 30}
+	for i := range 4000 {
+		var blk [64]int32
+		scale := scales[i%len(scales)]
+		for k := range blk {
+			keep := true
+			switch i / len(scales) % 4 {
+			case 1:
+				keep = rng.IntN(10) == 0
+			case 2:
+				keep = k < 8
+			case 3:
+				keep = k%8 == 0
+			}
+			if keep {
+				blk[k] = int32(rng.Int64N(2*scale) - scale)
+			}
+		}
+		stride := 8 + rng.IntN(20)
+		want := make([]uint8, 7*stride+8)
+		for j := range want {
+			want[j] = uint8(j)
+		}
+		got := bytes.Clone(want)
+		in := blk
+		idctISlow(&in, want, stride)
+		in = blk
+		require.True(t, idctSIMD(&in, got, stride))
+		require.Equal(t, want, got, "block %v, stride %d", blk, stride)
+	}
+}

@@ -1,0 +1,361 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// idctISlow (jpeg_idct.go) with AVX2: each pass works on all eight columns
+// (pass 1) or rows (pass 2) at once, one 32-bit lane each, with the same
+// 32-bit arithmetic (products and sums wrap as Go's int32 do), so the
+// samples are the same. A column or row whose AC inputs are all zero takes
+// the Go code's shortcut value, chosen lane by lane.
+
+// PASS computes one pass's eight sums, before descaling, from the eight
+// input vectors at B, 32(B), ... 224(B) (input k of every lane): outputs
+// 0..7 into Y10 Y12 Y4 Y6 Y7 Y5 Y13 Y11. It leaves Y14 and Y15 alone.
+#define PASS(B) \
+	VMOVDQU 64(B), Y2; \
+	VMOVDQU 192(B), Y3; \
+	VPADDD  Y3, Y2, Y0; \
+	VPMULLD ·idct0541<>(SB), Y0, Y0; \
+	VPMULLD ·idctM1847<>(SB), Y3, Y3; \
+	VPADDD  Y3, Y0, Y4; \
+	VPMULLD ·idct0765<>(SB), Y2, Y2; \
+	VPADDD  Y2, Y0, Y5; \
+	VMOVDQU (B), Y2; \
+	VMOVDQU 128(B), Y3; \
+	VPADDD  Y3, Y2, Y0; \
+	VPSLLD  $13, Y0, Y0; \
+	VPSUBD  Y3, Y2, Y1; \
+	VPSLLD  $13, Y1, Y1; \
+	VPADDD  Y5, Y0, Y6; \
+	VPSUBD  Y5, Y0, Y9; \
+	VPADDD  Y4, Y1, Y7; \
+	VPSUBD  Y4, Y1, Y8; \
+	VMOVDQU 224(B), Y0; \
+	VMOVDQU 160(B), Y1; \
+	VMOVDQU 96(B), Y2; \
+	VMOVDQU 32(B), Y3; \
+	VPADDD  Y3, Y0, Y10; \
+	VPADDD  Y2, Y1, Y11; \
+	VPADDD  Y2, Y0, Y12; \
+	VPADDD  Y3, Y1, Y13; \
+	VPADDD  Y13, Y12, Y4; \
+	VPMULLD ·idct1175<>(SB), Y4, Y4; \
+	VPMULLD ·idct0298<>(SB), Y0, Y0; \
+	VPMULLD ·idct2053<>(SB), Y1, Y1; \
+	VPMULLD ·idct3072<>(SB), Y2, Y2; \
+	VPMULLD ·idct1501<>(SB), Y3, Y3; \
+	VPMULLD ·idctM0899<>(SB), Y10, Y10; \
+	VPMULLD ·idctM2562<>(SB), Y11, Y11; \
+	VPMULLD ·idctM1961<>(SB), Y12, Y12; \
+	VPADDD  Y4, Y12, Y12; \
+	VPMULLD ·idctM0390<>(SB), Y13, Y13; \
+	VPADDD  Y4, Y13, Y13; \
+	VPADDD  Y10, Y0, Y0; \
+	VPADDD  Y12, Y0, Y0; \
+	VPADDD  Y11, Y1, Y1; \
+	VPADDD  Y13, Y1, Y1; \
+	VPADDD  Y11, Y2, Y2; \
+	VPADDD  Y12, Y2, Y2; \
+	VPADDD  Y10, Y3, Y3; \
+	VPADDD  Y13, Y3, Y3; \
+	VPADDD  Y3, Y6, Y10; \
+	VPSUBD  Y3, Y6, Y11; \
+	VPADDD  Y2, Y7, Y12; \
+	VPSUBD  Y2, Y7, Y13; \
+	VPADDD  Y1, Y8, Y4; \
+	VPSUBD  Y1, Y8, Y5; \
+	VPADDD  Y0, Y9, Y6; \
+	VPSUBD  Y0, Y9, Y7
+
+// ACZERO sets Y15 to all ones in the lanes whose inputs 1..7 at B are zero.
+#define ACZERO(B) \
+	VMOVDQU  32(B), Y0; \
+	VPOR     64(B), Y0, Y0; \
+	VPOR     96(B), Y0, Y0; \
+	VPOR     128(B), Y0, Y0; \
+	VPOR     160(B), Y0, Y0; \
+	VPOR     192(B), Y0, Y0; \
+	VPOR     224(B), Y0, Y0; \
+	VPXOR    Y1, Y1, Y1; \
+	VPCMPEQD Y1, Y0, Y15
+
+// DESCALE rounds R (x + round) >> n, then takes Y14 instead where Y15 is set.
+#define DESCALE(R, round, n) \
+	VPADDD    round, R, R; \
+	VPSRAD    $n, R, R; \
+	VPBLENDVB Y15, Y14, R, R
+
+// TRANSPOSE transposes the 8×8 matrix whose rows are a0..a7 (32-bit
+// values) using t0..t7: column j ends in tj; a0..a7 are clobbered.
+#define TRANSPOSE(a0, a1, a2, a3, a4, a5, a6, a7, t0, t1, t2, t3, t4, t5, t6, t7) \
+	VPUNPCKLDQ  a1, a0, t0; \
+	VPUNPCKHDQ  a1, a0, t1; \
+	VPUNPCKLDQ  a3, a2, t2; \
+	VPUNPCKHDQ  a3, a2, t3; \
+	VPUNPCKLDQ  a5, a4, t4; \
+	VPUNPCKHDQ  a5, a4, t5; \
+	VPUNPCKLDQ  a7, a6, t6; \
+	VPUNPCKHDQ  a7, a6, t7; \
+	VPUNPCKLQDQ t2, t0, a0; \
+	VPUNPCKHQDQ t2, t0, a1; \
+	VPUNPCKLQDQ t3, t1, a2; \
+	VPUNPCKHQDQ t3, t1, a3; \
+	VPUNPCKLQDQ t6, t4, a4; \
+	VPUNPCKHQDQ t6, t4, a5; \
+	VPUNPCKLQDQ t7, t5, a6; \
+	VPUNPCKHQDQ t7, t5, a7; \
+	VPERM2I128  $0x20, a4, a0, t0; \
+	VPERM2I128  $0x31, a4, a0, t4; \
+	VPERM2I128  $0x20, a5, a1, t1; \
+	VPERM2I128  $0x31, a5, a1, t5; \
+	VPERM2I128  $0x20, a6, a2, t2; \
+	VPERM2I128  $0x31, a6, a2, t6; \
+	VPERM2I128  $0x20, a7, a3, t3; \
+	VPERM2I128  $0x31, a7, a3, t7
+
+// RANGE maps a pass-2 result to a sample less nothing: its low 10 bits as
+// a signed number, plus 128 (the saturating packs then clamp to [0, 255]),
+// which is idctRangeLimit's table.
+#define RANGE(R) \
+	VPSLLD $22, R, R; \
+	VPSRAD $22, R, R; \
+	VPADDD ·idct128<>(SB), R, R
+
+// func idctAVX2(in *[64]int32, out *uint8, stride int)
+// The 8×8 samples go to out, rows stride apart; in is overwritten (pass
+// 1's results).
+TEXT ·idctAVX2(SB), NOSPLIT, $0-24
+	MOVQ in+0(FP), AX
+	MOVQ out+8(FP), DI
+	MOVQ stride+16(FP), BX
+
+	// Pass 1: lanes are columns; a column without AC gives dc << 2.
+	ACZERO(AX)
+	VMOVDQU (AX), Y14
+	VPSLLD  $2, Y14, Y14
+	PASS(AX)
+	DESCALE(Y10, ·idctRound1<>(SB), 11)
+	DESCALE(Y12, ·idctRound1<>(SB), 11)
+	DESCALE(Y4, ·idctRound1<>(SB), 11)
+	DESCALE(Y6, ·idctRound1<>(SB), 11)
+	DESCALE(Y7, ·idctRound1<>(SB), 11)
+	DESCALE(Y5, ·idctRound1<>(SB), 11)
+	DESCALE(Y13, ·idctRound1<>(SB), 11)
+	DESCALE(Y11, ·idctRound1<>(SB), 11)
+
+	// Rows of pass 1's results become columns: pass 2's lanes are rows.
+	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	VMOVDQU Y2, 64(AX)
+	VMOVDQU Y3, 96(AX)
+	VMOVDQU Y8, 128(AX)
+	VMOVDQU Y9, 160(AX)
+	VMOVDQU Y14, 192(AX)
+	VMOVDQU Y15, 224(AX)
+
+	// Pass 2; a row without AC gives descale(w[0], 5).
+	ACZERO(AX)
+	VMOVDQU (AX), Y14
+	VPADDD  ·idctRoundDC<>(SB), Y14, Y14
+	VPSRAD  $5, Y14, Y14
+	PASS(AX)
+	DESCALE(Y10, ·idctRound2<>(SB), 18)
+	DESCALE(Y12, ·idctRound2<>(SB), 18)
+	DESCALE(Y4, ·idctRound2<>(SB), 18)
+	DESCALE(Y6, ·idctRound2<>(SB), 18)
+	DESCALE(Y7, ·idctRound2<>(SB), 18)
+	DESCALE(Y5, ·idctRound2<>(SB), 18)
+	DESCALE(Y13, ·idctRound2<>(SB), 18)
+	DESCALE(Y11, ·idctRound2<>(SB), 18)
+	RANGE(Y10)
+	RANGE(Y12)
+	RANGE(Y4)
+	RANGE(Y6)
+	RANGE(Y7)
+	RANGE(Y5)
+	RANGE(Y13)
+	RANGE(Y11)
+
+	// Back to rows, then to bytes: four rows per 32 bytes, in the order
+	// VPERMD puts right (see the resampler's packOrder).
+	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y0, Y0
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y15, Y14, Y14
+	VPACKUSWB Y14, Y8, Y8
+	VMOVDQU   ·idctRowOrder<>(SB), Y1
+	VPERMD    Y0, Y1, Y0
+	VPERMD    Y8, Y1, Y8
+
+	LEAQ (DI)(BX*2), R10
+	LEAQ (DI)(BX*4), R11
+	LEAQ (R10)(BX*4), R12
+	VMOVQ        X0, (DI)
+	VPEXTRQ      $1, X0, (DI)(BX*1)
+	VEXTRACTI128 $1, Y0, X0
+	VMOVQ        X0, (R10)
+	VPEXTRQ      $1, X0, (R10)(BX*1)
+	VMOVQ        X8, (R11)
+	VPEXTRQ      $1, X8, (R11)(BX*1)
+	VEXTRACTI128 $1, Y8, X8
+	VMOVQ        X8, (R12)
+	VPEXTRQ      $1, X8, (R12)(BX*1)
+	VZEROUPPER
+	RET
+
+DATA ·idct0541<>+0(SB)/4, $0x00001151
+DATA ·idct0541<>+4(SB)/4, $0x00001151
+DATA ·idct0541<>+8(SB)/4, $0x00001151
+DATA ·idct0541<>+12(SB)/4, $0x00001151
+DATA ·idct0541<>+16(SB)/4, $0x00001151
+DATA ·idct0541<>+20(SB)/4, $0x00001151
+DATA ·idct0541<>+24(SB)/4, $0x00001151
+DATA ·idct0541<>+28(SB)/4, $0x00001151
+GLOBL ·idct0541<>(SB), RODATA|NOPTR, $32
+DATA ·idct0765<>+0(SB)/4, $0x0000187e
+DATA ·idct0765<>+4(SB)/4, $0x0000187e
+DATA ·idct0765<>+8(SB)/4, $0x0000187e
+DATA ·idct0765<>+12(SB)/4, $0x0000187e
+DATA ·idct0765<>+16(SB)/4, $0x0000187e
+DATA ·idct0765<>+20(SB)/4, $0x0000187e
+DATA ·idct0765<>+24(SB)/4, $0x0000187e
+DATA ·idct0765<>+28(SB)/4, $0x0000187e
+GLOBL ·idct0765<>(SB), RODATA|NOPTR, $32
+DATA ·idctM1847<>+0(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+4(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+8(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+12(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+16(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+20(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+24(SB)/4, $0xffffc4df
+DATA ·idctM1847<>+28(SB)/4, $0xffffc4df
+GLOBL ·idctM1847<>(SB), RODATA|NOPTR, $32
+DATA ·idct1175<>+0(SB)/4, $0x000025a1
+DATA ·idct1175<>+4(SB)/4, $0x000025a1
+DATA ·idct1175<>+8(SB)/4, $0x000025a1
+DATA ·idct1175<>+12(SB)/4, $0x000025a1
+DATA ·idct1175<>+16(SB)/4, $0x000025a1
+DATA ·idct1175<>+20(SB)/4, $0x000025a1
+DATA ·idct1175<>+24(SB)/4, $0x000025a1
+DATA ·idct1175<>+28(SB)/4, $0x000025a1
+GLOBL ·idct1175<>(SB), RODATA|NOPTR, $32
+DATA ·idct0298<>+0(SB)/4, $0x0000098e
+DATA ·idct0298<>+4(SB)/4, $0x0000098e
+DATA ·idct0298<>+8(SB)/4, $0x0000098e
+DATA ·idct0298<>+12(SB)/4, $0x0000098e
+DATA ·idct0298<>+16(SB)/4, $0x0000098e
+DATA ·idct0298<>+20(SB)/4, $0x0000098e
+DATA ·idct0298<>+24(SB)/4, $0x0000098e
+DATA ·idct0298<>+28(SB)/4, $0x0000098e
+GLOBL ·idct0298<>(SB), RODATA|NOPTR, $32
+DATA ·idct2053<>+0(SB)/4, $0x000041b3
+DATA ·idct2053<>+4(SB)/4, $0x000041b3
+DATA ·idct2053<>+8(SB)/4, $0x000041b3
+DATA ·idct2053<>+12(SB)/4, $0x000041b3
+DATA ·idct2053<>+16(SB)/4, $0x000041b3
+DATA ·idct2053<>+20(SB)/4, $0x000041b3
+DATA ·idct2053<>+24(SB)/4, $0x000041b3
+DATA ·idct2053<>+28(SB)/4, $0x000041b3
+GLOBL ·idct2053<>(SB), RODATA|NOPTR, $32
+DATA ·idct3072<>+0(SB)/4, $0x00006254
+DATA ·idct3072<>+4(SB)/4, $0x00006254
+DATA ·idct3072<>+8(SB)/4, $0x00006254
+DATA ·idct3072<>+12(SB)/4, $0x00006254
+DATA ·idct3072<>+16(SB)/4, $0x00006254
+DATA ·idct3072<>+20(SB)/4, $0x00006254
+DATA ·idct3072<>+24(SB)/4, $0x00006254
+DATA ·idct3072<>+28(SB)/4, $0x00006254
+GLOBL ·idct3072<>(SB), RODATA|NOPTR, $32
+DATA ·idct1501<>+0(SB)/4, $0x0000300b
+DATA ·idct1501<>+4(SB)/4, $0x0000300b
+DATA ·idct1501<>+8(SB)/4, $0x0000300b
+DATA ·idct1501<>+12(SB)/4, $0x0000300b
+DATA ·idct1501<>+16(SB)/4, $0x0000300b
+DATA ·idct1501<>+20(SB)/4, $0x0000300b
+DATA ·idct1501<>+24(SB)/4, $0x0000300b
+DATA ·idct1501<>+28(SB)/4, $0x0000300b
+GLOBL ·idct1501<>(SB), RODATA|NOPTR, $32
+DATA ·idctM0899<>+0(SB)/4, $0xffffe333
+DATA ·idctM0899<>+4(SB)/4, $0xffffe333
+DATA ·idctM0899<>+8(SB)/4, $0xffffe333
+DATA ·idctM0899<>+12(SB)/4, $0xffffe333
+DATA ·idctM0899<>+16(SB)/4, $0xffffe333
+DATA ·idctM0899<>+20(SB)/4, $0xffffe333
+DATA ·idctM0899<>+24(SB)/4, $0xffffe333
+DATA ·idctM0899<>+28(SB)/4, $0xffffe333
+GLOBL ·idctM0899<>(SB), RODATA|NOPTR, $32
+DATA ·idctM2562<>+0(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+4(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+8(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+12(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+16(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+20(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+24(SB)/4, $0xffffadfd
+DATA ·idctM2562<>+28(SB)/4, $0xffffadfd
+GLOBL ·idctM2562<>(SB), RODATA|NOPTR, $32
+DATA ·idctM1961<>+0(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+4(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+8(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+12(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+16(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+20(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+24(SB)/4, $0xffffc13b
+DATA ·idctM1961<>+28(SB)/4, $0xffffc13b
+GLOBL ·idctM1961<>(SB), RODATA|NOPTR, $32
+DATA ·idctM0390<>+0(SB)/4, $0xfffff384
+DATA ·idctM0390<>+4(SB)/4, $0xfffff384
+DATA ·idctM0390<>+8(SB)/4, $0xfffff384
+DATA ·idctM0390<>+12(SB)/4, $0xfffff384
+DATA ·idctM0390<>+16(SB)/4, $0xfffff384
+DATA ·idctM0390<>+20(SB)/4, $0xfffff384
+DATA ·idctM0390<>+24(SB)/4, $0xfffff384
+DATA ·idctM0390<>+28(SB)/4, $0xfffff384
+GLOBL ·idctM0390<>(SB), RODATA|NOPTR, $32
+DATA ·idctRound1<>+0(SB)/4, $0x00000400
+DATA ·idctRound1<>+4(SB)/4, $0x00000400
+DATA ·idctRound1<>+8(SB)/4, $0x00000400
+DATA ·idctRound1<>+12(SB)/4, $0x00000400
+DATA ·idctRound1<>+16(SB)/4, $0x00000400
+DATA ·idctRound1<>+20(SB)/4, $0x00000400
+DATA ·idctRound1<>+24(SB)/4, $0x00000400
+DATA ·idctRound1<>+28(SB)/4, $0x00000400
+GLOBL ·idctRound1<>(SB), RODATA|NOPTR, $32
+DATA ·idctRound2<>+0(SB)/4, $0x00020000
+DATA ·idctRound2<>+4(SB)/4, $0x00020000
+DATA ·idctRound2<>+8(SB)/4, $0x00020000
+DATA ·idctRound2<>+12(SB)/4, $0x00020000
+DATA ·idctRound2<>+16(SB)/4, $0x00020000
+DATA ·idctRound2<>+20(SB)/4, $0x00020000
+DATA ·idctRound2<>+24(SB)/4, $0x00020000
+DATA ·idctRound2<>+28(SB)/4, $0x00020000
+GLOBL ·idctRound2<>(SB), RODATA|NOPTR, $32
+DATA ·idctRoundDC<>+0(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+4(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+8(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+12(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+16(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+20(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+24(SB)/4, $0x00000010
+DATA ·idctRoundDC<>+28(SB)/4, $0x00000010
+GLOBL ·idctRoundDC<>(SB), RODATA|NOPTR, $32
+DATA ·idct128<>+0(SB)/4, $0x00000080
+DATA ·idct128<>+4(SB)/4, $0x00000080
+DATA ·idct128<>+8(SB)/4, $0x00000080
+DATA ·idct128<>+12(SB)/4, $0x00000080
+DATA ·idct128<>+16(SB)/4, $0x00000080
+DATA ·idct128<>+20(SB)/4, $0x00000080
+DATA ·idct128<>+24(SB)/4, $0x00000080
+DATA ·idct128<>+28(SB)/4, $0x00000080
+GLOBL ·idct128<>(SB), RODATA|NOPTR, $32
+DATA ·idctRowOrder<>+0(SB)/4, $0
+DATA ·idctRowOrder<>+4(SB)/4, $4
+DATA ·idctRowOrder<>+8(SB)/4, $1
+DATA ·idctRowOrder<>+12(SB)/4, $5
+DATA ·idctRowOrder<>+16(SB)/4, $2
+DATA ·idctRowOrder<>+20(SB)/4, $6
+DATA ·idctRowOrder<>+24(SB)/4, $3
+DATA ·idctRowOrder<>+28(SB)/4, $7
+GLOBL ·idctRowOrder<>(SB), RODATA|NOPTR, $32
