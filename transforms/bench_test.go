@@ -114,10 +114,10 @@ func BenchmarkTrainPipelineWithoutSIMD(b *testing.B) { benchWithoutSIMD(b, Bench
 func BenchmarkTestPipelineWithoutSIMD(b *testing.B)  { benchWithoutSIMD(b, BenchmarkTestPipeline) }
 
 func benchWithoutSIMD(b *testing.B, bench func(*testing.B)) {
-	if !useAVX2 {
+	if !SIMD() {
 		b.Skip("the assembly is off here already")
 	}
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+	UseSIMD(false)
+	defer UseSIMD(true)
 	bench(b)
 }

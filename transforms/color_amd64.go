@@ -11,7 +11,7 @@ func saturationAVX2(dst, src *uint8, pixels int, a float32)
 // still to read and where they go, and the table they still need.
 func saturationSIMD(out, in []uint8, lut *[256]uint8, a float32) ([]uint8, []uint8, *[256]uint8) {
 	n := len(in) / 3 &^ 7
-	if !useAVX2 || n == 0 {
+	if !simdOn.Load() || n == 0 {
 		return in, out, lut
 	}
 	if !isIdentity(lut) {

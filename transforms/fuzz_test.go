@@ -11,7 +11,8 @@ import (
 // FuzzDecodeAndTransform: any bytes either fail to decode with an error or
 // give an image the chapter's train and test pipelines turn into a
 // 3×32×32 tensor of finite values, the same when only the region they keep
-// is decoded (DecodeApply); nothing panics.
+// is decoded (DecodeApply) and the same with the AVX2 assembly off (damaged
+// files included, whose coefficients can be extreme); nothing panics.
 func FuzzDecodeAndTransform(f *testing.F) {
 	for _, name := range []string{"j07_33x47_420.jpg", "j15_17x13_420.jpg", "j20_1x1_420.jpg", "j22_257x193_restart_5blocks.jpg",
 		"j24_150x100_grey_restart.jpg", "p00_rgb.png",
@@ -54,6 +55,14 @@ func FuzzDecodeAndTransform(f *testing.F) {
 			}
 			if !slices.Equal(d.Tensor.Data, x.Data) {
 				t.Fatalf("%s: DecodeApply differs from Decode + Apply", c)
+			}
+			if SIMD() {
+				UseSIMD(false)
+				g, err := c.DecodeApply(data, DecodeOptions{MaxPixels: 1 << 16}, rand.New(rand.NewPCG(1, 2)))
+				UseSIMD(true)
+				if err != nil || !slices.Equal(g.Tensor.Data, x.Data) {
+					t.Fatalf("%s: the Go code differs from the assembly (error %v)", c, err)
+				}
 			}
 		}
 	})

@@ -13,7 +13,7 @@ func chromaSumsAVX2(near, far *uint8, sums *int32, n int)
 // (x0 where it did none).
 func chromaSumsSIMD(near, far []uint8, sums []int32, x0, x1 int) int {
 	n := (x1 - x0) &^ 7
-	if !useAVX2 || n == 0 {
+	if !simdOn.Load() || n == 0 {
 		return x0
 	}
 	_, _, _ = near[x0+n-1], far[x0+n-1], sums[x0+n-1]
@@ -28,7 +28,7 @@ func chromaSumsSIMD(near, far []uint8, sums []int32, x0, x1 int) int {
 func convert420SIMD(yrow []uint8, sumsCb, sumsCr []int32, out []uint8, o, x0, x1 int) int {
 	cx := o / 2
 	groups := min((len(sumsCb)-1-cx)/8, (x1-o)/16)
-	if !useAVX2 || cx < 1 || groups <= 0 {
+	if !simdOn.Load() || cx < 1 || groups <= 0 {
 		return o
 	}
 	end := cx + 8*groups // the last column sum read

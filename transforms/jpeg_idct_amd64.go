@@ -8,7 +8,7 @@ func idctAVX2(in *[64]int32, out *uint8, stride int)
 // idctSIMD runs idctISlow's transform with AVX2 and reports whether it did
 // (not without AVX2). It overwrites in, which its caller clears anyway.
 func idctSIMD(in *[64]int32, out []uint8, stride int) bool {
-	if !useAVX2 {
+	if !simdOn.Load() {
 		return false
 	}
 	_ = out[7*stride+7]

@@ -13,7 +13,7 @@ func horizontalAVX2(srow, trow *uint8, outW int, start *int, weights *int32, tap
 // needs AVX2 and windows of at least 2 pixels, all of c.ksize (fixedWindows).
 func horizontalSIMD(srow, trow []uint8, c *coefficients) bool {
 	outW := len(trow) / 3
-	if !useAVX2 || c.ksize < 2 || outW == 0 {
+	if !simdOn.Load() || c.ksize < 2 || outW == 0 {
 		return false
 	}
 	last := c.start[outW-1]
@@ -28,7 +28,7 @@ func horizontalSIMD(srow, trow []uint8, c *coefficients) bool {
 // none without AVX2): the caller does the rest.
 func verticalSIMD(out []uint8, rows *[7][]uint8, k []int32) int {
 	n := len(out) &^ 31
-	if !useAVX2 || n == 0 || len(k) > len(rows) {
+	if !simdOn.Load() || n == 0 || len(k) > len(rows) {
 		return 0
 	}
 	var ptrs [7]*uint8

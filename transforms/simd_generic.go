@@ -2,5 +2,5 @@
 
 package transforms
 
-// useAVX2 is false where the assembly is not built: the Go code runs.
-var useAVX2 = false
+// simdAvailable is false where the assembly is not built: the Go code runs.
+const simdAvailable = false

@@ -16,9 +16,7 @@ import (
 // withoutSIMD runs f with the assembly turned off.
 func withoutSIMD(t *testing.T, f func()) {
 	t.Helper()
-	saved := useAVX2
-	useAVX2 = false
-	defer func() { useAVX2 = saved }()
+	defer UseSIMD(UseSIMD(false))
 	f()
 }
 
@@ -48,7 +46,7 @@ func TestResampleSIMDEqualsTheGoKernels(t *testing.T) {
 
 // skipWithoutSIMD skips a comparison that has nothing to compare.
 func skipWithoutSIMD(t *testing.T) {
-	if !useAVX2 {
+	if !SIMD() {
 		t.Skip("no AVX2 here (or a purego build): only the Go code runs")
 	}
 }
@@ -170,4 +168,15 @@ func TestIDCTSIMDEqualsTheGoTransform(t *testing.T) {
 		require.True(t, idctSIMD(&in, got, stride))
 		require.Equal(t, want, got, "block %v, stride %d", blk, stride)
 	}
+}
+
+// TestUseSIMDSwitchesAndReports: on by default exactly where the assembly
+// can run, off when asked, and never on where it cannot.
+func TestUseSIMDSwitchesAndReports(t *testing.T) {
+	was := UseSIMD(false)
+	defer UseSIMD(was)
+	require.Equal(t, simdAvailable, was)
+	require.False(t, SIMD())
+	require.False(t, UseSIMD(true))
+	require.Equal(t, simdAvailable, SIMD())
 }

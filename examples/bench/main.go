@@ -34,6 +34,7 @@ import (
 	"github.com/tunetorch/tunetorch/internal/demodata"
 	"github.com/tunetorch/tunetorch/internal/memtune"
 	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
 )
 
 type config struct {
@@ -51,6 +52,7 @@ type config struct {
 	prefetchInputs, deviceImages                       bool
 	noCPUCache                                         bool
 	openBLASThreaded                                   bool
+	noSIMD                                             bool
 	winogradBytes                                      int64
 }
 
@@ -92,6 +94,7 @@ func main() {
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
 	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
+	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -282,6 +285,12 @@ func orchestrate(c config) error {
 	// per libtorch thread, its own default, whose idle threads poll between
 	// products: what running it on one saves. Only where libtorch calls OpenBLAS.
 	steps = append(steps, pair(c.device == "cpu" && torch.BLASThreads() > 0, "--openblas-threaded")...)
+	// The loader, and training, with the transforms' Go code alone (as on
+	// CPUs without AVX2): what their assembly saves. Only where it runs.
+	if transforms.SIMD() {
+		steps = append(steps, func() error { return optional(goRun("loader", "--no-simd")) })
+		steps = append(steps, pair(true, "--no-simd")...)
+	}
 	steps = append(steps,
 		// The decoded-image cache on its own: the epochs after the first only
 		// transform, which leaves libtorch more of a CPU's cores and feeds a GPU faster.

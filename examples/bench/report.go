@@ -62,6 +62,8 @@ func markdown(c config, all []result) string {
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
 	backboneLever(openBLASThreadedRow, "+openblas-threaded")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
+	row("loader only, the transforms' Go code without its AVX2 assembly (÷ the chapter's loader)", field("Go", "loader +no-simd", img),
+		field("PyTorch", "loader", img), "img/s")
 	row("loader only, decoded images cached (an epoch after the first; ÷ the chapter's loader)", field("Go", "loader +cache-images", img),
 		field("PyTorch", "loader", img), "img/s")
 	row("loader only, augmentation left to the device, decoded images cached (the loader's share: crops and draws; ÷ the chapter's loader)",
@@ -181,6 +183,7 @@ var trainLevers = []lever{
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
 	{"+openblas-threaded", "OpenBLAS threaded", openBLASThreadedRow, "where libtorch calls OpenBLAS; "},
+	{"+no-simd", "without the AVX2 assembly", "the transforms' Go code without its AVX2 assembly", "amd64 CPUs with AVX2 only; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},
 	{"+pixel-batches", "batches as bytes", "batches as bytes, converted on the device", "GPUs only; "},
 	{"+cache-images +augment-on-device", "augmentation on the device", "augmentation on the device, decoded images cached", "GPUs only; "},

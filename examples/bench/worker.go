@@ -28,6 +28,9 @@ func runWorker(c config) error {
 	if c.openBLASThreaded && !torch.SetBLASThreads(c.threads) {
 		return errors.New("--openblas-threaded: libtorch does not call OpenBLAS here")
 	}
+	if c.noSIMD {
+		transforms.UseSIMD(false)
+	}
 	root := filepath.Join(c.data, "train_valid_test")
 	train, err := dataset.ImageFolder(filepath.Join(root, "train"))
 	if err != nil {
@@ -90,6 +93,9 @@ func runWorker(c config) error {
 	}
 	if c.openBLASThreaded {
 		what += " +openblas-threaded"
+	}
+	if c.noSIMD {
+		what += " +no-simd"
 	}
 	if c.pixelBatches {
 		what += " +pixel-batches"
