@@ -7,6 +7,23 @@
 // with the arithmetic its tables hold (so the bytes are the same), for 16
 // pixels (8 chroma samples) at a time.
 
+// CHROMA computes the chroma of the left (into L) and right (into R) pixel
+// of each of 8 pairs from the column sums at S, less 128:
+// (3·s[i] + s[i∓1] + 8 or 7) >> 4. The sums are at most 1020, so the
+// results are at most 255 (libjpeg's & 255 does nothing). Clobbers Y0, Y3.
+#define CHROMA(S, L, R) \
+	VMOVDQU (S), Y0; \
+	VPSLLD  $1, Y0, Y3; \
+	VPADDD  Y0, Y3, Y3; \
+	VPADDD  -4(S), Y3, L; \
+	VPADDD  4(S), Y3, R; \
+	VPADDD  ·ycc8<>(SB), L, L; \
+	VPADDD  ·ycc7<>(SB), R, R; \
+	VPSRLD  $4, L, L; \
+	VPSRLD  $4, R, R; \
+	VPSUBD  ·ycc128<>(SB), L, L; \
+	VPSUBD  ·ycc128<>(SB), R, R
+
 // func convert420AVX2(yrow *uint8, cb, cr *int32, out *uint8, groups int)
 // Pixels 2i and 2i+1 (i < 8·groups) take the column sums cb[i-1..i+1] and
 // cr[i-1..i+1]: cb[-1] and cb[8·groups] must exist.
@@ -21,33 +38,8 @@ cloop:
 	TESTQ CX, CX
 	JE    cdone
 
-	// Cb of the left (L) and right (R) pixel of each pair, less 128:
-	// (3·s[i] + s[i∓1] + 8 or 7) >> 4. The sums are at most 1020, so the
-	// results are at most 255 (libjpeg's & 255 does nothing).
-	VMOVDQU (R8), Y0
-	VPSLLD  $1, Y0, Y3
-	VPADDD  Y0, Y3, Y3
-	VPADDD  -4(R8), Y3, Y1
-	VPADDD  4(R8), Y3, Y2
-	VPADDD  ·ycc8<>(SB), Y1, Y1
-	VPADDD  ·ycc7<>(SB), Y2, Y2
-	VPSRLD  $4, Y1, Y1
-	VPSRLD  $4, Y2, Y2
-	VPSUBD  ·ycc128<>(SB), Y1, Y1
-	VPSUBD  ·ycc128<>(SB), Y2, Y2
-
-	// Cr likewise, into Y4 (L) and Y5 (R).
-	VMOVDQU (R9), Y0
-	VPSLLD  $1, Y0, Y3
-	VPADDD  Y0, Y3, Y3
-	VPADDD  -4(R9), Y3, Y4
-	VPADDD  4(R9), Y3, Y5
-	VPADDD  ·ycc8<>(SB), Y4, Y4
-	VPADDD  ·ycc7<>(SB), Y5, Y5
-	VPSRLD  $4, Y4, Y4
-	VPSRLD  $4, Y5, Y5
-	VPSUBD  ·ycc128<>(SB), Y4, Y4
-	VPSUBD  ·ycc128<>(SB), Y5, Y5
+	CHROMA(R8, Y1, Y2)
+	CHROMA(R9, Y4, Y5)
 
 	// Blue: cbB = (FIX(1.772)·cb + ½) >> 16, into Y6 (L), Y7 (R).
 	VPMULLD ·yccFixB<>(SB), Y1, Y6

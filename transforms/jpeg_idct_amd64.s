@@ -85,6 +85,17 @@
 	VPSRAD    $n, R, R; \
 	VPBLENDVB Y15, Y14, R, R
 
+// DESCALE8 descales PASS's eight outputs.
+#define DESCALE8(round, n) \
+	DESCALE(Y10, round, n); \
+	DESCALE(Y12, round, n); \
+	DESCALE(Y4, round, n); \
+	DESCALE(Y6, round, n); \
+	DESCALE(Y7, round, n); \
+	DESCALE(Y5, round, n); \
+	DESCALE(Y13, round, n); \
+	DESCALE(Y11, round, n)
+
 // TRANSPOSE transposes the 8×8 matrix whose rows are a0..a7 (32-bit
 // values) using t0..t7: column j ends in tj; a0..a7 are clobbered.
 #define TRANSPOSE(a0, a1, a2, a3, a4, a5, a6, a7, t0, t1, t2, t3, t4, t5, t6, t7) \
@@ -134,14 +145,7 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	VMOVDQU (AX), Y14
 	VPSLLD  $2, Y14, Y14
 	PASS(AX)
-	DESCALE(Y10, ·idctRound1<>(SB), 11)
-	DESCALE(Y12, ·idctRound1<>(SB), 11)
-	DESCALE(Y4, ·idctRound1<>(SB), 11)
-	DESCALE(Y6, ·idctRound1<>(SB), 11)
-	DESCALE(Y7, ·idctRound1<>(SB), 11)
-	DESCALE(Y5, ·idctRound1<>(SB), 11)
-	DESCALE(Y13, ·idctRound1<>(SB), 11)
-	DESCALE(Y11, ·idctRound1<>(SB), 11)
+	DESCALE8(·idctRound1<>(SB), 11)
 
 	// Rows of pass 1's results become columns: pass 2's lanes are rows.
 	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
@@ -160,14 +164,7 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	VPADDD  ·idctRoundDC<>(SB), Y14, Y14
 	VPSRAD  $5, Y14, Y14
 	PASS(AX)
-	DESCALE(Y10, ·idctRound2<>(SB), 18)
-	DESCALE(Y12, ·idctRound2<>(SB), 18)
-	DESCALE(Y4, ·idctRound2<>(SB), 18)
-	DESCALE(Y6, ·idctRound2<>(SB), 18)
-	DESCALE(Y7, ·idctRound2<>(SB), 18)
-	DESCALE(Y5, ·idctRound2<>(SB), 18)
-	DESCALE(Y13, ·idctRound2<>(SB), 18)
-	DESCALE(Y11, ·idctRound2<>(SB), 18)
+	DESCALE8(·idctRound2<>(SB), 18)
 	RANGE(Y10)
 	RANGE(Y12)
 	RANGE(Y4)
