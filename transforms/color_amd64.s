@@ -4,8 +4,8 @@
 
 // saturation's loop (color.go) with AVX2, eight pixels at a time: Pillow's
 // luma in fixed point, then the blend l + a·(v − l) in float32 (a product,
-// then a sum, each rounded as Go and C round them), clamped to [0, 255] and
-// truncated.
+// then a sum, each rounded as Go and C round them), truncated and clamped
+// to [0, 255].
 
 // func saturationAVX2(dst, src *uint8, pixels int, a float32)
 // pixels is a multiple of 8; dst may be src.

@@ -4,7 +4,8 @@
 
 // The resampling passes of resample.go with AVX2: the same fixed-point sums
 // (half + Σ pixel·weight in int32, shifted right by precisionBits and
-// clamped to 255) eight or four at a time, so the results are identical.
+// clamped to 255), 32 values a step in the vertical pass and one pixel's
+// three channels a step in the horizontal one, so the results are identical.
 
 // func verticalAVX2(out *uint8, n int, rows *[7]*uint8, k *int32, taps int)
 // out[i] = clip8(half + Σ_j rows[j][i]·k[j]) for i < n; n is a multiple of 32.
