@@ -20,7 +20,18 @@ func getBuffer(n int) []uint8 {
 }
 
 // putBuffer gives b back for reuse; its owner must not use it afterwards.
-func putBuffer(b []uint8) { bufferPool.Put(&b) }
+func putBuffer(b []uint8) {
+	if poisonOnPut {
+		for i := range b {
+			b[i] = 0xA5
+		}
+	}
+	bufferPool.Put(&b)
+}
+
+// poisonOnPut, set by tests, overwrites every buffer given back, so that a
+// read after giving it back shows in the results.
+var poisonOnPut bool
 
 // floatPool recycles tensor storage given back by Tensor.Release, for the
 // next ToTensor. Like bufferPool's, its buffers come back uncleared.

@@ -324,7 +324,7 @@ func jitter(img *Image, p JitterParams) (*Image, *[256]uint8, error) {
 	var out *Image // made when a step writes pixels
 	write := func() *Image {
 		if out == nil {
-			out = NewImage(img.W, img.H)
+			out = newImageUncleared(img.W, img.H) // every step that writes writes every pixel
 		}
 		return out
 	}

@@ -91,12 +91,23 @@ func MustCompose(ts ...Transform) *Compose {
 // and normalise in one pass, and a ColorJitter before them leaves its last
 // brightness or contrast table to that pass.
 func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
-	return c.applyFrom(0, d, rng)
+	return c.applyFrom(0, d, rng, false)
 }
 
-// applyFrom runs the steps from the start-th on.
-func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
-	var err error
+// applyFrom runs the steps from the start-th on. With owned, d's image is
+// this run's own (DecodeApply's crop, nobody else's): the fused steps, which
+// make fresh images and tensors, give such an image's memory back for reuse
+// once they have read it, and own the images they make. A step run on its
+// own may return a view of its input, or an image someone else keeps: what
+// it returns is not owned.
+func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand, owned bool) (Data, error) {
+	// done replaces d by the fused steps' result, out.
+	done := func(out Data) {
+		if owned && d.Image != nil {
+			putBuffer(d.Image.Pix)
+		}
+		d, owned = out, out.Image != nil
+	}
 	for i := start; i < len(c.steps); i++ {
 		var next Transform
 		if i+1 < len(c.steps) {
@@ -105,9 +116,11 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 		switch t := c.steps[i].(type) {
 		case RandomResizedCrop:
 			if flip, ok := next.(RandomHorizontalFlip); ok {
-				if d, err = t.apply(d, rng, &flip); err != nil {
+				out, err := t.apply(d, rng, &flip)
+				if err != nil {
 					return Data{}, err
 				}
+				done(out)
 				i++
 				continue
 			}
@@ -115,7 +128,7 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 			if crop, ok := next.(CenterCrop); ok && d.Image != nil {
 				img := d.Image
 				if oh, ow, box, ok := t.centerCropBox(img.H, img.W, crop); ok {
-					d = Data{Image: resizeBox(img, 0, 0, img.H, img.W, ow, oh, box, false)}
+					done(Data{Image: resizeBox(img, 0, 0, img.H, img.W, ow, oh, box, false)})
 					i++
 					continue
 				}
@@ -127,20 +140,29 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand) (Data, error) {
 					return Data{}, err
 				}
 				norm, covered := c.normalizeAt(i + 2)
-				d = Data{Tensor: toTensor(img, table, norm)}
+				x := toTensor(img, table, norm)
+				if img != d.Image { // jitter's own
+					putBuffer(img.Pix)
+				}
+				done(Data{Tensor: x})
 				i += 1 + covered
 				continue
 			}
 		case ToTensor:
 			if norm, covered := c.normalizeAt(i + 1); norm != nil && d.Image != nil {
-				d = Data{Tensor: toTensor(d.Image, nil, norm)}
+				done(Data{Tensor: toTensor(d.Image, nil, norm)})
 				i += covered
 				continue
 			}
 		}
-		if d, err = c.steps[i].Apply(d, rng); err != nil {
+		out, err := c.steps[i].Apply(d, rng)
+		if err != nil {
 			return Data{}, err
 		}
+		if out.Image != d.Image {
+			owned = false
+		}
+		d = out
 	}
 	return d, nil
 }
@@ -290,7 +312,7 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 	}
 	d := Data{Image: ResizedCrop(img, 0, 0, img.H, img.W, rrc.Size.H, rrc.Size.W, mirror)}
 	putBuffer(img.Pix) // the crop is ours and no longer needed
-	return c.applyFrom(next, d, rng)
+	return c.applyFrom(next, d, rng, true)
 }
 
 // decodeResizeCrop is DecodeApply for a pipeline that starts with Resize
@@ -319,5 +341,5 @@ func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resiz
 	// img holds the region of the W×H image.
 	d := Data{Image: resizeBox(img, -region.Min.Y, -region.Min.X, H, W, ow, oh, box, false)}
 	putBuffer(img.Pix)
-	return c.applyFrom(2, d, rng)
+	return c.applyFrom(2, d, rng, true)
 }

@@ -17,6 +17,12 @@ func NewImage(w, h int) *Image {
 	return &Image{W: w, H: h, Pix: make([]uint8, w*h*3)}
 }
 
+// newImageUncleared returns a w×h image whose pixels are recycled memory
+// (see bufferPool): its maker must write every one.
+func newImageUncleared(w, h int) *Image {
+	return &Image{W: w, H: h, Pix: getBuffer(w * h * 3)}
+}
+
 // At returns the pixel at column x, row y.
 func (m *Image) At(x, y int) (r, g, b uint8) {
 	i := (y*m.W + x) * 3

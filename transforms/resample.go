@@ -205,7 +205,7 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 	}
 
 	// Vertical pass.
-	out := NewImage(bw, bh)
+	out := newImageUncleared(bw, bh) // every row written below
 	rowLen := bw * 3
 	acc := make([]int32, rowLen)
 	var rows [7][]uint8 // one per call: handed to a kernel by pointer, so on the heap
