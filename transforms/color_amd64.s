@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "simd_amd64.h"
 
 // saturation's loop (color.go) with AVX2, eight pixels at a time: Pillow's
 // luma in fixed point, then the blend l + a·(v − l) in float32 (a product,
@@ -123,48 +124,8 @@ DATA ·satOrder<>+20(SB)/4, $6
 DATA ·satOrder<>+24(SB)/4, $3
 DATA ·satOrder<>+28(SB)/4, $7
 GLOBL ·satOrder<>(SB), RODATA|NOPTR, $32
-DATA ·lumaR<>+0(SB)/4, $0x00004c8b
-DATA ·lumaR<>+4(SB)/4, $0x00004c8b
-DATA ·lumaR<>+8(SB)/4, $0x00004c8b
-DATA ·lumaR<>+12(SB)/4, $0x00004c8b
-DATA ·lumaR<>+16(SB)/4, $0x00004c8b
-DATA ·lumaR<>+20(SB)/4, $0x00004c8b
-DATA ·lumaR<>+24(SB)/4, $0x00004c8b
-DATA ·lumaR<>+28(SB)/4, $0x00004c8b
-GLOBL ·lumaR<>(SB), RODATA|NOPTR, $32
-DATA ·lumaG<>+0(SB)/4, $0x00009646
-DATA ·lumaG<>+4(SB)/4, $0x00009646
-DATA ·lumaG<>+8(SB)/4, $0x00009646
-DATA ·lumaG<>+12(SB)/4, $0x00009646
-DATA ·lumaG<>+16(SB)/4, $0x00009646
-DATA ·lumaG<>+20(SB)/4, $0x00009646
-DATA ·lumaG<>+24(SB)/4, $0x00009646
-DATA ·lumaG<>+28(SB)/4, $0x00009646
-GLOBL ·lumaG<>(SB), RODATA|NOPTR, $32
-DATA ·lumaB<>+0(SB)/4, $0x00001d2f
-DATA ·lumaB<>+4(SB)/4, $0x00001d2f
-DATA ·lumaB<>+8(SB)/4, $0x00001d2f
-DATA ·lumaB<>+12(SB)/4, $0x00001d2f
-DATA ·lumaB<>+16(SB)/4, $0x00001d2f
-DATA ·lumaB<>+20(SB)/4, $0x00001d2f
-DATA ·lumaB<>+24(SB)/4, $0x00001d2f
-DATA ·lumaB<>+28(SB)/4, $0x00001d2f
-GLOBL ·lumaB<>(SB), RODATA|NOPTR, $32
-DATA ·lumaHalf<>+0(SB)/4, $0x00008000
-DATA ·lumaHalf<>+4(SB)/4, $0x00008000
-DATA ·lumaHalf<>+8(SB)/4, $0x00008000
-DATA ·lumaHalf<>+12(SB)/4, $0x00008000
-DATA ·lumaHalf<>+16(SB)/4, $0x00008000
-DATA ·lumaHalf<>+20(SB)/4, $0x00008000
-DATA ·lumaHalf<>+24(SB)/4, $0x00008000
-DATA ·lumaHalf<>+28(SB)/4, $0x00008000
-GLOBL ·lumaHalf<>(SB), RODATA|NOPTR, $32
-DATA ·float255<>+0(SB)/4, $0x437f0000
-DATA ·float255<>+4(SB)/4, $0x437f0000
-DATA ·float255<>+8(SB)/4, $0x437f0000
-DATA ·float255<>+12(SB)/4, $0x437f0000
-DATA ·float255<>+16(SB)/4, $0x437f0000
-DATA ·float255<>+20(SB)/4, $0x437f0000
-DATA ·float255<>+24(SB)/4, $0x437f0000
-DATA ·float255<>+28(SB)/4, $0x437f0000
-GLOBL ·float255<>(SB), RODATA|NOPTR, $32
+SPLAT32(·lumaR<>, $0x00004c8b)
+SPLAT32(·lumaG<>, $0x00009646)
+SPLAT32(·lumaB<>, $0x00001d2f)
+SPLAT32(·lumaHalf<>, $0x00008000)
+SPLAT32(·float255<>, $0x437f0000)

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "simd_amd64.h"
 
 // convert420Row's inner loop (jpeg_color.go) with AVX2: libjpeg's fancy
 // 2×2 upsampling's horizontal half and its YCbCr→RGB conversion, computed
@@ -24,6 +25,25 @@
 	VPSUBD  ·ycc128<>(SB), L, L; \
 	VPSUBD  ·ycc128<>(SB), R, R
 
+// SCALED sets OL and OR to (fix·IL + ½) >> 16 and (fix·IR + ½) >> 16.
+#define SCALED(fix, IL, IR, OL, OR) \
+	VPMULLD fix, IL, OL; \
+	VPMULLD fix, IR, OR; \
+	VPADDD  ·yccHalf<>(SB), OL, OL; \
+	VPADDD  ·yccHalf<>(SB), OR, OR; \
+	VPSRAD  $16, OL, OL; \
+	VPSRAD  $16, OR, OR
+
+// BLOCK writes the 16 output bytes at off(DI): red, green and blue (X8, X1,
+// X6) shuffled by their masks into place, OR-ed. Clobbers X10, X11.
+#define BLOCK(mr, mg, mb, off) \
+	VPSHUFB mr, X8, X10; \
+	VPSHUFB mg, X1, X11; \
+	VPOR    X11, X10, X10; \
+	VPSHUFB mb, X6, X11; \
+	VPOR    X11, X10, X10; \
+	VMOVDQU X10, off(DI)
+
 // func convert420AVX2(yrow *uint8, cb, cr *int32, out *uint8, groups int)
 // Pixels 2i and 2i+1 (i < 8·groups) take the column sums cb[i-1..i+1] and
 // cr[i-1..i+1]: cb[-1] and cb[8·groups] must exist.
@@ -41,21 +61,10 @@ cloop:
 	CHROMA(R8, Y1, Y2)
 	CHROMA(R9, Y4, Y5)
 
-	// Blue: cbB = (FIX(1.772)·cb + ½) >> 16, into Y6 (L), Y7 (R).
-	VPMULLD ·yccFixB<>(SB), Y1, Y6
-	VPMULLD ·yccFixB<>(SB), Y2, Y7
-	VPADDD  ·yccHalf<>(SB), Y6, Y6
-	VPADDD  ·yccHalf<>(SB), Y7, Y7
-	VPSRAD  $16, Y6, Y6
-	VPSRAD  $16, Y7, Y7
-
-	// Red: crR = (FIX(1.402)·cr + ½) >> 16, into Y8 (L), Y9 (R).
-	VPMULLD ·yccFixR<>(SB), Y4, Y8
-	VPMULLD ·yccFixR<>(SB), Y5, Y9
-	VPADDD  ·yccHalf<>(SB), Y8, Y8
-	VPADDD  ·yccHalf<>(SB), Y9, Y9
-	VPSRAD  $16, Y8, Y8
-	VPSRAD  $16, Y9, Y9
+	// Blue: cbB = (FIX(1.772)·cb + ½) >> 16, into Y6 (L), Y7 (R); red:
+	// crR = (FIX(1.402)·cr + ½) >> 16, into Y8 (L), Y9 (R).
+	SCALED(·yccFixB<>(SB), Y1, Y2, Y6, Y7)
+	SCALED(·yccFixR<>(SB), Y4, Y5, Y8, Y9)
 
 	// Green: (−FIX(0.34414)·cb + ½ − FIX(0.71414)·cr) >> 16, into Y1 (L), Y2 (R).
 	VPMULLD ·yccFixGCb<>(SB), Y1, Y1
@@ -95,24 +104,9 @@ cloop:
 	VPACKUSWB   X7, X6, X6
 
 	// Interleaved as RGB: 48 bytes in three blocks.
-	VPSHUFB ·yccR0<>(SB), X8, X10
-	VPSHUFB ·yccG0<>(SB), X1, X11
-	VPOR    X11, X10, X10
-	VPSHUFB ·yccB0<>(SB), X6, X11
-	VPOR    X11, X10, X10
-	VMOVDQU X10, (DI)
-	VPSHUFB ·yccR1<>(SB), X8, X10
-	VPSHUFB ·yccG1<>(SB), X1, X11
-	VPOR    X11, X10, X10
-	VPSHUFB ·yccB1<>(SB), X6, X11
-	VPOR    X11, X10, X10
-	VMOVDQU X10, 16(DI)
-	VPSHUFB ·yccR2<>(SB), X8, X10
-	VPSHUFB ·yccG2<>(SB), X1, X11
-	VPOR    X11, X10, X10
-	VPSHUFB ·yccB2<>(SB), X6, X11
-	VPOR    X11, X10, X10
-	VMOVDQU X10, 32(DI)
+	BLOCK(·yccR0<>(SB), ·yccG0<>(SB), ·yccB0<>(SB), 0)
+	BLOCK(·yccR1<>(SB), ·yccG1<>(SB), ·yccB1<>(SB), 16)
+	BLOCK(·yccR2<>(SB), ·yccG2<>(SB), ·yccB2<>(SB), 32)
 
 	ADDQ $16, SI
 	ADDQ $32, R8
@@ -157,78 +151,14 @@ GLOBL ·yccB2<>(SB), RODATA|NOPTR, $16
 DATA ·yccEvenOdd<>+0(SB)/8, $0x0e0c0a0806040200
 DATA ·yccEvenOdd<>+8(SB)/8, $0x0f0d0b0907050301
 GLOBL ·yccEvenOdd<>(SB), RODATA|NOPTR, $16
-DATA ·ycc8<>+0(SB)/4, $0x00000008
-DATA ·ycc8<>+4(SB)/4, $0x00000008
-DATA ·ycc8<>+8(SB)/4, $0x00000008
-DATA ·ycc8<>+12(SB)/4, $0x00000008
-DATA ·ycc8<>+16(SB)/4, $0x00000008
-DATA ·ycc8<>+20(SB)/4, $0x00000008
-DATA ·ycc8<>+24(SB)/4, $0x00000008
-DATA ·ycc8<>+28(SB)/4, $0x00000008
-GLOBL ·ycc8<>(SB), RODATA|NOPTR, $32
-DATA ·ycc7<>+0(SB)/4, $0x00000007
-DATA ·ycc7<>+4(SB)/4, $0x00000007
-DATA ·ycc7<>+8(SB)/4, $0x00000007
-DATA ·ycc7<>+12(SB)/4, $0x00000007
-DATA ·ycc7<>+16(SB)/4, $0x00000007
-DATA ·ycc7<>+20(SB)/4, $0x00000007
-DATA ·ycc7<>+24(SB)/4, $0x00000007
-DATA ·ycc7<>+28(SB)/4, $0x00000007
-GLOBL ·ycc7<>(SB), RODATA|NOPTR, $32
-DATA ·ycc128<>+0(SB)/4, $0x00000080
-DATA ·ycc128<>+4(SB)/4, $0x00000080
-DATA ·ycc128<>+8(SB)/4, $0x00000080
-DATA ·ycc128<>+12(SB)/4, $0x00000080
-DATA ·ycc128<>+16(SB)/4, $0x00000080
-DATA ·ycc128<>+20(SB)/4, $0x00000080
-DATA ·ycc128<>+24(SB)/4, $0x00000080
-DATA ·ycc128<>+28(SB)/4, $0x00000080
-GLOBL ·ycc128<>(SB), RODATA|NOPTR, $32
-DATA ·yccHalf<>+0(SB)/4, $0x00008000
-DATA ·yccHalf<>+4(SB)/4, $0x00008000
-DATA ·yccHalf<>+8(SB)/4, $0x00008000
-DATA ·yccHalf<>+12(SB)/4, $0x00008000
-DATA ·yccHalf<>+16(SB)/4, $0x00008000
-DATA ·yccHalf<>+20(SB)/4, $0x00008000
-DATA ·yccHalf<>+24(SB)/4, $0x00008000
-DATA ·yccHalf<>+28(SB)/4, $0x00008000
-GLOBL ·yccHalf<>(SB), RODATA|NOPTR, $32
-DATA ·yccFixR<>+0(SB)/4, $0x000166e9
-DATA ·yccFixR<>+4(SB)/4, $0x000166e9
-DATA ·yccFixR<>+8(SB)/4, $0x000166e9
-DATA ·yccFixR<>+12(SB)/4, $0x000166e9
-DATA ·yccFixR<>+16(SB)/4, $0x000166e9
-DATA ·yccFixR<>+20(SB)/4, $0x000166e9
-DATA ·yccFixR<>+24(SB)/4, $0x000166e9
-DATA ·yccFixR<>+28(SB)/4, $0x000166e9
-GLOBL ·yccFixR<>(SB), RODATA|NOPTR, $32
-DATA ·yccFixB<>+0(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+4(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+8(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+12(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+16(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+20(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+24(SB)/4, $0x0001c5a2
-DATA ·yccFixB<>+28(SB)/4, $0x0001c5a2
-GLOBL ·yccFixB<>(SB), RODATA|NOPTR, $32
-DATA ·yccFixGCb<>+0(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+4(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+8(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+12(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+16(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+20(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+24(SB)/4, $0xffffa7e6
-DATA ·yccFixGCb<>+28(SB)/4, $0xffffa7e6
-GLOBL ·yccFixGCb<>(SB), RODATA|NOPTR, $32
-DATA ·yccFixGCr<>+0(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+4(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+8(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+12(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+16(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+20(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+24(SB)/4, $0xffff492e
-DATA ·yccFixGCr<>+28(SB)/4, $0xffff492e
-GLOBL ·yccFixGCr<>(SB), RODATA|NOPTR, $32
+SPLAT32(·ycc8<>, $0x00000008)
+SPLAT32(·ycc7<>, $0x00000007)
+SPLAT32(·ycc128<>, $0x00000080)
+SPLAT32(·yccHalf<>, $0x00008000)
+SPLAT32(·yccFixR<>, $0x000166e9)
+SPLAT32(·yccFixB<>, $0x0001c5a2)
+SPLAT32(·yccFixGCb<>, $0xffffa7e6)
+SPLAT32(·yccFixGCr<>, $0xffff492e)
 
 // func chromaSumsAVX2(near, far *uint8, sums *int32, n int)
 // sums[x] = 3·near[x] + far[x] for x < n; n is a multiple of 8.

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "simd_amd64.h"
 
 // idctISlow (jpeg_idct.go) with AVX2: each pass works on all eight columns
 // (pass 1) or rows (pass 2) at once, one 32-bit lane each, with the same
@@ -175,7 +176,7 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	RANGE(Y11)
 
 	// Back to rows, then to bytes: four rows per 32 bytes, in the order
-	// VPERMD puts right (see the resampler's packOrder).
+	// VPERMD puts right (packOrder, resample_amd64.s).
 	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
 	VPACKSSDW Y1, Y0, Y0
 	VPACKSSDW Y3, Y2, Y2
@@ -183,7 +184,7 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	VPACKSSDW Y9, Y8, Y8
 	VPACKSSDW Y15, Y14, Y14
 	VPACKUSWB Y14, Y8, Y8
-	VMOVDQU   ·idctRowOrder<>(SB), Y1
+	VMOVDQU   ·packOrder(SB), Y1
 	VPERMD    Y0, Y1, Y0
 	VPERMD    Y8, Y1, Y8
 
@@ -203,156 +204,19 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	VZEROUPPER
 	RET
 
-DATA ·idct0541<>+0(SB)/4, $0x00001151
-DATA ·idct0541<>+4(SB)/4, $0x00001151
-DATA ·idct0541<>+8(SB)/4, $0x00001151
-DATA ·idct0541<>+12(SB)/4, $0x00001151
-DATA ·idct0541<>+16(SB)/4, $0x00001151
-DATA ·idct0541<>+20(SB)/4, $0x00001151
-DATA ·idct0541<>+24(SB)/4, $0x00001151
-DATA ·idct0541<>+28(SB)/4, $0x00001151
-GLOBL ·idct0541<>(SB), RODATA|NOPTR, $32
-DATA ·idct0765<>+0(SB)/4, $0x0000187e
-DATA ·idct0765<>+4(SB)/4, $0x0000187e
-DATA ·idct0765<>+8(SB)/4, $0x0000187e
-DATA ·idct0765<>+12(SB)/4, $0x0000187e
-DATA ·idct0765<>+16(SB)/4, $0x0000187e
-DATA ·idct0765<>+20(SB)/4, $0x0000187e
-DATA ·idct0765<>+24(SB)/4, $0x0000187e
-DATA ·idct0765<>+28(SB)/4, $0x0000187e
-GLOBL ·idct0765<>(SB), RODATA|NOPTR, $32
-DATA ·idctM1847<>+0(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+4(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+8(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+12(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+16(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+20(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+24(SB)/4, $0xffffc4df
-DATA ·idctM1847<>+28(SB)/4, $0xffffc4df
-GLOBL ·idctM1847<>(SB), RODATA|NOPTR, $32
-DATA ·idct1175<>+0(SB)/4, $0x000025a1
-DATA ·idct1175<>+4(SB)/4, $0x000025a1
-DATA ·idct1175<>+8(SB)/4, $0x000025a1
-DATA ·idct1175<>+12(SB)/4, $0x000025a1
-DATA ·idct1175<>+16(SB)/4, $0x000025a1
-DATA ·idct1175<>+20(SB)/4, $0x000025a1
-DATA ·idct1175<>+24(SB)/4, $0x000025a1
-DATA ·idct1175<>+28(SB)/4, $0x000025a1
-GLOBL ·idct1175<>(SB), RODATA|NOPTR, $32
-DATA ·idct0298<>+0(SB)/4, $0x0000098e
-DATA ·idct0298<>+4(SB)/4, $0x0000098e
-DATA ·idct0298<>+8(SB)/4, $0x0000098e
-DATA ·idct0298<>+12(SB)/4, $0x0000098e
-DATA ·idct0298<>+16(SB)/4, $0x0000098e
-DATA ·idct0298<>+20(SB)/4, $0x0000098e
-DATA ·idct0298<>+24(SB)/4, $0x0000098e
-DATA ·idct0298<>+28(SB)/4, $0x0000098e
-GLOBL ·idct0298<>(SB), RODATA|NOPTR, $32
-DATA ·idct2053<>+0(SB)/4, $0x000041b3
-DATA ·idct2053<>+4(SB)/4, $0x000041b3
-DATA ·idct2053<>+8(SB)/4, $0x000041b3
-DATA ·idct2053<>+12(SB)/4, $0x000041b3
-DATA ·idct2053<>+16(SB)/4, $0x000041b3
-DATA ·idct2053<>+20(SB)/4, $0x000041b3
-DATA ·idct2053<>+24(SB)/4, $0x000041b3
-DATA ·idct2053<>+28(SB)/4, $0x000041b3
-GLOBL ·idct2053<>(SB), RODATA|NOPTR, $32
-DATA ·idct3072<>+0(SB)/4, $0x00006254
-DATA ·idct3072<>+4(SB)/4, $0x00006254
-DATA ·idct3072<>+8(SB)/4, $0x00006254
-DATA ·idct3072<>+12(SB)/4, $0x00006254
-DATA ·idct3072<>+16(SB)/4, $0x00006254
-DATA ·idct3072<>+20(SB)/4, $0x00006254
-DATA ·idct3072<>+24(SB)/4, $0x00006254
-DATA ·idct3072<>+28(SB)/4, $0x00006254
-GLOBL ·idct3072<>(SB), RODATA|NOPTR, $32
-DATA ·idct1501<>+0(SB)/4, $0x0000300b
-DATA ·idct1501<>+4(SB)/4, $0x0000300b
-DATA ·idct1501<>+8(SB)/4, $0x0000300b
-DATA ·idct1501<>+12(SB)/4, $0x0000300b
-DATA ·idct1501<>+16(SB)/4, $0x0000300b
-DATA ·idct1501<>+20(SB)/4, $0x0000300b
-DATA ·idct1501<>+24(SB)/4, $0x0000300b
-DATA ·idct1501<>+28(SB)/4, $0x0000300b
-GLOBL ·idct1501<>(SB), RODATA|NOPTR, $32
-DATA ·idctM0899<>+0(SB)/4, $0xffffe333
-DATA ·idctM0899<>+4(SB)/4, $0xffffe333
-DATA ·idctM0899<>+8(SB)/4, $0xffffe333
-DATA ·idctM0899<>+12(SB)/4, $0xffffe333
-DATA ·idctM0899<>+16(SB)/4, $0xffffe333
-DATA ·idctM0899<>+20(SB)/4, $0xffffe333
-DATA ·idctM0899<>+24(SB)/4, $0xffffe333
-DATA ·idctM0899<>+28(SB)/4, $0xffffe333
-GLOBL ·idctM0899<>(SB), RODATA|NOPTR, $32
-DATA ·idctM2562<>+0(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+4(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+8(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+12(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+16(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+20(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+24(SB)/4, $0xffffadfd
-DATA ·idctM2562<>+28(SB)/4, $0xffffadfd
-GLOBL ·idctM2562<>(SB), RODATA|NOPTR, $32
-DATA ·idctM1961<>+0(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+4(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+8(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+12(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+16(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+20(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+24(SB)/4, $0xffffc13b
-DATA ·idctM1961<>+28(SB)/4, $0xffffc13b
-GLOBL ·idctM1961<>(SB), RODATA|NOPTR, $32
-DATA ·idctM0390<>+0(SB)/4, $0xfffff384
-DATA ·idctM0390<>+4(SB)/4, $0xfffff384
-DATA ·idctM0390<>+8(SB)/4, $0xfffff384
-DATA ·idctM0390<>+12(SB)/4, $0xfffff384
-DATA ·idctM0390<>+16(SB)/4, $0xfffff384
-DATA ·idctM0390<>+20(SB)/4, $0xfffff384
-DATA ·idctM0390<>+24(SB)/4, $0xfffff384
-DATA ·idctM0390<>+28(SB)/4, $0xfffff384
-GLOBL ·idctM0390<>(SB), RODATA|NOPTR, $32
-DATA ·idctRound1<>+0(SB)/4, $0x00000400
-DATA ·idctRound1<>+4(SB)/4, $0x00000400
-DATA ·idctRound1<>+8(SB)/4, $0x00000400
-DATA ·idctRound1<>+12(SB)/4, $0x00000400
-DATA ·idctRound1<>+16(SB)/4, $0x00000400
-DATA ·idctRound1<>+20(SB)/4, $0x00000400
-DATA ·idctRound1<>+24(SB)/4, $0x00000400
-DATA ·idctRound1<>+28(SB)/4, $0x00000400
-GLOBL ·idctRound1<>(SB), RODATA|NOPTR, $32
-DATA ·idctRound2<>+0(SB)/4, $0x00020000
-DATA ·idctRound2<>+4(SB)/4, $0x00020000
-DATA ·idctRound2<>+8(SB)/4, $0x00020000
-DATA ·idctRound2<>+12(SB)/4, $0x00020000
-DATA ·idctRound2<>+16(SB)/4, $0x00020000
-DATA ·idctRound2<>+20(SB)/4, $0x00020000
-DATA ·idctRound2<>+24(SB)/4, $0x00020000
-DATA ·idctRound2<>+28(SB)/4, $0x00020000
-GLOBL ·idctRound2<>(SB), RODATA|NOPTR, $32
-DATA ·idctRoundDC<>+0(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+4(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+8(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+12(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+16(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+20(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+24(SB)/4, $0x00000010
-DATA ·idctRoundDC<>+28(SB)/4, $0x00000010
-GLOBL ·idctRoundDC<>(SB), RODATA|NOPTR, $32
-DATA ·idct128<>+0(SB)/4, $0x00000080
-DATA ·idct128<>+4(SB)/4, $0x00000080
-DATA ·idct128<>+8(SB)/4, $0x00000080
-DATA ·idct128<>+12(SB)/4, $0x00000080
-DATA ·idct128<>+16(SB)/4, $0x00000080
-DATA ·idct128<>+20(SB)/4, $0x00000080
-DATA ·idct128<>+24(SB)/4, $0x00000080
-DATA ·idct128<>+28(SB)/4, $0x00000080
-GLOBL ·idct128<>(SB), RODATA|NOPTR, $32
-DATA ·idctRowOrder<>+0(SB)/4, $0
-DATA ·idctRowOrder<>+4(SB)/4, $4
-DATA ·idctRowOrder<>+8(SB)/4, $1
-DATA ·idctRowOrder<>+12(SB)/4, $5
-DATA ·idctRowOrder<>+16(SB)/4, $2
-DATA ·idctRowOrder<>+20(SB)/4, $6
-DATA ·idctRowOrder<>+24(SB)/4, $3
-DATA ·idctRowOrder<>+28(SB)/4, $7
-GLOBL ·idctRowOrder<>(SB), RODATA|NOPTR, $32
+SPLAT32(·idct0541<>, $0x00001151)
+SPLAT32(·idct0765<>, $0x0000187e)
+SPLAT32(·idctM1847<>, $0xffffc4df)
+SPLAT32(·idct1175<>, $0x000025a1)
+SPLAT32(·idct0298<>, $0x0000098e)
+SPLAT32(·idct2053<>, $0x000041b3)
+SPLAT32(·idct3072<>, $0x00006254)
+SPLAT32(·idct1501<>, $0x0000300b)
+SPLAT32(·idctM0899<>, $0xffffe333)
+SPLAT32(·idctM2562<>, $0xffffadfd)
+SPLAT32(·idctM1961<>, $0xffffc13b)
+SPLAT32(·idctM0390<>, $0xfffff384)
+SPLAT32(·idctRound1<>, $0x00000400)
+SPLAT32(·idctRound2<>, $0x00020000)
+SPLAT32(·idctRoundDC<>, $0x00000010)
+SPLAT32(·idct128<>, $0x00000080)

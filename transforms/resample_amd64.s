@@ -20,7 +20,7 @@ TEXT ·verticalAVX2(SB), NOSPLIT, $0-40
 	VPBROADCASTD X15, Y15
 	MOVL $0, R9
 	// VPERMD's order for the packed bytes: see below.
-	VMOVDQU ·packOrder<>(SB), Y14
+	VMOVDQU ·packOrder(SB), Y14
 
 vloop:
 	CMPQ R9, CX
@@ -69,15 +69,18 @@ vdone:
 	VZEROUPPER
 	RET
 
-DATA ·packOrder<>+0(SB)/4, $0
-DATA ·packOrder<>+4(SB)/4, $4
-DATA ·packOrder<>+8(SB)/4, $1
-DATA ·packOrder<>+12(SB)/4, $5
-DATA ·packOrder<>+16(SB)/4, $2
-DATA ·packOrder<>+20(SB)/4, $6
-DATA ·packOrder<>+24(SB)/4, $3
-DATA ·packOrder<>+28(SB)/4, $7
-GLOBL ·packOrder<>(SB), RODATA|NOPTR, $32
+// packOrder is VPERMD's order for the bytes of VPACKUSDW a,b then c,d and
+// VPACKUSWB of the two (32-bit lanes of a, b, c, d in, bytes out lane by
+// lane): back to a's, b's, c's and d's values in order. The IDCT uses it too.
+DATA ·packOrder+0(SB)/4, $0
+DATA ·packOrder+4(SB)/4, $4
+DATA ·packOrder+8(SB)/4, $1
+DATA ·packOrder+12(SB)/4, $5
+DATA ·packOrder+16(SB)/4, $2
+DATA ·packOrder+20(SB)/4, $6
+DATA ·packOrder+24(SB)/4, $3
+DATA ·packOrder+28(SB)/4, $7
+GLOBL ·packOrder(SB), RODATA|NOPTR, $32
 
 // func horizontalAVX2(srow, trow *uint8, outW int, start *int, weights *int32, taps int)
 // For each output xx < outW: the three channels of pixel xx of trow are
