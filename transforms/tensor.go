@@ -49,10 +49,12 @@ func toTensor(img *Image, pre *[256]uint8, norm *Normalize) *Tensor {
 			lut[c][v] = x
 		}
 	}
-	for i := 0; i < n; i++ {
-		r[i] = lut[0][pix[3*i]]
-		g[i] = lut[1][pix[3*i+1]]
-		b[i] = lut[2][pix[3*i+2]]
+	g, b = g[:len(r)], b[:len(r)] // one bounds check a pixel, not five
+	for i := range r {
+		p := pix[3*i : 3*i+3 : 3*i+3]
+		r[i] = lut[0][p[0]]
+		g[i] = lut[1][p[1]]
+		b[i] = lut[2][p[2]]
 	}
 	return t
 }
