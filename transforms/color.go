@@ -81,6 +81,9 @@ func contrastLUT(mean uint8, factor float64) [256]uint8 {
 	return lut
 }
 
+// identity is identityLUT's table, never changed.
+var identity = identityLUT()
+
 // identityLUT maps every value to itself.
 func identityLUT() [256]uint8 {
 	var lut [256]uint8
@@ -121,6 +124,9 @@ func AdjustSaturation(img *Image, factor float64) *Image {
 func saturation(dst, src *Image, lut *[256]uint8, factor float64) {
 	a := float32(factor)
 	in, out, lut := saturationSIMD(dst.Pix[:len(src.Pix)], src.Pix, lut, a)
+	if len(in) < 3 { // the assembly did every pixel
+		return
+	}
 	// scaled[d+255] is blendPixel's product alpha·(v − deg) for v − deg = d.
 	var scaled [511]float32
 	for d := range scaled {
@@ -181,9 +187,13 @@ func hue(dst, src *Image, factor float64) error {
 	return nil
 }
 
-func mapValues(dst, src *Image, lut *[256]uint8) {
-	out := dst.Pix[:len(src.Pix)]
-	for i, v := range src.Pix {
+// mapValues writes src's values mapped by lut into dst (which may be src).
+func mapValues(dst, src *Image, lut *[256]uint8) { mapBytes(dst.Pix, src.Pix, lut) }
+
+// mapBytes writes in's values mapped by lut into out (which may be in).
+func mapBytes(out, in []uint8, lut *[256]uint8) {
+	out = out[:len(in)]
+	for i, v := range in {
 		out[i] = lut[v]
 	}
 }

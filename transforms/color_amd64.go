@@ -15,12 +15,8 @@ func saturationSIMD(out, in []uint8, lut *[256]uint8, a float32) ([]uint8, []uin
 		return in, out, lut
 	}
 	if !isIdentity(lut) {
-		for i, v := range in {
-			out[i] = lut[v]
-		}
-		in = out
-		id := identityLUT()
-		lut = &id
+		mapBytes(out, in, lut)
+		in, lut = out, &identity
 	}
 	_ = out[n*3-1]
 	saturationAVX2(&out[0], &in[0], n, a)
