@@ -117,6 +117,8 @@ type Loader struct {
 	mean, std []float32
 	// planner plans each sample's augmentation (AugmentOnDevice), else nil.
 	planner *transforms.AugmentPlanner
+	// buffers holds the image buffers of recycled batches (Recycle).
+	buffers batchBuffers
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -147,6 +149,7 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
 	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c}
+	l.buffers.keep = cfg.Prefetch + 2 // as many batches as can be in flight: the consumer's, the queue's, the one being filled
 	var norm *transforms.Normalize
 	switch {
 	case cfg.AugmentOnDevice:
@@ -281,9 +284,9 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 	if b.Labels == nil {
 		b.C, b.H, b.W = c, h, w
 		if d.Image != nil {
-			b.Pixels, b.Mean, b.Std = make([]uint8, b.N*c*h*w), l.mean, l.std
+			b.Pixels, b.Mean, b.Std = l.buffers.takeBytes(b.N*c*h*w), l.mean, l.std
 		} else {
-			b.Images = make([]float32, b.N*c*h*w)
+			b.Images = l.buffers.takeFloats(b.N * c * h * w)
 		}
 		b.Labels = make([]int64, b.N)
 		b.IDs = make([]string, b.N)
@@ -300,7 +303,7 @@ func (l *Loader) reserve(j *batchJob, d transforms.Data, path string, err error)
 // one buffer, Batch.Crops, in order, and points each plan's Crop at its
 // window of it. Skipped samples have no plan, nor do those a cancelled
 // epoch left out.
-func (j *batchJob) packCrops(keepRegions bool) {
+func (j *batchJob) packCrops(keepRegions bool, buffers *batchBuffers) {
 	b := j.b
 	packs := func(p *transforms.AugmentPlan) bool { return p.Crop != nil || p.Source != nil && !keepRegions }
 	total := 0
@@ -310,7 +313,7 @@ func (j *batchJob) packCrops(keepRegions bool) {
 			total += w * h * 3
 		}
 	}
-	b.Crops = make([]uint8, 0, total)
+	b.Crops = buffers.takeBytes(total)[:0]
 	for i := range b.Plans {
 		p := &b.Plans[i]
 		if !packs(p) {
@@ -362,6 +365,20 @@ type sampleJob struct {
 	pos int
 }
 
+// Recycle gives the image buffers of b, a batch of this loader its caller
+// is done with, back to the loader for its later batches, which then need
+// not allocate (and zero) their own; it clears b's Images, Pixels, Crops
+// and Plans (whose crops are windows of Crops). b's labels, ids and
+// indices stay valid. Nothing may use the buffers after the call, through
+// a copy of b or a slice of them: a later batch overwrites them.
+func (l *Loader) Recycle(b *Batch) {
+	if b == nil {
+		return
+	}
+	l.buffers.give(b)
+	b.Images, b.Pixels, b.Crops, b.Plans = nil, nil, nil, nil
+}
+
 // Batches yields the batches of one epoch, in order. The first error (a
 // file that cannot be decoded or transformed, named in the error, or the
 // context's error) ends the sequence. Breaking out of the loop stops the
@@ -374,6 +391,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 // an uninterrupted epoch yields from there, e.g. to resume mid-epoch.
 func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
+		defer l.buffers.drop()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		order := l.Order(epoch)
@@ -403,7 +421,7 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 				go func() {
 					job.pending.Wait()
 					if job.b.Plans != nil && job.err == nil {
-						job.packCrops(l.cfg.RegionPlans)
+						job.packCrops(l.cfg.RegionPlans, &l.buffers)
 					}
 					close(job.done)
 				}()

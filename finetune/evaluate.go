@@ -56,6 +56,7 @@ func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *
 		ys = append(ys, y)
 		f.IDs = append(f.IDs, b.IDs...)
 		f.Index = append(f.Index, b.Indices...)
+		loader.Recycle(b) // its images are features now; the loader reuses the buffers
 	}
 	f.X, f.Labels = torch.Cat(xs, 0), torch.Cat(ys, 0)
 	return f, nil

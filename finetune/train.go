@@ -362,6 +362,7 @@ func (t *trainer) step(b trainBatch) (loss float64, err error) {
 	defer b.release()
 	defer torch.Recover(&err)
 	feats, y, err := t.inputs(b)
+	t.train.Recycle(b.batch) // its images are in the input tensor now; the loader reuses the buffers
 	if err != nil {
 		return 0, err
 	}
