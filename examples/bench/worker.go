@@ -53,14 +53,14 @@ func runWorker(c config) error {
 			return err
 		}
 	}
-	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
-		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
-			Transform: tr, Workers: workers, Cache: cache, PixelBatches: c.pixelBatches, AugmentOnDevice: shuffle && c.augmentOnDevice,
-			RegionPlans: shuffle && c.deviceImages})
-	}
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
 		return err
+	}
+	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle bool) (*dataset.Loader, error) {
+		return dataset.NewLoader(ds, dataset.LoaderConfig{BatchSize: c.batchSize, Shuffle: shuffle, DropLast: shuffle,
+			Transform: tr, Workers: workers, Prefetch: finetune.LoaderPrefetch(dev), Cache: cache, PixelBatches: c.pixelBatches,
+			AugmentOnDevice: shuffle && c.augmentOnDevice, RegionPlans: shuffle && c.deviceImages}) // as dogbreed's loaders
 	}
 	netCfg := finetune.NetConfig{Classes: len(train.Classes), OptimizeBackbone: c.optimize, Device: dev}
 	what := c.worker
@@ -162,6 +162,7 @@ func runWorker(c config) error {
 				return err
 			}
 			n += b.N
+			l.Recycle(b) // as finetune does once a batch is on the device
 		}
 		r.ImagesPerSec = float64(n) / time.Since(start).Seconds()
 	case "train":

@@ -12,17 +12,25 @@ import (
 // description and the remedies for a waiting model name.
 type feed struct {
 	workers         int  // loader goroutines
+	prefetch        int  // batches they prepare ahead (--prefetch); 0: not said
 	caching         bool // decoded images kept (--cache-images)
 	gpu             bool // the model on a GPU
 	augmentOnDevice bool // --augment-on-device
 	prefetchThreads int  // threads making the inputs ahead (--prefetch-inputs); 0: none
 }
 
-// String describes the feed in a line, e.g. "14 loader workers, decoded
-// images cached, augmentation on the model's device, inputs made a batch
-// ahead by 1 thread".
+// String describes the feed in a line, e.g. "14 loader workers 2 batches
+// ahead, decoded images cached, augmentation on the model's device, inputs
+// made a batch ahead by 1 thread".
 func (f feed) String() string {
 	parts := []string{fmt.Sprintf("%d loader worker%s", f.workers, plural(f.workers))}
+	if f.prefetch > 0 {
+		unit := "batches"
+		if f.prefetch == 1 {
+			unit = "batch"
+		}
+		parts[0] += fmt.Sprintf(" %d %s ahead", f.prefetch, unit)
+	}
 	if f.caching {
 		parts = append(parts, "decoded images cached")
 	}

@@ -47,6 +47,8 @@ func TestReportDataWaitOnlyWhenTheLoaderIsTheLimit(t *testing.T) {
 // names each lever that is on.
 func TestFeedDescribesHowTheBatchesArrive(t *testing.T) {
 	require.Equal(t, "1 loader worker", feed{workers: 1}.String())
+	require.Equal(t, "1 loader worker 1 batch ahead", feed{workers: 1, prefetch: 1}.String())
+	require.Equal(t, "3 loader workers 2 batches ahead, decoded images cached", feed{workers: 3, prefetch: 2, caching: true}.String())
 	require.Equal(t, "14 loader workers, decoded images cached, augmentation on the model's device, inputs made a batch ahead by 1 thread",
 		feed{workers: 14, caching: true, gpu: true, augmentOnDevice: true, prefetchThreads: 1}.String())
 	require.Equal(t, "2 loader workers, inputs made a batch ahead by 3 threads", feed{workers: 2, prefetchThreads: 3}.String())

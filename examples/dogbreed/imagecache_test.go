@@ -98,7 +98,7 @@ func TestImageCacheAndPixelBatchesKeepTheRunsResults(t *testing.T) {
 	var plannedLog bytes.Buffer
 	require.NoError(t, run(context.Background(), planned, &plannedLog))
 	require.Contains(t, plannedLog.String(), "note: --augment-on-device with the model on the cpu: libtorch's tensor operations augment far slower")
-	require.Regexp(t, `(?m)^training input: \d+ loader workers?, decoded images cached, augmentation on the model's device, inputs made a batch ahead by 1 thread$`, plannedLog.String())
+	require.Regexp(t, `(?m)^training input: \d+ loader workers? 1 batch ahead, decoded images cached, augmentation on the model's device, inputs made a batch ahead by 1 thread$`, plannedLog.String())
 	got, err = os.ReadFile(planned.out)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), "the same submission with --augment-on-device")

@@ -34,6 +34,7 @@ type options struct {
 	skipBad, channelsLast, pixelBatches, prefetchInputs, augmentOnDevice bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	prefetchThreads                                                      int
+	prefetch                                                             int   // batches the loader prepares ahead; 0: finetune.LoaderPrefetch
 	deviceImageBytes                                                     int64 // --device-images, parsed
 	winogradMemory                                                       string
 	winogradBytes                                                        int64 // --winograd-memory, parsed (0: all)
@@ -60,6 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.device, "device", "cpu", "cpu, cuda, cuda:N, all (every GPU, else the CPU), or a list such as cuda:0,cuda:1 (the backbone replicated on each, each running a share of every batch)")
 	fs.StringVar(&o.distBackend, "dist-backend", "auto", "under torchrun: the c10d backend, gloo or nccl (GPU tensors through NCCL, the rest through Gloo); auto: nccl on a GPU when the shim has it, else gloo")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines decoding and augmenting images (default: the cores --threads leaves free, at least 1)")
+	fs.IntVar(&o.prefetch, "prefetch", 0, "batches the loader prepares ahead of the model (default: 1 with the model on the CPU, where the loader shares its cores and is several times faster than the backbone, so a second only takes memory; 2 on a GPU)")
 	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (default: every core the process may use, a container's CPU limit included, with the model on the CPU; 2 with it on a GPU)")
 	fs.IntVar(&o.inputSize, "input-size", 224, "side of the square crop fed to the backbone")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for the split-independent randomness: head init, shuffling, augmentation")
@@ -110,6 +112,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--wd %g must not be negative", o.wd)
 	case o.workers < 0 || o.threads < 0 || (given["workers"] && o.workers == 0) || (given["threads"] && o.threads == 0):
 		return nil, fmt.Errorf("--workers and --threads must be positive")
+	case o.prefetch < 0 || (given["prefetch"] && o.prefetch == 0):
+		return nil, fmt.Errorf("--prefetch %d must be positive", o.prefetch)
 	case o.prefetchThreads < 1:
 		return nil, fmt.Errorf("--prefetch-threads %d must be at least 1", o.prefetchThreads)
 	case o.inputSize < 32:

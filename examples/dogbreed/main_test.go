@@ -153,6 +153,8 @@ func TestFlagErrors(t *testing.T) {
 		{"--resume", "--resume needs --checkpoint"},
 		{"--workers 0", "--workers"},
 		{"--prefetch-threads 0", "--prefetch-threads 0 must be at least 1"},
+		{"--prefetch 0", "--prefetch 0 must be positive"},
+		{"--prefetch -2", "--prefetch -2 must be positive"},
 		{"extra", "unexpected argument"},
 		{"--bf16 --fp16", "exclude each other"},
 	} {

@@ -104,6 +104,10 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	skips := &skipLog{w: out}
 	defer skips.summary()
+	prefetch := o.prefetch
+	if prefetch == 0 {
+		prefetch = finetune.LoaderPrefetch(dev)
+	}
 	load := func(ds *dataset.Dataset, tr transforms.Transform, shuffle, dropLast bool) (*dataset.Loader, error) {
 		bs := o.batchSize
 		if bs > ds.Len() {
@@ -111,7 +115,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 			bs = ds.Len()
 		}
 		cfg := dataset.LoaderConfig{BatchSize: bs, Shuffle: shuffle, DropLast: dropLast,
-			Workers: o.workers, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add,
+			Workers: o.workers, Prefetch: prefetch, Seed: o.seed, Transform: tr, SkipBadImages: o.skipBad, OnSkip: skips.add,
 			PixelBatches: o.wantPixelBatches(dev), AugmentOnDevice: shuffle && o.wantAugmentOnDevice(dev)}
 		if group != nil && ds != split.Test {
 			cfg.Rank, cfg.WorldSize, cfg.EvenShards = group.Rank(), group.Size(), shuffle
@@ -147,7 +151,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "backbone %s%s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, backboneLayout(net),
 		net.FeatureDim, net.FeatureDim, net.Classes, devices, torch.Version())
-	training := feed{workers: o.workers, caching: cache != nil, gpu: dev.IsCUDA(), augmentOnDevice: o.wantAugmentOnDevice(dev)}
+	training := feed{workers: o.workers, prefetch: prefetch, caching: cache != nil, gpu: dev.IsCUDA(), augmentOnDevice: o.wantAugmentOnDevice(dev)}
 	if cfg.PrefetchInputs {
 		training.prefetchThreads = cfg.PrefetchThreads
 	}
