@@ -5,7 +5,7 @@ import "errors"
 // Huffman decoding of a baseline JPEG's entropy-coded data.
 
 // huffLookahead is how many bits the one-step lookup tables cover.
-const huffLookahead = 9
+const huffLookahead = 10
 
 var (
 	errJPEGBadHuffman = errors.New("corrupt Huffman code")
