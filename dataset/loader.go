@@ -149,7 +149,7 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
 	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c}
-	l.buffers.keep = cfg.Prefetch + 2 // as many batches as can be in flight: the consumer's, the queue's, the one being filled
+	l.buffers.keep = cfg.Prefetch + 2 // the batches alive at once (the consumer's and the queue's) and a spare
 	var norm *transforms.Normalize
 	switch {
 	case cfg.AugmentOnDevice:
