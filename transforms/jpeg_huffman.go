@@ -1,6 +1,9 @@
 package transforms
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // Huffman decoding of a baseline JPEG's entropy-coded data.
 
@@ -97,6 +100,18 @@ type bitReader struct {
 
 // fill tops acc up to at least 57 bits.
 func (b *bitReader) fill() {
+	if !b.marker && b.pos+8 <= len(b.data) {
+		// Eight bytes at once when none of them is 0xFF (no stuffed zero,
+		// no marker): as many whole bytes as acc has room for.
+		x := binary.BigEndian.Uint64(b.data[b.pos:])
+		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			bits := (64 - b.n) &^ 7
+			b.acc |= x >> (64 - bits) << (64 - b.n - bits)
+			b.pos += int(bits >> 3)
+			b.n += bits
+			return
+		}
+	}
 	for b.n <= 56 {
 		var c byte
 		if !b.marker {
