@@ -48,6 +48,8 @@ func (p *batchBuffers) drop() {
 	p.floats, p.bytes = p.floats[:0], p.bytes[:0]
 }
 
+// take removes the first buffer of list with room for n values and returns
+// it cut to n, or allocates one.
 func take[T any](p *batchBuffers, list *[][]T, n int) []T {
 	p.mu.Lock()
 	for i, s := range *list {
@@ -63,6 +65,7 @@ func take[T any](p *batchBuffers, list *[][]T, n int) []T {
 	return make([]T, n)
 }
 
+// keep adds s to list, within p.keep buffers (see give); p.mu is held.
 func keep[T any](p *batchBuffers, list *[][]T, s []T) {
 	switch {
 	case cap(s) == 0 || p.keep == 0:
