@@ -494,7 +494,7 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	if l.planner != nil {
 		plan, err = l.loadPlan(smp, epoch, idx)
 	} else {
-		d, err = l.load(smp, epoch, idx)
+		d, err = l.load(smp, epoch, idx, l.slotOf(job, sj.pos, smp.Path))
 	}
 	var bad *badImageError
 	if err != nil && l.cfg.SkipBadImages && errors.As(err, &bad) {
@@ -520,7 +520,11 @@ func (l *Loader) fill(ctx context.Context, sj sampleJob, epoch int) {
 	case d.Image != nil:
 		copy(b.Pixels[sj.pos*size:(sj.pos+1)*size], d.Image.Pix)
 	default:
-		copy(b.Images[sj.pos*size:(sj.pos+1)*size], d.Tensor.Data)
+		slot := b.Images[sj.pos*size : (sj.pos+1)*size]
+		if size > 0 && len(d.Tensor.Data) > 0 && &d.Tensor.Data[0] == &slot[0] {
+			break // written in place (slotOf)
+		}
+		copy(slot, d.Tensor.Data)
 		if l.ownsTensors {
 			d.Tensor.Release() // copied: its storage serves a later sample
 		}
@@ -538,10 +542,28 @@ func (e *badImageError) Error() string { return e.err.Error() }
 // Unwrap returns the decoding or reading error.
 func (e *badImageError) Unwrap() error { return e.err }
 
+// slotOf gives a pipeline the slot of sample pos (from path) in job's
+// batch to write its output tensor into, reserving the batch for that
+// shape; nil when the batch has failed or has another shape (reserve then
+// reports it once the sample is done).
+func (l *Loader) slotOf(job *batchJob, pos int, path string) transforms.TensorDest {
+	return func(c, h, w int) []float32 {
+		if !l.reserve(job, transforms.Data{Tensor: &transforms.Tensor{C: c, H: h, W: w}}, path, nil) {
+			return nil
+		}
+		b, size := job.b, c*h*w
+		if b.C*b.H*b.W != size || b.Images == nil {
+			return nil
+		}
+		return b.Images[pos*size : (pos+1)*size : (pos+1)*size]
+	}
+}
+
 // load decodes and transforms one sample with its own generator: a tensor,
-// or with PixelBatches the image before its conversion.
-func (l *Loader) load(smp Sample, epoch, idx int) (transforms.Data, error) {
-	d, err := l.transform(smp.Path, SampleRNG(l.cfg.Seed, epoch, idx))
+// or with PixelBatches the image before its conversion. A fused ToTensor
+// writes into dest's storage (see slotOf).
+func (l *Loader) load(smp Sample, epoch, idx int, dest transforms.TensorDest) (transforms.Data, error) {
+	d, err := l.transform(smp.Path, SampleRNG(l.cfg.Seed, epoch, idx), dest)
 	if err != nil {
 		return transforms.Data{}, sampleError(smp.Path, err)
 	}
@@ -593,7 +615,7 @@ func sampleError(path string, err error) error {
 // the file itself, so that a leading RandomResizedCrop decodes only its crop,
 // unless the whole image is to be cached. A file that cannot be found or read
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
-func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error) {
+func (l *Loader) transform(path string, rng *rand.Rand, dest transforms.TensorDest) (transforms.Data, error) {
 	img, _, data, err := l.source(path)
 	switch {
 	case err != nil:
@@ -601,7 +623,7 @@ func (l *Loader) transform(path string, rng *rand.Rand) (transforms.Data, error)
 	case img != nil:
 		return l.steps.Apply(transforms.Data{Image: img}, rng)
 	case l.compose != nil:
-		return l.compose.DecodeApply(data, l.cfg.Decode, rng)
+		return l.compose.DecodeApplyTo(data, l.cfg.Decode, rng, dest)
 	}
 	if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
 		return transforms.Data{}, &transforms.DecodeError{Err: err}

@@ -289,3 +289,29 @@ func TestLoaderReleasesOnlyTensorsItOwns(t *testing.T) {
 	again := collect(t, a, 3)
 	require.Equal(t, first, again)
 }
+
+// TestLoaderBatchesHoldEachSamplesTransform: every sample of a batch is what
+// its pipeline makes of its file with the sample's generator, whether the
+// pipeline writes it into the batch (a fused ToTensor and Normalize) or the
+// loader copies its tensor there (ToTensor alone).
+func TestLoaderBatchesHoldEachSamplesTransform(t *testing.T) {
+	ds := jpegFolder(t, 11)
+	for _, tr := range []*transforms.Compose{
+		trainTransform().(*transforms.Compose),
+		transforms.MustCompose(transforms.NewRandomResizedCrop(24), transforms.ToTensor{}),
+	} {
+		l := mustLoader(t, ds, LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 3, Transform: tr, Workers: 2})
+		for epoch := range 2 {
+			for _, b := range collect(t, l, epoch) {
+				size := b.C * b.H * b.W
+				for j, idx := range b.Indices {
+					data, err := os.ReadFile(ds.Samples[idx].Path)
+					require.NoError(t, err)
+					want, err := tr.DecodeApply(data, transforms.DecodeOptions{}, SampleRNG(3, epoch, idx))
+					require.NoError(t, err)
+					require.Equal(t, want.Tensor.Data, b.Images[j*size:(j+1)*size], "%s: sample %d of epoch %d", tr, idx, epoch)
+				}
+			}
+		}
+	}
+}

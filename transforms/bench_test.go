@@ -13,7 +13,7 @@ import (
 
 var benchFiles = []string{"j00_500x375_420.jpg", "j01_375x500_420.jpg"}
 
-func benchData(b *testing.B) [][]byte {
+func benchData(b testing.TB) [][]byte {
 	var out [][]byte
 	for _, f := range benchFiles {
 		data, err := os.ReadFile(filepath.Join("testdata", "images", f))

@@ -91,7 +91,7 @@ func MustCompose(ts ...Transform) *Compose {
 // and normalise in one pass, and a ColorJitter before them leaves its last
 // brightness or contrast table to that pass.
 func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
-	return c.applyFrom(0, d, rng, false)
+	return c.applyFrom(0, d, rng, false, nil)
 }
 
 // applyFrom runs the steps from the start-th on. With owned, d's image is
@@ -99,8 +99,9 @@ func (c *Compose) Apply(d Data, rng *rand.Rand) (Data, error) {
 // make fresh images and tensors, give such an image's memory back for reuse
 // once they have read it, and own the images they make. A step run on its
 // own may return a view of its input, or an image someone else keeps: what
-// it returns is not owned.
-func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand, owned bool) (Data, error) {
+// it returns is not owned. A fused ToTensor writes into dest's storage
+// when dest gives one.
+func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand, owned bool, dest TensorDest) (Data, error) {
 	// done replaces d by the fused steps' result, out.
 	done := func(out Data) {
 		if owned && d.Image != nil {
@@ -140,7 +141,7 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand, owned bool) (Data
 					return Data{}, err
 				}
 				norm, covered := c.normalizeAt(i + 2)
-				x := toTensor(img, table, norm)
+				x := toTensor(img, table, norm, dest)
 				if img != d.Image { // jitter's own
 					putBuffer(img.Pix)
 				}
@@ -150,7 +151,7 @@ func (c *Compose) applyFrom(start int, d Data, rng *rand.Rand, owned bool) (Data
 			}
 		case ToTensor:
 			if norm, covered := c.normalizeAt(i + 1); norm != nil && d.Image != nil {
-				done(Data{Tensor: toTensor(d.Image, nil, norm)})
+				done(Data{Tensor: toTensor(d.Image, nil, norm, dest)})
 				i += covered
 				continue
 			}
@@ -281,6 +282,20 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // most of the decoding of a JPEG outside the crop. Decoding errors are
 // returned as *DecodeError.
 func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (Data, error) {
+	return c.DecodeApplyTo(data, opts, rng, nil)
+}
+
+// TensorDest gives the storage for a pipeline's C×H×W output tensor: a
+// slice of c·h·w float32s, or nil for storage of the pipeline's own.
+type TensorDest func(c, h, w int) []float32
+
+// DecodeApplyTo is DecodeApply with the output tensor written into the
+// storage dest gives, when the pipeline makes it in one pass (ToTensor with
+// its Normalize, after a ColorJitter or not): a loader can have each
+// sample written straight into its slot of the batch instead of copying it
+// there (600 KB a 224×224 image). Check the tensor's Data to know whether
+// it is dest's.
+func (c *Compose) DecodeApplyTo(data []byte, opts DecodeOptions, rng *rand.Rand, dest TensorDest) (Data, error) {
 	rrc, ok := RandomResizedCrop{}, false
 	if len(c.steps) > 0 {
 		rrc, ok = c.steps[0].(RandomResizedCrop)
@@ -289,7 +304,7 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 		resize, isResize := c.steps[0].(Resize)
 		crop, isCrop := c.steps[1].(CenterCrop)
 		if isResize && isCrop {
-			return c.decodeResizeCrop(data, opts, resize, crop, rng)
+			return c.decodeResizeCrop(data, opts, resize, crop, rng, dest)
 		}
 	}
 	if !ok || rrc.validate() != nil {
@@ -297,7 +312,7 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 		if err != nil {
 			return Data{}, &DecodeError{err}
 		}
-		return c.Apply(Data{Image: img}, rng)
+		return c.applyFrom(0, Data{Image: img}, rng, false, dest)
 	}
 	img, err := rrc.decodeCrop(data, opts, rng) // exactly the crop: img.H×img.W
 	if err != nil {
@@ -312,12 +327,12 @@ func (c *Compose) DecodeApply(data []byte, opts DecodeOptions, rng *rand.Rand) (
 	}
 	d := Data{Image: ResizedCrop(img, 0, 0, img.H, img.W, rrc.Size.H, rrc.Size.W, mirror)}
 	putBuffer(img.Pix) // the crop is ours and no longer needed
-	return c.applyFrom(next, d, rng, true)
+	return c.applyFrom(next, d, rng, true, dest)
 }
 
 // decodeResizeCrop is DecodeApply for a pipeline that starts with Resize
 // then CenterCrop: only the source pixels the kept box reads are decoded.
-func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resize, crop CenterCrop, rng *rand.Rand) (Data, error) {
+func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resize, crop CenterCrop, rng *rand.Rand, dest TensorDest) (Data, error) {
 	var W, H, oh, ow int
 	var box, region image.Rectangle // region: the source pixels the box reads
 	fused := false
@@ -336,10 +351,10 @@ func (c *Compose) decodeResizeCrop(data []byte, opts DecodeOptions, resize Resiz
 		return Data{}, &DecodeError{err}
 	}
 	if !fused {
-		return c.Apply(Data{Image: img}, rng)
+		return c.applyFrom(0, Data{Image: img}, rng, false, dest)
 	}
 	// img holds the region of the W×H image.
 	d := Data{Image: resizeBox(img, -region.Min.Y, -region.Min.X, H, W, ow, oh, box, false)}
 	putBuffer(img.Pix)
-	return c.applyFrom(2, d, rng, true)
+	return c.applyFrom(2, d, rng, true, dest)
 }

@@ -22,16 +22,23 @@ func (ToTensor) Apply(d Data, _ *rand.Rand) (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
-	return Data{Tensor: toTensor(img, nil, nil)}, nil
+	return Data{Tensor: toTensor(img, nil, nil, nil)}, nil
 }
 
 // toTensor converts img, normalising each channel c as (v/255 - mean[c]) /
 // std[c] in float32 when norm is given (ToTensor and Normalize in one pass,
 // with the same float32 operations in the same order). When pre is given,
 // each value v of img stands for pre[v] (a colour table not yet applied).
-func toTensor(img *Image, pre *[256]uint8, norm *Normalize) *Tensor {
+func toTensor(img *Image, pre *[256]uint8, norm *Normalize, dest TensorDest) *Tensor {
 	n := img.W * img.H
-	t := &Tensor{C: 3, H: img.H, W: img.W, Data: getFloats(3 * n)} // every value is written below
+	var data []float32
+	if dest != nil {
+		data = dest(3, img.H, img.W)
+	}
+	if len(data) != 3*n {
+		data = getFloats(3 * n)
+	}
+	t := &Tensor{C: 3, H: img.H, W: img.W, Data: data} // every value is written below
 	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
 	pix := img.Pix[:3*n]
 	// A lookup table per channel: 256 values computed exactly as the steps would.
