@@ -549,13 +549,10 @@ func (e *badImageError) Unwrap() error { return e.err }
 func (l *Loader) slotOf(job *batchJob, pos int, path string) transforms.TensorDest {
 	return func(c, h, w int) []float32 {
 		if !l.reserve(job, transforms.Data{Tensor: &transforms.Tensor{C: c, H: h, W: w}}, path, nil) {
-			return nil
+			return nil // the batch failed, or has another shape
 		}
-		b, size := job.b, c*h*w
-		if b.C*b.H*b.W != size || b.Images == nil {
-			return nil
-		}
-		return b.Images[pos*size : (pos+1)*size : (pos+1)*size]
+		size := c * h * w // reserve made the batch's float images this shape
+		return job.b.Images[pos*size : (pos+1)*size : (pos+1)*size]
 	}
 }
 
