@@ -120,7 +120,7 @@ type result struct {
 	TrainLoss      float64 `json:"train_loss,omitempty"`
 	ValidLoss      float64 `json:"valid_loss,omitempty"`
 	ChapterRate    float64 `json:"chapter_examples_per_sec,omitempty"`
-	SetupSeconds   float64 `json:"setup_seconds,omitempty"`     // loading (and optimising) the model, in WallSeconds
+	SetupSeconds   float64 `json:"setup_seconds,omitempty"`     // loading (and optimising) the model, before the timed run (not in WallSeconds)
 	BackboneImages int     `json:"backbone_images,omitempty"`   // images through the backbone: training and validation
 	DataWaitSec    float64 `json:"data_wait_seconds,omitempty"` // of the training epochs, waiting for batches (finetune's DataWaitSeconds)
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
