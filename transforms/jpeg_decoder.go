@@ -43,7 +43,7 @@ type jpegDecoder struct {
 	data            []byte
 	quant           [4][64]int32 // zig-zag order
 	quantSet        [4]bool
-	dc, ac          [4]huffTable
+	dc, ac          [4]*huffTable // nil: not defined by this image
 	comps           []jpegComponent
 	w, h            int
 	hmax, vmax      int
@@ -247,21 +247,21 @@ func (d *jpegDecoder) readHuffman(seg []byte) error {
 		if class > 1 || id > 3 {
 			return fmt.Errorf("bad DHT table class %d id %d", class, id)
 		}
-		var counts [16]int
 		total := 0
-		for i := range counts {
-			counts[i] = int(seg[1+i])
-			total += counts[i]
+		for _, n := range seg[1:17] {
+			total += int(n)
 		}
 		if total > 256 || len(seg) < 17+total {
 			return errors.New("bad DHT segment length")
 		}
-		t := &d.dc[id]
-		if class == 1 {
-			t = &d.ac[id]
-		}
-		if err := t.build(counts, seg[17:17+total], class == 1); err != nil {
+		t, err := huffTables.table(seg[1:17+total], class == 1)
+		if err != nil {
 			return err
+		}
+		if class == 1 {
+			d.ac[id] = t
+		} else {
+			d.dc[id] = t
 		}
 		seg = seg[17+total:]
 	}
@@ -294,7 +294,7 @@ func (d *jpegDecoder) readScan(seg []byte, pos int) (int, error) {
 			return 0, fmt.Errorf("scan names unknown component %d", id)
 		}
 		c.dcT, c.acT = int(tables>>4), int(tables&15)
-		if c.dcT > 3 || c.acT > 3 || !d.dc[c.dcT].defined || !d.ac[c.acT].defined {
+		if c.dcT > 3 || c.acT > 3 || d.dc[c.dcT] == nil || d.ac[c.acT] == nil {
 			return 0, errors.New("scan uses an undefined Huffman table")
 		}
 		if !d.quantSet[c.tq] {
@@ -364,7 +364,7 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 	if br.n < 32 {
 		br.fill()
 	}
-	s, err := br.decode(&d.dc[c.dcT])
+	s, err := br.decode(d.dc[c.dcT])
 	if err != nil {
 		return err
 	}
@@ -375,7 +375,7 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 		c.pred += extend(br.bits(int(s)), int(s))
 	}
 	blk[0] = int32(int16(c.pred)) * q[0] // libjpeg keeps coefficients in shorts
-	ac := &d.ac[c.acT]
+	ac := d.ac[c.acT]
 	last := 0
 	for k := 1; k < 64; {
 		if br.n < 32 {

@@ -26,12 +26,11 @@ type huffTable struct {
 	maxCode [18]int32 // the largest code of each length, -1 if none; [17] sentinel
 	valOff  [17]int32 // symbol index minus code, per length
 	symbols [256]uint8
-	defined bool
 }
 
-// build fills t from a DHT table's 16 counts and its symbols.
+// build fills t, a zero table, from a DHT table's 16 counts and its
+// symbols.
 func (t *huffTable) build(counts [16]int, symbols []uint8, ac bool) error {
-	*t = huffTable{defined: true}
 	copy(t.symbols[:], symbols)
 	code, k := int32(0), int32(0)
 	for l := 1; l <= 16; l++ {
