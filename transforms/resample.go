@@ -193,6 +193,9 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 			}
 		case !needH:
 			copy(trow, srow[x0*3:(x0+bw)*3])
+		case fixedH >= 2 && y+1 < tmpH && horizontalPairSIMD(srow, src.Pix[(yFirst+y+1)*src.W*3:(yFirst+y+2)*src.W*3],
+			trow, tmp.Pix[(y+1)*bw*3:(y+2)*bw*3], &horiz):
+			y++ // the next row's done too
 		case fixedH >= 2 && horizontalSIMD(srow, trow, &horiz):
 		case fixedH >= 2 && fixedH <= 7:
 			horizontalKernels[fixedH](srow, trow, &horiz)

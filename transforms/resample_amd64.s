@@ -143,3 +143,79 @@ htap:
 
 hdone:
 	RET
+
+// func horizontal2AVX2(srow0, srow1, trow0, trow1 *uint8, outW int, start *int, weights *int32, taps int)
+// horizontalAVX2 on two rows at once, which share their windows and
+// weights: row 0 in the low 128-bit lane, row 1 in the high one, so each
+// tap takes one multiply for both. The same sums, the same bytes.
+TEXT ·horizontal2AVX2(SB), NOSPLIT, $0-64
+	MOVQ srow0+0(FP), SI
+	MOVQ srow1+8(FP), R13
+	SUBQ SI, R13 // row 1's bytes at the same offsets: (AX)(R13*1)
+	MOVQ trow0+16(FP), DI
+	MOVQ trow1+24(FP), R12
+	SUBQ DI, R12
+	MOVQ outW+32(FP), CX
+	MOVQ start+40(FP), BX
+	MOVQ weights+48(FP), DX
+	MOVQ taps+56(FP), R8
+	MOVL $0x200000, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	DECQ R8 // the taps before the last
+
+h2loop:
+	TESTQ CX, CX
+	JE    h2done
+	MOVQ (BX), AX
+	LEAQ (AX)(AX*2), AX
+	ADDQ SI, AX // the window's first pixel in row 0
+	VMOVDQA Y15, Y0
+	MOVQ R8, R10
+
+h2tap:
+	VMOVD   (AX), X1            // pixel j's three values and the next one's first, row 0
+	VPINSRD $1, (AX)(R13*1), X1, X1 // and row 1
+	VPMOVZXBD X1, Y1
+	VPBROADCASTD (DX), Y2
+	VPMULLD Y2, Y1, Y1
+	VPADDD  Y1, Y0, Y0
+	ADDQ $3, AX
+	ADDQ $4, DX
+	DECQ R10
+	JNE  h2tap
+
+	// The last pixel: its four bytes read one early (the window's last byte
+	// may end the row), then moved down one byte.
+	MOVL -1(AX), R11
+	SHRL $8, R11
+	MOVL -1(AX)(R13*1), R9
+	SHRL $8, R9
+	VMOVD R11, X1
+	VPINSRD $1, R9, X1, X1
+	VPMOVZXBD X1, Y1
+	VPBROADCASTD (DX), Y2
+	VPMULLD Y2, Y1, Y1
+	VPADDD  Y1, Y0, Y0
+	ADDQ $4, DX
+
+	VPSRLD $22, Y0, Y0
+	VPACKUSDW Y0, Y0, Y0 // within each lane
+	VPACKUSWB Y0, Y0, Y0
+	VMOVD X0, R11
+	VEXTRACTI128 $1, Y0, X1
+	VMOVD X1, R9
+	MOVW R11, (DI)
+	SHRL $16, R11
+	MOVB R11, 2(DI)
+	MOVW R9, (DI)(R12*1)
+	SHRL $16, R9
+	MOVB R9, 2(DI)(R12*1)
+	ADDQ $3, DI
+	ADDQ $8, BX
+	DECQ CX
+	JMP  h2loop
+
+h2done:
+	VZEROUPPER
+	RET
