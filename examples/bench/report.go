@@ -42,6 +42,9 @@ func markdown(c config, all []result) string {
 			if v == 0 {
 				return "—"
 			}
+			if v < 1 { // a model's load in seconds
+				return fmt.Sprintf("%.2f %s", v, unit)
+			}
 			return fmt.Sprintf("%.1f %s", v, unit)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, cell(gm), cell(pm), ratio)
