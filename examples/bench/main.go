@@ -209,7 +209,10 @@ func orchestrate(c config) error {
 		if !fasterThanPlain(what) {
 			return nil
 		}
-		return optional(goRun("train", flags...))
+		if err := optional(goRun("train", flags...)); err != nil {
+			return err
+		}
+		return optional(goRun("backbone", flags...)) // the efficiency's second backbone-only run
 	}
 	// trainOnGPU runs the training with the worker flags given where the
 	// model is on a GPU: levers for the host-to-device path, which a CPU
@@ -241,16 +244,19 @@ func orchestrate(c config) error {
 	if c.device != "cpu" {
 		int8Model = ""
 	}
-	// Each repetition runs the Go backbone-only and training runs back to
-	// back, then the chapter's (the training runs alternate Go, PyTorch, Go,
-	// ...): the pipeline efficiency divides one by the other, and a shared
-	// machine's speed drifts over minutes.
+	// Each repetition runs a Go backbone-only run, the Go training run and
+	// a second backbone-only run back to back, then the chapter's two (the
+	// training runs alternate Go, PyTorch, Go, ...): the pipeline efficiency
+	// divides the training run's rate by the mean of the backbone-only runs
+	// on either side of it, since a shared machine's speed drifts over
+	// minutes.
 	var steps []func() error
 	for rep := range c.reps {
 		inRep := func(r result, err error) (result, error) { r.Rep = rep + 1; return r, err }
 		steps = append(steps,
 			func() error { return add(inRep(goRun("backbone"))) },
 			func() error { return add(inRep(goRun("train"))) },
+			func() error { return add(inRep(goRun("backbone"))) },
 			func() error { return add(inRep(pyRun("backbone"))) },
 			func() error { return add(inRep(pyRun("train"))) })
 	}
@@ -263,8 +269,8 @@ func orchestrate(c config) error {
 		// with --augment-on-device, the device's work not counted.
 		func() error { return optional(goRun("loader", "--cache-images", "--augment-on-device")) },
 	)
-	// Each lever's backbone-only run, then its training run right after,
-	// for the same reason.
+	// Each lever's training run between two backbone-only runs, for the
+	// same reason.
 	pair := func(on bool, flags ...string) []func() error {
 		if !on {
 			return nil
@@ -272,6 +278,7 @@ func orchestrate(c config) error {
 		return []func() error{
 			func() error { return optional(goRun("backbone", flags...)) },
 			func() error { return optional(goRun("train", flags...)) },
+			func() error { return optional(goRun("backbone", flags...)) },
 		}
 	}
 	steps = append(steps, pair(optimized, "--optimize-backbone")...)

@@ -24,7 +24,7 @@ func markdown(c config, all []result) string {
 	setup := func(r result) float64 { return r.SetupSeconds }
 	rss := func(r result) float64 { return r.PeakRSSMiB }
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: Go's backbone-only and training runs back to back, then PyTorch's), the others single runs.\n\n",
+	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: a Go backbone-only run, Go's training run and a second backbone-only run back to back, then PyTorch's two), the others single runs (a lever's training run between two backbone-only runs).\n\n",
 		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
 	// A lever's row whose Go run was skipped or failed is all dashes (the
@@ -81,18 +81,23 @@ func markdown(c config, all []result) string {
 		row("end-to-end, "+v.row+" ("+v.note+"÷ the chapter's float32)", field("Go", "train "+v.what, eps), chapterTrain, "examples/s")
 	}
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
-	// A training run's rate is divided by the backbone-only rate of the
-	// run just before it (the same repetition, the same lever).
+	// A training run's rate is divided by the mean backbone-only rate of
+	// the runs on either side of it (the same repetition, the same lever).
 	efficiency := func(what string, f func(result) float64) []float64 {
 		var v []float64
 		for _, t := range all {
 			if t.Side != "Go" || t.What != strings.TrimSpace("train "+what) || f(t) <= 0 {
 				continue
 			}
+			sum, n := 0.0, 0
 			for _, bb := range all {
 				if bb.Side == "Go" && bb.What == strings.TrimSpace("backbone "+what) && bb.Rep == t.Rep && bb.ImagesPerSec > 0 {
-					v = append(v, f(t)/bb.ImagesPerSec)
+					sum += bb.ImagesPerSec
+					n++
 				}
+			}
+			if n > 0 {
+				v = append(v, f(t)/(sum/float64(n)))
 			}
 		}
 		return v
@@ -105,7 +110,7 @@ func markdown(c config, all []result) string {
 		return strings.Join(s, ", ")
 	}
 	if e := efficiency("", eps); len(e) > 0 {
-		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ Go backbone-only, each repetition's two runs back to back; median of %s): %.2f.",
+		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ the mean of the Go backbone-only runs just before and after it, in each repetition; median of %s): %.2f.",
 			list(e), median(e))
 		// Before stop 27 Go's timed run began before loading the model.
 		loadCounted := func(r result) float64 {
@@ -143,7 +148,7 @@ func markdown(c config, all []result) string {
 			}
 		}
 		if len(levers) > 0 {
-			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ its backbone-only, run just before): %s.", strings.Join(levers, ", "))
+			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ the mean of its backbone-only runs just before and after): %s.", strings.Join(levers, ", "))
 		}
 		var peaks []string
 		for _, v := range trainLevers {

@@ -50,3 +50,22 @@ func TestModelLoadIsReportedOutsideTheTimedRun(t *testing.T) {
 	// 1950/50/40 = 0.975 and 1500/60/30 = 0.83.
 	require.Contains(t, md, "validation pass): 0.90 (0.97, 0.83).")
 }
+
+// A training run between two backbone-only runs (a machine's speed drifts)
+// is divided by their mean, in a repetition and for a lever.
+func TestEfficiencyDividesByTheBackboneRunsOnEitherSide(t *testing.T) {
+	all := []result{
+		{Side: "Go", What: "backbone", ImagesPerSec: 40, Rep: 1},
+		{Side: "Go", What: "train", ExamplesPerSec: 36, WallSeconds: 50, Rep: 1},
+		{Side: "Go", What: "backbone", ImagesPerSec: 32, Rep: 1},
+		{Side: "PyTorch", What: "backbone", ImagesPerSec: 30, Rep: 1},
+		{Side: "PyTorch", What: "train", ExamplesPerSec: 25, WallSeconds: 70, Rep: 1},
+		{Side: "Go", What: "backbone +optimize-backbone", ImagesPerSec: 50},
+		{Side: "Go", What: "train +optimize-backbone", ExamplesPerSec: 45, WallSeconds: 40},
+		{Side: "Go", What: "backbone +optimize-backbone", ImagesPerSec: 40},
+	}
+	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 1}, all)
+	// 36 / ((40+32)/2) = 1.00, not 0.90 and 1.13 (median 1.01); 45 / 45 = 1.00.
+	require.Contains(t, md, "median of 1.00): 1.00.")
+	require.Contains(t, md, "frozen + optimized 1.00")
+}
