@@ -6,24 +6,13 @@ package transforms
 func verticalAVX2(out *uint8, n int, rows *[7]*uint8, k *int32, taps int)
 
 //go:noescape
-func horizontalAVX2(srow, trow *uint8, outW int, start *int, weights *int32, taps int)
-
-//go:noescape
 func horizontal2AVX2(srow0, srow1, trow0, trow1 *uint8, outW int, start *int, weights *int32, taps int)
 
 // horizontalSIMD resamples a row as horizontalKernels[c.ksize] would, not
 // mirrored (resizeBox reverses c instead), and reports whether it did: it
 // needs AVX2 and windows of at least 2 pixels, all of c.ksize (fixedWindows).
 func horizontalSIMD(srow, trow []uint8, c *coefficients) bool {
-	outW := len(trow) / 3
-	if !simdOn.Load() || c.ksize < 2 || outW == 0 {
-		return false
-	}
-	last := c.start[outW-1]
-	_ = srow[(max(c.start[0], last)+c.ksize)*3-1] // every window inside srow
-	_ = c.weights[outW*c.ksize-1]
-	horizontalAVX2(&srow[0], &trow[0], outW, &c.start[0], &c.weights[0], c.ksize)
-	return true
+	return horizontalPairSIMD(srow, srow, trow, trow, c) // the row as both
 }
 
 // horizontalPairSIMD resamples two rows of the same width as two

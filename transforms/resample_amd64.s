@@ -5,7 +5,8 @@
 // The resampling passes of resample.go with AVX2: the same fixed-point sums
 // (half + Σ pixel·weight in int32, shifted right by precisionBits and
 // clamped to 255), 32 values a step in the vertical pass and one pixel's
-// three channels a step in the horizontal one, so the results are identical.
+// three channels of two rows a step in the horizontal one, so the results
+// are identical.
 
 // func verticalAVX2(out *uint8, n int, rows *[7]*uint8, k *int32, taps int)
 // out[i] = clip8(half + Σ_j rows[j][i]·k[j]) for i < n; n is a multiple of 32.
@@ -82,72 +83,14 @@ DATA ·packOrder+24(SB)/4, $3
 DATA ·packOrder+28(SB)/4, $7
 GLOBL ·packOrder(SB), RODATA|NOPTR, $32
 
-// func horizontalAVX2(srow, trow *uint8, outW int, start *int, weights *int32, taps int)
-// For each output xx < outW: the three channels of pixel xx of trow are
-// clip8(half + Σ_j srow[3·(start[xx]+j)+c]·weights[xx·taps+j]). taps ≥ 2.
-// It reads no byte outside the windows and writes none outside trow's
-// 3·outW bytes.
-TEXT ·horizontalAVX2(SB), NOSPLIT, $0-48
-	MOVQ srow+0(FP), SI
-	MOVQ trow+8(FP), DI
-	MOVQ outW+16(FP), CX
-	MOVQ start+24(FP), BX
-	MOVQ weights+32(FP), DX
-	MOVQ taps+40(FP), R8
-	MOVL $0x200000, AX
-	MOVD AX, X15
-	VPBROADCASTD X15, X15
-	DECQ R8 // the taps before the last
-
-hloop:
-	TESTQ CX, CX
-	JE    hdone
-	MOVQ (BX), AX
-	LEAQ (AX)(AX*2), AX
-	ADDQ SI, AX // the window's first pixel
-	VMOVDQA X15, X0
-	MOVQ R8, R10
-
-htap:
-	VPMOVZXBD (AX), X1 // pixel j's three values and the next one's first
-	VPBROADCASTD (DX), X2
-	VPMULLD X2, X1, X1
-	VPADDD X1, X0, X0
-	ADDQ $3, AX
-	ADDQ $4, DX
-	DECQ R10
-	JNE  htap
-
-	// The last pixel: its four bytes read one early (the window's last byte
-	// may end the row), then moved down one byte.
-	MOVL -1(AX), R11
-	SHRL $8, R11
-	MOVD R11, X1
-	VPMOVZXBD X1, X1
-	VPBROADCASTD (DX), X2
-	VPMULLD X2, X1, X1
-	VPADDD X1, X0, X0
-	ADDQ $4, DX
-
-	VPSRLD $22, X0, X0
-	VPACKUSDW X0, X0, X0
-	VPACKUSWB X0, X0, X0
-	MOVD X0, R11
-	MOVW R11, (DI)
-	SHRL $16, R11
-	MOVB R11, 2(DI)
-	ADDQ $3, DI
-	ADDQ $8, BX
-	DECQ CX
-	JMP  hloop
-
-hdone:
-	RET
-
 // func horizontal2AVX2(srow0, srow1, trow0, trow1 *uint8, outW int, start *int, weights *int32, taps int)
-// horizontalAVX2 on two rows at once, which share their windows and
-// weights: row 0 in the low 128-bit lane, row 1 in the high one, so each
-// tap takes one multiply for both. The same sums, the same bytes.
+// For each output xx < outW and each row r of the two: the three channels
+// of pixel xx of trow_r are
+// clip8(half + Σ_j srow_r[3·(start[xx]+j)+c]·weights[xx·taps+j]). taps ≥ 2.
+// The rows share their windows and weights: row 0 in the low 128-bit lane,
+// row 1 in the high one, so each tap takes one multiply for both (one row:
+// pass it twice, the same bytes are written twice). It reads no byte
+// outside the windows and writes none outside the trows' 3·outW bytes.
 TEXT ·horizontal2AVX2(SB), NOSPLIT, $0-64
 	MOVQ srow0+0(FP), SI
 	MOVQ srow1+8(FP), R13
