@@ -45,6 +45,8 @@ func TestHuffmanTablesAreSharedOnlyByTheirBytes(t *testing.T) {
 	require.ErrorContains(t, err, "undefined Huffman table")
 }
 
+// The cache gives the table build makes of the bytes, once per class and
+// bytes; a bad table is refused, not kept; the cache stays bounded.
 func TestHuffmanTableCache(t *testing.T) {
 	c := huffTableCache{tables: make(map[string]*huffTable)}
 	// One code of each length 1..n: counts[i] = 1 for i < n.

@@ -53,6 +53,7 @@ type config struct {
 	noCPUCache                                         bool
 	openBLASThreaded                                   bool
 	noSIMD                                             bool
+	bracket                                            bool
 	winogradBytes                                      int64
 }
 
@@ -78,6 +79,9 @@ func main() {
 	// Three: a 2-core VM's speed moves by several percent between minutes,
 	// and the pipeline efficiency is a ratio of two runs.
 	fs.IntVar(&c.reps, "reps", 3, "repetitions of the Go and PyTorch backbone-only + training runs (the training runs alternate)")
+	// Both sides of a training run: the VM's speed also drifts within the
+	// minute one takes.
+	fs.BoolVar(&c.bracket, "bracket", true, "each Go training run between two backbone-only runs, its efficiency divided by their mean (false: one before it, as until stop 27; shorter)")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
 	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
@@ -209,7 +213,7 @@ func orchestrate(c config) error {
 		if !fasterThanPlain(what) {
 			return nil
 		}
-		if err := optional(goRun("train", flags...)); err != nil {
+		if err := optional(goRun("train", flags...)); err != nil || !c.bracket {
 			return err
 		}
 		return optional(goRun("backbone", flags...)) // the efficiency's second backbone-only run
@@ -255,8 +259,11 @@ func orchestrate(c config) error {
 		inRep := func(r result, err error) (result, error) { r.Rep = rep + 1; return r, err }
 		steps = append(steps,
 			func() error { return add(inRep(goRun("backbone"))) },
-			func() error { return add(inRep(goRun("train"))) },
-			func() error { return add(inRep(goRun("backbone"))) },
+			func() error { return add(inRep(goRun("train"))) })
+		if c.bracket {
+			steps = append(steps, func() error { return add(inRep(goRun("backbone"))) })
+		}
+		steps = append(steps,
 			func() error { return add(inRep(pyRun("backbone"))) },
 			func() error { return add(inRep(pyRun("train"))) })
 	}
@@ -275,11 +282,14 @@ func orchestrate(c config) error {
 		if !on {
 			return nil
 		}
-		return []func() error{
+		runs := []func() error{
 			func() error { return optional(goRun("backbone", flags...)) },
 			func() error { return optional(goRun("train", flags...)) },
-			func() error { return optional(goRun("backbone", flags...)) },
 		}
+		if c.bracket {
+			runs = append(runs, func() error { return optional(goRun("backbone", flags...)) })
+		}
+		return runs
 	}
 	steps = append(steps, pair(optimized, "--optimize-backbone")...)
 	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd")...)

@@ -23,9 +23,18 @@ func markdown(c config, all []result) string {
 	wall := func(r result) float64 { return r.WallSeconds }
 	setup := func(r result) float64 { return r.SetupSeconds }
 	rss := func(r result) float64 { return r.PeakRSSMiB }
+	// How the runs were ordered, and so what a training run is divided by.
+	each := "a Go backbone-only run, Go's training run and a second backbone-only run back to back, then PyTorch's two"
+	levers := "a lever's training run between two backbone-only runs"
+	around, leverAround := "the mean of the Go backbone-only runs just before and after it", "the mean of its backbone-only runs just before and after"
+	if !c.bracket {
+		each = "Go's backbone-only and training runs back to back, then PyTorch's"
+		levers = "a lever's training run right after its backbone-only run"
+		around, leverAround = "the Go backbone-only run just before it", "its backbone-only run just before"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: a Go backbone-only run, Go's training run and a second backbone-only run back to back, then PyTorch's two), the others single runs (a lever's training run between two backbone-only runs).\n\n",
-		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps)
+	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: %s), the others single runs (%s).\n\n",
+		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps, each, levers)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
 	// A lever's row whose Go run was skipped or failed is all dashes (the
 	// chapter's number would only repeat the row it is divided by).
@@ -110,8 +119,8 @@ func markdown(c config, all []result) string {
 		return strings.Join(s, ", ")
 	}
 	if e := efficiency("", eps); len(e) > 0 {
-		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ the mean of the Go backbone-only runs just before and after it, in each repetition; median of %s): %.2f.",
-			list(e), median(e))
+		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ %s, in each repetition; median of %s): %.2f.",
+			around, list(e), median(e))
 		// Before stop 27 Go's timed run began before loading the model.
 		loadCounted := func(r result) float64 {
 			if r.WallSeconds <= 0 {
@@ -141,14 +150,14 @@ func markdown(c config, all []result) string {
 		if w := field("Go", "train", waited); len(w) > 0 {
 			fmt.Fprintf(&b, " The training loop waited for batches %.1f%% of the run.", 100*median(w))
 		}
-		var levers []string
+		var leverRates []string
 		for _, v := range trainLevers {
 			if e := efficiency(v.what, eps); len(e) > 0 {
-				levers = append(levers, fmt.Sprintf("%s %.2f", v.name, median(e)))
+				leverRates = append(leverRates, fmt.Sprintf("%s %.2f", v.name, median(e)))
 			}
 		}
-		if len(levers) > 0 {
-			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ the mean of its backbone-only runs just before and after): %s.", strings.Join(levers, ", "))
+		if len(leverRates) > 0 {
+			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ %s): %s.", leverAround, strings.Join(leverRates, ", "))
 		}
 		var peaks []string
 		for _, v := range trainLevers {

@@ -25,8 +25,8 @@ func TestEfficiencyPairsEachRepetition(t *testing.T) {
 	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 2}, all)
 	// 38/40 = 0.95 and 24/30 = 0.80: median 0.875; the medians' ratio
 	// (31/35 = 0.886) would read 0.89.
-	require.Contains(t, md, "median of 0.95, 0.80): 0.88.")
-	require.Contains(t, md, "frozen + optimized 0.90")
+	require.Contains(t, md, "(Go end-to-end ÷ the Go backbone-only run just before it, in each repetition; median of 0.95, 0.80): 0.88.")
+	require.Contains(t, md, "(its end-to-end ÷ its backbone-only run just before): frozen + optimized 0.90")
 	require.Equal(t, 1, strings.Count(md, "Pipeline efficiency"))
 }
 
@@ -64,8 +64,9 @@ func TestEfficiencyDividesByTheBackboneRunsOnEitherSide(t *testing.T) {
 		{Side: "Go", What: "train +optimize-backbone", ExamplesPerSec: 45, WallSeconds: 40},
 		{Side: "Go", What: "backbone +optimize-backbone", ImagesPerSec: 40},
 	}
-	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 1}, all)
+	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 1, bracket: true}, all)
 	// 36 / ((40+32)/2) = 1.00, not 0.90 and 1.13 (median 1.01); 45 / 45 = 1.00.
-	require.Contains(t, md, "median of 1.00): 1.00.")
-	require.Contains(t, md, "frozen + optimized 1.00")
+	require.Contains(t, md, "(Go end-to-end ÷ the mean of the Go backbone-only runs just before and after it, in each repetition; median of 1.00): 1.00.")
+	require.Contains(t, md, "(each: a Go backbone-only run, Go's training run and a second backbone-only run back to back, then PyTorch's two)")
+	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): frozen + optimized 1.00")
 }
