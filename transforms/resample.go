@@ -181,9 +181,10 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 	tmpH := yLast - yFirst
 	tmp := &Image{W: bw, H: tmpH, Pix: getBuffer(bw * tmpH * 3)}
 	x0 := left + box.Min.X // without horizontal resampling, the column of the box's first
+	srcRow := func(y int) []uint8 { return src.Pix[(yFirst+y)*src.W*3 : (yFirst+y+1)*src.W*3] }
+	tmpRow := func(y int) []uint8 { return tmp.Pix[y*bw*3 : (y+1)*bw*3] }
 	for y := 0; y < tmpH; y++ {
-		srow := src.Pix[(yFirst+y)*src.W*3 : (yFirst+y+1)*src.W*3]
-		trow := tmp.Pix[y*bw*3 : (y+1)*bw*3]
+		srow, trow := srcRow(y), tmpRow(y)
 		switch {
 		case !needH && mirror:
 			part := srow[x0*3 : (x0+bw)*3]
@@ -193,8 +194,7 @@ func resizeBox(src *Image, top, left, h, w, outW, outH int, box image.Rectangle,
 			}
 		case !needH:
 			copy(trow, srow[x0*3:(x0+bw)*3])
-		case fixedH >= 2 && y+1 < tmpH && horizontalPairSIMD(srow, src.Pix[(yFirst+y+1)*src.W*3:(yFirst+y+2)*src.W*3],
-			trow, tmp.Pix[(y+1)*bw*3:(y+2)*bw*3], &horiz):
+		case fixedH >= 2 && y+1 < tmpH && horizontalPairSIMD(srow, srcRow(y+1), trow, tmpRow(y+1), &horiz):
 			y++ // the next row's done too
 		case fixedH >= 2 && horizontalSIMD(srow, trow, &horiz):
 		case fixedH >= 2 && fixedH <= 7:
