@@ -2,7 +2,7 @@
 #
 #   make deps     install the system packages that are missing (as root), else print the command
 #   make build    build the C shim (build/libtunetorch.so) with CMake
-#   make test     go vet + go test, libtorch tests included
+#   make test     gofmt, go vet, staticcheck + go test, libtorch tests included
 #   make fixtures export the ResNet-34 test fixtures (random weights; fp32 and int8) into build/cache
 #   make demo     the chapter end to end on generated data: build/demo/submission.csv, loss.png
 #   make bench    Go against the chapter's PyTorch code, side by side, plus go test -bench
@@ -23,6 +23,8 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 CACHE := $(BUILD)/cache
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# The linter make vet runs after go vet, fetched through the Go module proxy.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 APT_PACKAGES := libopenblas0-pthread libgloo-dev cmake g++ python3-torch python3-torchvision curl unzip
 # Debian's libtorch unless another is named (LIBTORCH, third_party/libtorch, or
@@ -78,6 +80,7 @@ vet: build
 	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted (run gofmt -w)"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags purego ./transforms/...
+	$(GO) run $(STATICCHECK) ./...
 
 test: build fixtures vet
 	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_RESNET34_INT8=$(abspath $(CACHE)/resnet34-int8.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -count=1 -timeout 60m ./...

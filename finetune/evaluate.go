@@ -146,9 +146,7 @@ func PredictFeatures(net *Net, f *Features) (_ *Predictions, err error) {
 	out := &Predictions{IDs: make([]string, n), Probs: make([][]float32, n)}
 	// Back to dataset order, whatever order the loader used.
 	order := make([]int, n)
-	for row, idx := range f.Index {
-		order[row] = idx
-	}
+	copy(order, f.Index)
 	pos := rankOf(order)
 	for row := range n {
 		out.IDs[pos[row]] = f.IDs[row]

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"image"
 	"image/png"
 	"math"
 	"os"
@@ -90,7 +89,7 @@ func pilRGB(t testing.TB, name string) *Image {
 	defer f.Close()
 	m, err := png.Decode(f)
 	require.NoError(t, err)
-	return toRGB(m.(image.Image))
+	return toRGB(m)
 }
 
 func pixelSHA(img *Image) string {

@@ -43,7 +43,7 @@ func (t *huffTable) build(counts [16]int, symbols []uint8, ac bool) error {
 			k += n
 			t.maxCode[l] = code - 1
 			if code > 1<<l {
-				return errors.New("Huffman table with more codes than fit their lengths")
+				return errors.New("corrupt Huffman table: more codes than fit their lengths")
 			}
 		}
 		code <<= 1
