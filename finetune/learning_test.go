@@ -31,13 +31,29 @@ func TestHeadLearnsOnRandomResNet34Features(t *testing.T) {
 		require.NoError(t, err)
 		return l
 	}
-	// The same weights in float32 and in int8 (scripts/export_backbone.py
-	// --quantize int8): the int8 backbone's effect on accuracy is logged.
-	for _, backbone := range []struct{ name, path string }{
-		{"float32", testenv.ResNet34(t)}, {"int8", testenv.ResNet34Int8(t)},
+	// The same weights in float32, in int8 (scripts/export_backbone.py
+	// --quantize int8) and under bf16 autocast: each reduced precision's
+	// effect on accuracy is logged against float32's. bf16 is the issue's
+	// opt-in backbone (the bench's bf16 + channels-last row; dogbreed's --bf16
+	// on the CPU also freezes it): its head must learn as float32's does.
+	type run struct {
+		name, path string
+		cfg        NetConfig
+	}
+	base := NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2}
+	with := func(f func(*NetConfig)) NetConfig { c := base; f(&c); return c }
+	var float32Run *EpochStats
+	var float32Features []float32 // of the validation images
+	for _, backbone := range []run{
+		{"float32", testenv.ResNet34(t), base},
+		{"int8", testenv.ResNet34Int8(t), base},
+		{"bf16 + channels-last", testenv.ResNet34(t), with(func(c *NetConfig) { c.BackboneDtype, c.ChannelsLast = torch.BFloat16, true })},
+		{"bf16 + channels-last, frozen", testenv.ResNet34(t), with(func(c *NetConfig) {
+			c.BackboneDtype, c.ChannelsLast, c.OptimizeBackbone = torch.BFloat16, true, true
+		})},
 	} {
 		t.Run(backbone.name, func(t *testing.T) {
-			net, err := LoadNet(backbone.path, NetConfig{Classes: 12, InputSize: 112, Device: torch.CPU, Seed: 2})
+			net, err := LoadNet(backbone.path, backbone.cfg)
 			require.NoError(t, err)
 			defer net.Close()
 			cfg := TrainConfig{Epochs: 200, LR: 1e-6, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 50, LRDecay: 0.9,
@@ -50,6 +66,29 @@ func TestHeadLearnsOnRandomResNet34Features(t *testing.T) {
 				last.ValidLoss, last.ValidTop1, last.ValidTop5)
 			require.Less(t, last.TrainLoss, first.TrainLoss)
 			require.Greater(t, last.ValidTop1, 3.0/12, "validation accuracy %.3f is not clearly above chance (1/12)", last.ValidTop1)
+			vf, err := ExtractFeatures(context.Background(), net, mk(split.Valid, false))
+			require.NoError(t, err)
+			features := vf.X.Float32s()
+			vf.Close()
+			if backbone.name == "float32" {
+				float32Run, float32Features = &last, features
+				return
+			}
+			if float32Run == nil {
+				t.Skip("compared with the float32 subtest, which did not run")
+			}
+			f := float32Run
+			worst, scale := worstDifference(float32Features, features)
+			t.Logf("%s against float32: features within %.2g of the largest, valid loss %+.3f, top-1 %+.3f, top-5 %+.3f",
+				backbone.name, worst/scale, last.ValidLoss-f.ValidLoss, last.ValidTop1-f.ValidTop1, last.ValidTop5-f.ValidTop5)
+			if backbone.cfg.BackboneDtype != torch.BFloat16 {
+				return
+			}
+			// bf16 keeps 8 bits of mantissa: its features differ from float32's
+			// by far more than float32's own rounding (1e-6 of the largest).
+			require.Greater(t, worst, 1e-3*scale, "bf16 autocast did not reach the backbone")
+			require.InDelta(t, f.ValidLoss, last.ValidLoss, 0.05, "bf16 moved the validation loss")
+			require.GreaterOrEqual(t, last.ValidTop1, f.ValidTop1-0.05, "bf16 lost validation accuracy")
 		})
 	}
 }
