@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
+	"github.com/tunetorch/tunetorch/transforms"
 )
 
 // TestTrainingMatchesThePyTorchChapterLoop trains the head in Go and with the
@@ -20,18 +22,52 @@ import (
 // backbone file, the same initial head and the same batches (augmentation
 // off), and compares every step's loss and the final head.
 func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
-	py := testenv.Python(t)
 	_, split := smallKaggle(t, 4, 0.12)
-	net := tinyNet(t, 4)
+	checkParity(t, tinyNet(t, 4), tinyBackbone, loader(t, split.Train, evalTransform(), true, 8), 1e-4)
+}
+
+// TestDefaultCPUBackboneTrainsAsTheChapterLoop: the same with the ResNet-34
+// and dogbreed's CPU defaults, which the bench's 2× is measured with (frozen
+// and optimised where verified; Winograd convolutions within
+// DefaultWinogradBytes where oneDNN has them), against the chapter's loop on
+// the backbone as exported: the issue asks for the same losses within 1e-3.
+func TestDefaultCPUBackboneTrainsAsTheChapterLoop(t *testing.T) {
+	_, split := smallKaggle(t, 4, 0.12)
+	cfg := NetConfig{Classes: 4, InputSize: 64, Device: torch.CPU, Seed: 1, OptimizeBackbone: torch.OptimizeForInferenceVerified(),
+		WinogradBytes: DefaultWinogradBytes}
+	cfg.Winograd = WinogradPays(cfg)
+	net, err := LoadNet(testenv.ResNet34(t), cfg)
+	require.NoError(t, err)
+	defer net.Close()
+	t.Logf("optimised %v, %d Winograd convolutions", cfg.OptimizeBackbone, net.WinogradConvolutions)
+	if cfg.Winograd {
+		require.Positive(t, net.WinogradConvolutions)
+	}
+	tr := transforms.MustCompose(transforms.ResizeShorter(72), transforms.CenterCropSquare(64), transforms.ToTensor{}, transforms.ImageNetNormalize)
+	checkParity(t, net, testenv.ResNet34(t), loader(t, split.Train, tr, true, 8), 1e-3)
+	if cfg.Winograd {
+		winograd, _, err := net.Backbone.WinogradCounts()
+		require.NoError(t, err)
+		require.Positive(t, winograd, "convolutions of the training batches that ran Winograd")
+	}
+}
+
+// checkParity trains net's head for three of the chapter's epochs on train
+// (augmentation off) and the chapter's PyTorch loop on backbone (the file,
+// as exported) from the same head and batches; every step's summed loss and
+// the final head must agree within tol (relative).
+func checkParity(t *testing.T, net *Net, backbone string, train *dataset.Loader, tol float64) {
+	t.Helper()
+	py := testenv.Python(t)
 	cfg := chapterConfig(3)
-	const bs = 8
-	train := loader(t, split.Train, evalTransform(), true, bs)
+	bs := train.Config().BatchSize
 	dir := t.TempDir()
 
 	// What both sides start from: the head, all images, each epoch's order.
 	headFile := filepath.Join(dir, "head0.pt")
 	require.NoError(t, torch.SaveTensors(headFile, net.Head.NamedParameters()))
-	all := loader(t, split.Train, evalTransform(), false, 1000)
+	all, err := dataset.NewLoader(train.Dataset(), dataset.LoaderConfig{BatchSize: 1000, Transform: train.Config().Transform})
+	require.NoError(t, err)
 	var data []torch.NamedTensor
 	for b, err := range all.Batches(context.Background(), 0) {
 		require.NoError(t, err)
@@ -46,7 +82,7 @@ func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
 		}
 		data = append(data, torch.NamedTensor{Name: fmt.Sprintf("order.%d", e), Tensor: torch.MustFromSlice(order, int64(len(order)))})
 	}
-	conf := torch.MustFromSlice([]float64{float64(cfg.Epochs), bs, cfg.LR, cfg.WeightDecay, cfg.Momentum, float64(cfg.LRPeriod), cfg.LRDecay}, 7)
+	conf := torch.MustFromSlice([]float64{float64(cfg.Epochs), float64(bs), cfg.LR, cfg.WeightDecay, cfg.Momentum, float64(cfg.LRPeriod), cfg.LRDecay}, 7)
 	data = append(data, torch.NamedTensor{Name: "config", Tensor: conf})
 	dataFile := filepath.Join(dir, "data.pt")
 	require.NoError(t, torch.SaveTensors(dataFile, data))
@@ -54,11 +90,11 @@ func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
 
 	var goLosses []float64
 	cfg.OnStep = func(_, _ int, loss float64) { goLosses = append(goLosses, loss) }
-	_, err := Train(context.Background(), net, train, nil, cfg)
+	_, err = Train(context.Background(), net, train, nil, cfg)
 	require.NoError(t, err)
 
 	lossFile, headOut := filepath.Join(dir, "losses.json"), filepath.Join(dir, "head_py.pt")
-	out, err := exec.Command(py, testenv.Script("finetune_parity.py"), tinyBackbone, dataFile, headFile, lossFile, headOut).CombinedOutput()
+	out, err := exec.Command(py, testenv.Script("finetune_parity.py"), backbone, dataFile, headFile, lossFile, headOut).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	raw, err := os.ReadFile(lossFile)
 	require.NoError(t, err)
@@ -70,7 +106,7 @@ func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
 	for i := range pyLosses {
 		rel := math.Abs(goLosses[i]-pyLosses[i]) / math.Max(1e-12, math.Abs(pyLosses[i]))
 		worst = math.Max(worst, rel)
-		require.LessOrEqual(t, rel, 1e-4, "step %d: Go %.7g, PyTorch %.7g", i, goLosses[i], pyLosses[i])
+		require.LessOrEqual(t, rel, tol, "step %d: Go %.7g, PyTorch %.7g", i, goLosses[i], pyLosses[i])
 	}
 	pyHead, err := torch.LoadTensors(headOut)
 	require.NoError(t, err)
@@ -84,7 +120,7 @@ func TestTrainingMatchesThePyTorchChapterLoop(t *testing.T) {
 		for j := range a {
 			d := math.Abs(float64(a[j] - b[j]))
 			worstP = math.Max(worstP, d)
-			require.LessOrEqual(t, d, 1e-4*(1+math.Abs(float64(b[j]))), "%s[%d]", p.Name, j)
+			require.LessOrEqual(t, d, tol*(1+math.Abs(float64(b[j]))), "%s[%d]", p.Name, j)
 		}
 	}
 	t.Logf("%d steps: max relative loss difference %.2g, max parameter difference %.2g", len(pyLosses), worst, worstP)
