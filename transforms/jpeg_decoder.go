@@ -386,10 +386,13 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 			l := uint(e & 0xFF)
 			br.acc <<= l
 			br.n -= l
-			if k > 63 {
+			if uint(k) > 63 {
+				if e == fastACEndOfBlock|int32(l) {
+					break
+				}
 				return errJPEGBadHuffman
 			}
-			blk[unzig[k]] = (e >> 16) * q[k]
+			blk[unzig[k]&63] = (e >> 16) * q[k]
 			last = k
 			k++
 			continue
@@ -407,10 +410,10 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 			continue
 		}
 		k += r
-		if k > 63 {
+		if uint(k) > 63 {
 			return errJPEGBadHuffman
 		}
-		blk[unzig[k]] = extend(br.bits(s), s) * q[k]
+		blk[unzig[k]&63] = extend(br.bits(s), s) * q[k]
 		last = k
 		k++
 	}

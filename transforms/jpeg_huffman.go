@@ -21,12 +21,18 @@ type huffTable struct {
 	// codes that short; 0 means a longer code.
 	fast [1 << huffLookahead]uint16
 	// fastAC, for AC tables, maps them to value<<16 | run<<8 | total bits
-	// when the code and its extra bits both fit; 0 otherwise.
+	// when the code and its extra bits both fit, to fastACEndOfBlock | code
+	// length for an end-of-block code that short; 0 otherwise.
 	fastAC  [1 << huffLookahead]int32
 	maxCode [18]int32 // the largest code of each length, -1 if none; [17] sentinel
 	valOff  [17]int32 // symbol index minus code, per length
 	symbols [256]uint8
 }
+
+// fastACEndOfBlock marks an end-of-block code in huffTable.fastAC: its run
+// (0x80) takes the position past the block's last coefficient, where the
+// decoder tells it from a corrupt run by the whole entry.
+const fastACEndOfBlock = 0x80 << 8
 
 // build fills t, a zero table, from a DHT table's 16 counts and its
 // symbols.
@@ -62,6 +68,9 @@ func (t *huffTable) build(counts [16]int, symbols []uint8, ac bool) error {
 					continue
 				}
 				run, size := int32(sym>>4), int(sym&15)
+				if sym == 0 {
+					t.fastAC[idx] = fastACEndOfBlock | int32(l)
+				}
 				if size == 0 || l+size > huffLookahead {
 					continue
 				}
