@@ -47,21 +47,24 @@ func brightnessLUT(factor float64) [256]uint8 {
 // torchvision's F.adjust_contrast on a PIL image.
 func AdjustContrast(img *Image, factor float64) *Image {
 	out := NewImage(img.W, img.H)
-	id := identityLUT()
-	lut := contrastLUT(meanGrey(img, &id), factor)
+	lut := contrastLUT(meanGrey(img, nil), factor)
 	mapValues(out, img, &lut)
 	return out
 }
 
 // meanGrey is the mean of the greyscale version of img with lut applied to
 // its values (ImageStat's mean of convert("L"), rounded as Pillow does),
-// without writing the mapped image.
+// without writing the mapped image. A nil lut maps nothing.
 func meanGrey(img *Image, lut *[256]uint8) uint8 {
 	// ImageStat's mean is Σ value·count over the pixel count: an exact
 	// integer sum (as Python's) divided in float64, the same as summing the
 	// values themselves.
 	var sum uint64
-	pix := img.Pix
+	pix := img.Pix[:3*img.W*img.H]
+	if lut == nil {
+		sum, pix = lumaSumSIMD(pix)
+		lut = &identity
+	}
 	for i := 0; i+2 < len(pix); i += 3 {
 		sum += uint64(luma(lut[pix[i]], lut[pix[i+1]], lut[pix[i+2]]))
 	}
@@ -348,7 +351,11 @@ func jitter(img *Image, p JitterParams) (*Image, *[256]uint8, error) {
 			chainLUT(&lut, &next)
 			pending = true
 		case fn == 1 && p.Contrast != nil:
-			next := contrastLUT(meanGrey(src, &lut), *p.Contrast)
+			var mapped *[256]uint8 // what src's values stand for
+			if pending {
+				mapped = &lut
+			}
+			next := contrastLUT(meanGrey(src, mapped), *p.Contrast)
 			chainLUT(&lut, &next)
 			pending = true
 		case fn == 2 && p.Saturation != nil:

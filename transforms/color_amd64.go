@@ -5,6 +5,29 @@ package transforms
 //go:noescape
 func saturationAVX2(dst, src *uint8, pixels int, a float32)
 
+//go:noescape
+func lumaSumAVX2(src *uint8, pixels int) uint64
+
+// lumaSumChunk is how many pixels one lumaSumAVX2 call sums at most.
+const lumaSumChunk = 1 << 22
+
+// lumaSumSIMD sums the lumas of pix's whole groups of 8 pixels with AVX2
+// and returns that sum and the pixels left for the Go loop (all of pix
+// without AVX2).
+func lumaSumSIMD(pix []uint8) (uint64, []uint8) {
+	n := len(pix) / 3 &^ 7
+	if !simdOn.Load() || n == 0 {
+		return 0, pix
+	}
+	var sum uint64
+	for done := 0; done < n; {
+		k := min(n-done, lumaSumChunk)
+		sum += lumaSumAVX2(&pix[3*done], k)
+		done += k
+	}
+	return sum, pix[3*n:]
+}
+
 // saturationSIMD does what it can of saturation (factor a) with AVX2: the
 // table first, in a pass of its own where it is not the identity, then whole
 // groups of 8 pixels. It returns what is left for the Go loop: the values

@@ -8,6 +8,32 @@
 // then a sum, each rounded as Go and C round them), truncated and clamped
 // to [0, 255].
 
+// LUMA8 reads eight pixels (24 bytes) at SI: their R, G and B values into
+// Y2, Y3 and Y4 (32 bits each) and their luma, Pillow's
+// (19595·r + 38470·g + 7471·b + 0x8000) >> 16, into Y5. It uses Y0, Y1, Y6.
+#define LUMA8 \
+	VMOVDQU   (SI), X0; \
+	VMOVQ     16(SI), X1; \
+	VPSHUFB   ·satRLo<>(SB), X0, X2; \
+	VPSHUFB   ·satRHi<>(SB), X1, X3; \
+	VPOR      X3, X2, X2; \
+	VPMOVZXBD X2, Y2; \
+	VPSHUFB   ·satGLo<>(SB), X0, X3; \
+	VPSHUFB   ·satGHi<>(SB), X1, X4; \
+	VPOR      X4, X3, X3; \
+	VPMOVZXBD X3, Y3; \
+	VPSHUFB   ·satBLo<>(SB), X0, X4; \
+	VPSHUFB   ·satBHi<>(SB), X1, X5; \
+	VPOR      X5, X4, X4; \
+	VPMOVZXBD X4, Y4; \
+	VPMULLD   ·lumaR<>(SB), Y2, Y5; \
+	VPMULLD   ·lumaG<>(SB), Y3, Y6; \
+	VPADDD    Y6, Y5, Y5; \
+	VPMULLD   ·lumaB<>(SB), Y4, Y6; \
+	VPADDD    Y6, Y5, Y5; \
+	VPADDD    ·lumaHalf<>(SB), Y5, Y5; \
+	VPSRLD    $16, Y5, Y5
+
 // func saturationAVX2(dst, src *uint8, pixels int, a float32)
 // pixels is a multiple of 8; dst may be src.
 TEXT ·saturationAVX2(SB), NOSPLIT, $0-28
@@ -22,30 +48,7 @@ sloop:
 	TESTQ CX, CX
 	JE    sdone
 
-	// The 24 bytes split into R, G and B, eight 32-bit values each.
-	VMOVDQU   (SI), X0
-	VMOVQ     16(SI), X1
-	VPSHUFB   ·satRLo<>(SB), X0, X2
-	VPSHUFB   ·satRHi<>(SB), X1, X3
-	VPOR      X3, X2, X2
-	VPMOVZXBD X2, Y2
-	VPSHUFB   ·satGLo<>(SB), X0, X3
-	VPSHUFB   ·satGHi<>(SB), X1, X4
-	VPOR      X4, X3, X3
-	VPMOVZXBD X3, Y3
-	VPSHUFB   ·satBLo<>(SB), X0, X4
-	VPSHUFB   ·satBHi<>(SB), X1, X5
-	VPOR      X5, X4, X4
-	VPMOVZXBD X4, Y4
-
-	// l = (19595·r + 38470·g + 7471·b + 0x8000) >> 16, and as float32.
-	VPMULLD   ·lumaR<>(SB), Y2, Y5
-	VPMULLD   ·lumaG<>(SB), Y3, Y6
-	VPADDD    Y6, Y5, Y5
-	VPMULLD   ·lumaB<>(SB), Y4, Y6
-	VPADDD    Y6, Y5, Y5
-	VPADDD    ·lumaHalf<>(SB), Y5, Y5
-	VPSRLD    $16, Y5, Y5
+	LUMA8
 	VCVTDQ2PS Y5, Y6
 
 	// Each channel: float32(a·float32(v − l)) + float32(l), truncated
@@ -89,6 +92,36 @@ sloop:
 	JMP  sloop
 
 sdone:
+	VZEROUPPER
+	RET
+
+// func lumaSumAVX2(src *uint8, pixels int) uint64
+// The sum of the lumas (LUMA8) of pixels pixels at src; pixels is a
+// multiple of 8, at most 1<<22 (so no 32-bit lane, nor the sum, wraps).
+TEXT ·lumaSumAVX2(SB), NOSPLIT, $0-24
+	MOVQ   src+0(FP), SI
+	MOVQ   pixels+8(FP), CX
+	SHRQ   $3, CX
+	VPXOR  Y7, Y7, Y7
+
+lloop:
+	TESTQ CX, CX
+	JE    ldone
+	LUMA8
+	VPADDD Y5, Y7, Y7
+	ADDQ   $24, SI
+	DECQ   CX
+	JMP    lloop
+
+ldone:
+	VEXTRACTI128 $1, Y7, X0
+	VPADDD       X0, X7, X7
+	VPSHUFD      $0x4e, X7, X0
+	VPADDD       X0, X7, X7
+	VPSHUFD      $0xb1, X7, X0
+	VPADDD       X0, X7, X7
+	VMOVD        X7, AX
+	MOVQ         AX, ret+16(FP)
 	VZEROUPPER
 	RET
 

@@ -95,6 +95,38 @@ func TestSaturationSIMDEqualsTheGoLoop(t *testing.T) {
 	}
 }
 
+// TestLumaSumSIMDEqualsTheGoLoop: the AVX2 sum of lumas (ColorJitter's
+// mean grey) and the Go loop over the pixels it leaves give the Go loop's
+// sum, for random images of every length modulo 8 and one of white pixels
+// whose sum passes 2^32 (summed in chunks that cannot wrap).
+func TestLumaSumSIMDEqualsTheGoLoop(t *testing.T) {
+	skipWithoutSIMD(t)
+	goSum := func(pix []uint8) (sum uint64) {
+		for i := 0; i+2 < len(pix); i += 3 {
+			sum += uint64(luma(pix[i], pix[i+1], pix[i+2]))
+		}
+		return sum
+	}
+	rng := rand.New(rand.NewPCG(4, 1))
+	for range 100 {
+		img := randomImage(rng, 1+rng.IntN(90), 1+rng.IntN(20))
+		sum, rest := lumaSumSIMD(img.Pix)
+		require.Less(t, len(rest), 3*8)
+		require.Equal(t, goSum(img.Pix), sum+goSum(rest), "%d×%d", img.W, img.H)
+		got := meanGrey(img, nil)
+		var want uint8
+		withoutSIMD(t, func() { want = meanGrey(img, nil) })
+		require.Equal(t, want, got)
+	}
+	white := NewImage(4105, 4105) // 16.85 Mpx: 255 each passes 2^32
+	for j := range white.Pix {
+		white.Pix[j] = 255
+	}
+	sum, rest := lumaSumSIMD(white.Pix)
+	require.Equal(t, uint64(255*4105*4105), sum+goSum(rest))
+	require.Equal(t, uint8(255), meanGrey(white, nil))
+}
+
 // TestJPEGColourSIMDEqualsTheGoLoop: 4:2:0 JPEGs of random sizes (odd ones
 // included), decoded whole and as crops that start at odd and even columns.
 func TestJPEGColourSIMDEqualsTheGoLoop(t *testing.T) {
