@@ -7,8 +7,11 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -102,7 +105,11 @@ func DistributedFromEnv() (cfg DistributedConfig, ok bool, err error) {
 
 // NewProcessGroup joins the group described by cfg: it blocks until all
 // WorldSize processes have met at the rendezvous (or Timeout passes).
+//
+// From then on the process does not die of SIGPIPE (see catchSIGPIPE): a
+// rank that dies makes the others' collectives return errors.
 func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
+	catchSIGPIPE()
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Minute
 	}
@@ -129,6 +136,19 @@ func NewProcessGroup(cfg DistributedConfig) (*ProcessGroup, error) {
 	runtime.SetFinalizer(g, (*ProcessGroup).Close)
 	return g, nil
 }
+
+// catchSIGPIPE makes SIGPIPE a signal the process receives (and drops), so
+// that a write to a socket or pipe whose reader has gone fails with EPIPE
+// instead of killing the process. Gloo and the TCPStore write to their
+// peers' sockets from C++ (some from threads of their own); when a peer
+// dies, the kernel raises SIGPIPE on the writing thread, and a Go program
+// that does not handle it dies of it (the Go runtime spares only its own
+// writes, to descriptors other than 1 and 2). PyTorch's ranks run under
+// Python, which ignores SIGPIPE, so there the collective returns an error;
+// with this, here too. Writes to a closed standard output then fail with
+// EPIPE as well, as in Python. Unlike ignoring the signal, handling it is
+// not inherited by the programs the process starts.
+var catchSIGPIPE = sync.OnceFunc(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
 
 // Rank returns this process's rank.
 func (g *ProcessGroup) Rank() int { return g.rank }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,6 +79,17 @@ func TestDistributedHelper(t *testing.T) {
 		require.NoError(t, g.Broadcast(b, 1))
 		require.NoError(t, g.Barrier())
 		fmt.Printf("RESULT sum=%v avg=%v bcast=%v\n", x.Float32s(), y.Float32s(), b.Float32s())
+	case "sigpipe":
+		// Standard output made a pipe whose reader has gone: without SIGPIPE
+		// handled, a write there kills a Go program, as one from C++ to a
+		// dead peer's socket does (the Go runtime spares only its own writes
+		// to other descriptors). The result goes to standard error.
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		require.NoError(t, syscall.Dup3(int(w.Fd()), 1, 0))
+		_, err = os.Stdout.Write([]byte("x"))
+		fmt.Fprintf(os.Stderr, "RESULT %v\n", err)
 	case "die", "stall":
 		if g.Rank() == 1 {
 			if mode == "stall" {
@@ -165,6 +177,17 @@ func TestProcessGroupBackendErrors(t *testing.T) {
 	_, err = NewProcessGroup(DistributedConfig{MasterAddr: "127.0.0.1", MasterPort: 1, WorldSize: 1, Backend: "nccl"})
 	require.ErrorContains(t, err, "without NCCL")
 	require.ErrorContains(t, err, Version(), "the error names the loaded build")
+}
+
+// A rank's writes to a peer that has gone (Gloo's and the TCPStore's, from
+// C++) must fail with EPIPE, not kill it with SIGPIPE, once it has joined a
+// group: the rank then reports the failed collective (and dogbreed keeps
+// its checkpoint) instead of vanishing. Standard output stands in for the
+// socket (see the helper's "sigpipe").
+func TestAProcessGroupKeepsSIGPIPEFromKillingTheRank(t *testing.T) {
+	outs, errs := startRanks(t, "sigpipe", 1, 10*time.Second)
+	require.NoError(t, errs[0], "the rank must survive a write to a broken pipe:\n%s", outs[0])
+	require.Contains(t, outs[0], "RESULT write /dev/stdout: broken pipe")
 }
 
 func TestDeadRankMakesTheOthersFailWithinTheTimeout(t *testing.T) {
