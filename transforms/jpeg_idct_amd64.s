@@ -6,8 +6,16 @@
 // idctISlow (jpeg_idct.go) with AVX2: each pass works on all eight columns
 // (pass 1) or rows (pass 2) at once, one 32-bit lane each, with the same
 // 32-bit arithmetic (products and sums wrap as Go's int32 do), so the
-// samples are the same. A column or row whose AC inputs are all zero takes
-// the Go code's shortcut value, chosen lane by lane.
+// samples are the same.
+//
+// A pass whose eight inputs all fit in 16 bits (a real image's always do)
+// runs PASS16: its inputs paired in the halves of each lane and multiplied
+// by pairs of constants with VPMADDWD, each output's products summed two at
+// a time (the Go code's sums regrouped: the same integers, and the same
+// wrapped int32 results besides). Its shortcuts for a column or row without
+// AC inputs then give what the full sums give, so none is needed. Other
+// passes run PASS, where such a column or row takes the Go code's shortcut
+// value, chosen lane by lane.
 
 // PASS computes one pass's eight sums, before descaling, from the eight
 // input vectors at B, 32(B), ... 224(B) (input k of every lane): outputs
@@ -67,6 +75,87 @@
 	VPSUBD  Y1, Y8, Y5; \
 	VPADDD  Y0, Y9, Y6; \
 	VPSUBD  Y0, Y9, Y7
+
+// FITS16 sets ZF when every 32-bit lane of a0..a7 fits in 16 bits (is in
+// [-32768, 32767]), using k, acc and t.
+#define FITS16(k, acc, t, a0, a1, a2, a3, a4, a5, a6, a7) \
+	VMOVDQU ·idctHalf16<>(SB), k; \
+	VPADDD  k, a0, acc; \
+	VPADDD  k, a1, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a2, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a3, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a4, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a5, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a6, t; \
+	VPOR    t, acc, acc; \
+	VPADDD  k, a7, t; \
+	VPOR    t, acc, acc; \
+	VPTEST  ·idctHigh16<>(SB), acc
+
+// PAIR puts the low 16 bits of lo and of hi (hi is clobbered) in the low and
+// high halves of lo's lanes: VPMADDWD's pairs.
+#define PAIR(lo, hi) \
+	VPSLLD   $16, hi, hi; \
+	VPBLENDW $0xaa, hi, lo, lo
+
+// PASS16 is PASS for inputs 0..7 in Y0..Y7 that fit in 16 bits, descaled
+// (x + round) >> n: outputs 0..7 into Y10 Y12 Y4 Y6 Y7 Y5 Y13 Y11, as PASS
+// and DESCALE8 leave them. It uses every register.
+#define PASS16(round, n) \
+	PAIR(Y0, Y4); \
+	PAIR(Y2, Y6); \
+	PAIR(Y7, Y5); \
+	PAIR(Y3, Y1); \
+	VPMADDWD ·idctP0p4<>(SB), Y0, Y8; \
+	VPMADDWD ·idctP0m4<>(SB), Y0, Y9; \
+	VPMADDWD ·idctT3<>(SB), Y2, Y14; \
+	VPMADDWD ·idctT2<>(SB), Y2, Y15; \
+	VPADDD   Y14, Y8, Y0; \
+	VPSUBD   Y14, Y8, Y8; \
+	VPADDD   Y15, Y9, Y2; \
+	VPSUBD   Y15, Y9, Y9; \
+	VPMADDWD ·idctO3a<>(SB), Y7, Y14; \
+	VPMADDWD ·idctO3b<>(SB), Y3, Y15; \
+	VPADDD   Y15, Y14, Y14; \
+	VPADDD   Y14, Y0, Y10; \
+	VPSUBD   Y14, Y0, Y11; \
+	VPMADDWD ·idctO2a<>(SB), Y7, Y14; \
+	VPMADDWD ·idctO2b<>(SB), Y3, Y15; \
+	VPADDD   Y15, Y14, Y14; \
+	VPADDD   Y14, Y2, Y12; \
+	VPSUBD   Y14, Y2, Y13; \
+	VPMADDWD ·idctO1a<>(SB), Y7, Y14; \
+	VPMADDWD ·idctO1b<>(SB), Y3, Y15; \
+	VPADDD   Y15, Y14, Y14; \
+	VPADDD   Y14, Y9, Y4; \
+	VPSUBD   Y14, Y9, Y5; \
+	VPMADDWD ·idctO0a<>(SB), Y7, Y14; \
+	VPMADDWD ·idctO0b<>(SB), Y3, Y15; \
+	VPADDD   Y15, Y14, Y14; \
+	VPADDD   Y14, Y8, Y6; \
+	VPSUBD   Y14, Y8, Y7; \
+	VMOVDQU  round, Y15; \
+	VPADDD   Y15, Y10, Y10; \
+	VPSRAD   $n, Y10, Y10; \
+	VPADDD   Y15, Y12, Y12; \
+	VPSRAD   $n, Y12, Y12; \
+	VPADDD   Y15, Y4, Y4; \
+	VPSRAD   $n, Y4, Y4; \
+	VPADDD   Y15, Y6, Y6; \
+	VPSRAD   $n, Y6, Y6; \
+	VPADDD   Y15, Y7, Y7; \
+	VPSRAD   $n, Y7, Y7; \
+	VPADDD   Y15, Y5, Y5; \
+	VPSRAD   $n, Y5, Y5; \
+	VPADDD   Y15, Y13, Y13; \
+	VPSRAD   $n, Y13, Y13; \
+	VPADDD   Y15, Y11, Y11; \
+	VPSRAD   $n, Y11, Y11
 
 // ACZERO sets Y15 to all ones in the lanes whose inputs 1..7 at B are zero.
 #define ACZERO(B) \
@@ -141,15 +230,40 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	MOVQ out+8(FP), DI
 	MOVQ stride+16(FP), BX
 
+	// Pass 1 in 16-bit pairs where the inputs fit (lanes are columns).
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VMOVDQU 64(AX), Y2
+	VMOVDQU 96(AX), Y3
+	VMOVDQU 128(AX), Y4
+	VMOVDQU 160(AX), Y5
+	VMOVDQU 192(AX), Y6
+	VMOVDQU 224(AX), Y7
+	FITS16(Y8, Y9, Y10, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+	JNE  pass1
+	PASS16(·idctRound1<>(SB), 11)
+
+	// Rows of pass 1's results become columns: pass 2's lanes are rows.
+	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
+	FITS16(Y4, Y5, Y6, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
+	JNE  store1
+	VMOVDQA Y8, Y4
+	VMOVDQA Y9, Y5
+	VMOVDQA Y14, Y6
+	VMOVDQA Y15, Y7
+	PASS16(·idctRound2<>(SB), 18)
+	JMP  range
+
+pass1:
 	// Pass 1: lanes are columns; a column without AC gives dc << 2.
 	ACZERO(AX)
 	VMOVDQU (AX), Y14
 	VPSLLD  $2, Y14, Y14
 	PASS(AX)
 	DESCALE8(·idctRound1<>(SB), 11)
-
-	// Rows of pass 1's results become columns: pass 2's lanes are rows.
 	TRANSPOSE(Y10, Y12, Y4, Y6, Y7, Y5, Y13, Y11, Y0, Y1, Y2, Y3, Y8, Y9, Y14, Y15)
+
+store1:
 	VMOVDQU Y0, (AX)
 	VMOVDQU Y1, 32(AX)
 	VMOVDQU Y2, 64(AX)
@@ -166,6 +280,8 @@ TEXT ·idctAVX2(SB), NOSPLIT, $0-24
 	VPSRAD  $5, Y14, Y14
 	PASS(AX)
 	DESCALE8(·idctRound2<>(SB), 18)
+
+range:
 	RANGE(Y10)
 	RANGE(Y12)
 	RANGE(Y4)
@@ -220,3 +336,19 @@ SPLAT32(·idctRound1<>, $0x00000400)
 SPLAT32(·idctRound2<>, $0x00020000)
 SPLAT32(·idctRoundDC<>, $0x00000010)
 SPLAT32(·idct128<>, $0x00000080)
+SPLAT32(·idctHalf16<>, $0x00008000)
+SPLAT32(·idctHigh16<>, $0xffff0000)
+// PASS16's pairs of constants: the low half's for input a, the high half's
+// for b, of the pair (a, b) named.
+SPLAT32(·idctP0p4<>, $0x20002000) // (r0, r4): (r0 + r4) << 13
+SPLAT32(·idctP0m4<>, $0xe0002000) // (r0, r4): (r0 - r4) << 13
+SPLAT32(·idctT2<>, $0xd6301151)   // (r2, r6): 4433, 4433 - 15137
+SPLAT32(·idctT3<>, $0x115129cf)   // (r2, r6): 4433 + 6270, 4433
+SPLAT32(·idctO3a<>, $0x192508d4)  // (r7, r5): 2260, 6437
+SPLAT32(·idctO3b<>, $0x2c6325a1)  // (r3, r1): 9633, 11363
+SPLAT32(·idctO2a<>, $0xd39ee6dc)  // (r7, r5): -6436, -11362
+SPLAT32(·idctO2b<>, $0x25a1f72d)  // (r3, r1): -2259, 9633
+SPLAT32(·idctO1a<>, $0x08d525a1)  // (r7, r5): 9633, 2261
+SPLAT32(·idctO1b<>, $0x1925d39e)  // (r3, r1): -11362, 6437
+SPLAT32(·idctO0a<>, $0x25a1d39d)  // (r7, r5): -11363, 9633
+SPLAT32(·idctO0b<>, $0x08d4e6dc)  // (r3, r1): -6436, 2260
