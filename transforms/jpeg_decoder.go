@@ -377,15 +377,24 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 	blk[0] = int32(int16(c.pred)) * q[0] // libjpeg keeps coefficients in shorts
 	ac := d.ac[c.acT]
 	last := 0
+	// The bit buffer in locals, so that it stays in registers from one code
+	// to the next (through br it would go to memory and back every code);
+	// br has it again around each call.
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
-		if br.n < 32 {
-			br.fill()
+		if n < 32 {
+			var ok bool
+			if acc, n, ok = br.refill8(acc, n); !ok {
+				br.acc, br.n = acc, n
+				br.fill()
+				acc, n = br.acc, br.n
+			}
 		}
-		if e := ac.fastAC[br.acc>>(64-huffLookahead)]; e != 0 {
+		if e := ac.fastAC[acc>>(64-huffLookahead)]; e != 0 {
 			k += int(e>>8) & 0xFF
+			acc <<= uint(e) & 63 // the length, the entry's low byte: no masking on the chain
 			l := uint(e & 0xFF)
-			br.acc <<= l
-			br.n -= l
+			n -= l
 			if uint(k) > 63 {
 				if e == fastACEndOfBlock|int32(l) {
 					break
@@ -397,12 +406,14 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 			k++
 			continue
 		}
+		br.acc, br.n = acc, n
 		rs, err := br.decode(ac)
 		if err != nil {
 			return err
 		}
 		r, s := int(rs>>4), int(rs&15)
 		if s == 0 {
+			acc, n = br.acc, br.n
 			if r != 15 {
 				break // end of block
 			}
@@ -414,9 +425,11 @@ func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) e
 			return errJPEGBadHuffman
 		}
 		blk[unzig[k]&63] = extend(br.bits(s), s) * q[k]
+		acc, n = br.acc, br.n
 		last = k
 		k++
 	}
+	br.acc, br.n = acc, n
 	if bx, by := px/8, py/8; bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1 {
 		*blk = [64]int32{} // outside the wanted region
 		return nil

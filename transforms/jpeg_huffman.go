@@ -106,19 +106,30 @@ type bitReader struct {
 	marker bool   // the segment's end (a marker or the end of data) reached
 }
 
+// refill8 tops acc, which holds n bits, up with as many whole bytes as it
+// has room for, taken at once from the next eight when none of them is 0xFF
+// (no stuffed zero, no marker), and reports whether it could; fill does
+// the rest. Small enough to inline into the decoder's loop, where acc and n
+// live in registers. It never reads past the segment: once it ends, pos
+// stays at its marker's 0xFF (or at the data's end).
+func (b *bitReader) refill8(acc uint64, n uint) (uint64, uint, bool) {
+	if b.pos+8 > len(b.data) {
+		return acc, n, false
+	}
+	x := binary.BigEndian.Uint64(b.data[b.pos:])
+	if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 != 0 {
+		return acc, n, false
+	}
+	bits := (64 - n) &^ 7
+	b.pos += int(bits >> 3)
+	return acc | x>>(64-bits)<<(64-n-bits), n + bits, true
+}
+
 // fill tops acc up to at least 57 bits.
 func (b *bitReader) fill() {
-	if !b.marker && b.pos+8 <= len(b.data) {
-		// Eight bytes at once when none of them is 0xFF (no stuffed zero,
-		// no marker): as many whole bytes as acc has room for.
-		x := binary.BigEndian.Uint64(b.data[b.pos:])
-		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
-			bits := (64 - b.n) &^ 7
-			b.acc |= x >> (64 - bits) << (64 - b.n - bits)
-			b.pos += int(bits >> 3)
-			b.n += bits
-			return
-		}
+	var ok bool
+	if b.acc, b.n, ok = b.refill8(b.acc, b.n); ok {
+		return
 	}
 	for b.n <= 56 {
 		var c byte
