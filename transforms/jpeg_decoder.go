@@ -361,36 +361,45 @@ func (d *jpegDecoder) decodeScan(br *bitReader, scan []*jpegComponent) error {
 func (d *jpegDecoder) decodeBlock(br *bitReader, c *jpegComponent, px, py int) error {
 	q := &d.quant[c.tq]
 	blk := &d.blk
-	if br.n < 32 {
-		br.fill()
-	}
-	s, err := br.decode(d.dc[c.dcT])
-	if err != nil {
-		return err
-	}
-	if s != 0 {
-		if s > 15 {
-			return errJPEGBadHuffman
-		}
-		c.pred += extend(br.bits(int(s)), int(s))
-	}
-	blk[0] = int32(int16(c.pred)) * q[0] // libjpeg keeps coefficients in shorts
-	ac := d.ac[c.acT]
-	last := 0
 	// The bit buffer in locals, so that it stays in registers from one code
 	// to the next (through br it would go to memory and back every code);
 	// br has it again around each call.
 	acc, n := br.acc, br.n
+	if n < 32 {
+		var ok bool
+		if acc, n, ok = br.refill8(acc, n); !ok {
+			acc, n = br.refill(acc, n)
+		}
+	}
+	if e := d.dc[c.dcT].fastValue[acc>>(64-huffLookahead)]; e != 0 {
+		acc <<= uint(e) & 63
+		n -= uint(e & 0xFF)
+		c.pred += e >> 16
+	} else {
+		br.acc, br.n = acc, n
+		s, err := br.decode(d.dc[c.dcT])
+		if err != nil {
+			return err
+		}
+		if s != 0 {
+			if s > 15 {
+				return errJPEGBadHuffman
+			}
+			c.pred += extend(br.bits(int(s)), int(s))
+		}
+		acc, n = br.acc, br.n
+	}
+	blk[0] = int32(int16(c.pred)) * q[0] // libjpeg keeps coefficients in shorts
+	ac := d.ac[c.acT]
+	last := 0
 	for k := 1; k < 64; {
 		if n < 32 {
 			var ok bool
 			if acc, n, ok = br.refill8(acc, n); !ok {
-				br.acc, br.n = acc, n
-				br.fill()
-				acc, n = br.acc, br.n
+				acc, n = br.refill(acc, n)
 			}
 		}
-		if e := ac.fastAC[acc>>(64-huffLookahead)]; e != 0 {
+		if e := ac.fastValue[acc>>(64-huffLookahead)]; e != 0 {
 			k += int(e>>8) & 0xFF
 			acc <<= uint(e) & 63 // the length, the entry's low byte: no masking on the chain
 			l := uint(e & 0xFF)

@@ -20,16 +20,17 @@ type huffTable struct {
 	// fast maps the next huffLookahead bits to length<<8 | symbol for the
 	// codes that short; 0 means a longer code.
 	fast [1 << huffLookahead]uint16
-	// fastAC, for AC tables, maps them to value<<16 | run<<8 | total bits
-	// when the code and its extra bits both fit, to fastACEndOfBlock | code
-	// length for an end-of-block code that short; 0 otherwise.
-	fastAC  [1 << huffLookahead]int32
-	maxCode [18]int32 // the largest code of each length, -1 if none; [17] sentinel
-	valOff  [17]int32 // symbol index minus code, per length
-	symbols [256]uint8
+	// fastValue maps them to value<<16 | run<<8 | total bits when the code
+	// and its extra bits both fit (for a DC table: the difference, run 0;
+	// a difference of 0 has no extra bits), for an AC table's end-of-block
+	// code that short to fastACEndOfBlock | its length; 0 otherwise.
+	fastValue [1 << huffLookahead]int32
+	maxCode   [18]int32 // the largest code of each length, -1 if none; [17] sentinel
+	valOff    [17]int32 // symbol index minus code, per length
+	symbols   [256]uint8
 }
 
-// fastACEndOfBlock marks an end-of-block code in huffTable.fastAC: its run
+// fastACEndOfBlock marks an end-of-block code in huffTable.fastValue: its run
 // (0x80) takes the position past the block's last coefficient, where the
 // decoder tells it from a corrupt run by the whole entry.
 const fastACEndOfBlock = 0x80 << 8
@@ -64,18 +65,18 @@ func (t *huffTable) build(counts [16]int, symbols []uint8, ac bool) error {
 			for j := int32(0); j < 1<<shift; j++ {
 				idx := code<<shift | j
 				t.fast[idx] = uint16(l)<<8 | uint16(sym)
-				if !ac {
-					continue
-				}
 				run, size := int32(sym>>4), int(sym&15)
-				if sym == 0 {
-					t.fastAC[idx] = fastACEndOfBlock | int32(l)
+				switch {
+				case ac && sym == 0:
+					t.fastValue[idx] = fastACEndOfBlock | int32(l)
+				case !ac && sym > 15: // no DC size: the slow path refuses it
+				case l+size > huffLookahead:
+				case size == 0 && !ac: // a DC difference of 0
+					t.fastValue[idx] = int32(l)
+				case size != 0:
+					bits := (idx >> (shift - size)) & (1<<size - 1)
+					t.fastValue[idx] = extend(bits, size)<<16 | run<<8 | int32(l+size)
 				}
-				if size == 0 || l+size > huffLookahead {
-					continue
-				}
-				bits := (idx >> (shift - size)) & (1<<size - 1)
-				t.fastAC[idx] = extend(bits, size)<<16 | run<<8 | int32(l+size)
 			}
 			code++
 			k++
@@ -123,6 +124,14 @@ func (b *bitReader) refill8(acc uint64, n uint) (uint64, uint, bool) {
 	bits := (64 - n) &^ 7
 	b.pos += int(bits >> 3)
 	return acc | x>>(64-bits)<<(64-n-bits), n + bits, true
+}
+
+// refill is fill for a bit buffer kept outside b (acc holding n bits):
+// what refill8 cannot do.
+func (b *bitReader) refill(acc uint64, n uint) (uint64, uint) {
+	b.acc, b.n = acc, n
+	b.fill()
+	return b.acc, b.n
 }
 
 // fill tops acc up to at least 57 bits.
