@@ -351,7 +351,7 @@ func jitter(img *Image, p JitterParams) (*Image, *[256]uint8, error) {
 			chainLUT(&lut, &next)
 			pending = true
 		case fn == 1 && p.Contrast != nil:
-			var mapped *[256]uint8 // what src's values stand for
+			var mapped *[256]uint8 // the table src's values still go through, if any
 			if pending {
 				mapped = &lut
 			}
