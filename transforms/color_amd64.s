@@ -8,24 +8,24 @@
 // then a sum, each rounded as Go and C round them), truncated and clamped
 // to [0, 255].
 
+// CHANNEL8 gathers one channel of the eight pixels whose first 16 bytes
+// are in X0 and last 8 in X1 (shuffles lo and hi pick its bytes) into yd,
+// 32 bits each; xd is yd's low half, xt is clobbered.
+#define CHANNEL8(lo, hi, xd, xt, yd) \
+	VPSHUFB   lo, X0, xd; \
+	VPSHUFB   hi, X1, xt; \
+	VPOR      xt, xd, xd; \
+	VPMOVZXBD xd, yd
+
 // LUMA8 reads eight pixels (24 bytes) at SI: their R, G and B values into
 // Y2, Y3 and Y4 (32 bits each) and their luma, Pillow's
 // (19595·r + 38470·g + 7471·b + 0x8000) >> 16, into Y5. It uses Y0, Y1, Y6.
 #define LUMA8 \
 	VMOVDQU   (SI), X0; \
 	VMOVQ     16(SI), X1; \
-	VPSHUFB   ·satRLo<>(SB), X0, X2; \
-	VPSHUFB   ·satRHi<>(SB), X1, X3; \
-	VPOR      X3, X2, X2; \
-	VPMOVZXBD X2, Y2; \
-	VPSHUFB   ·satGLo<>(SB), X0, X3; \
-	VPSHUFB   ·satGHi<>(SB), X1, X4; \
-	VPOR      X4, X3, X3; \
-	VPMOVZXBD X3, Y3; \
-	VPSHUFB   ·satBLo<>(SB), X0, X4; \
-	VPSHUFB   ·satBHi<>(SB), X1, X5; \
-	VPOR      X5, X4, X4; \
-	VPMOVZXBD X4, Y4; \
+	CHANNEL8(·satRLo<>(SB), ·satRHi<>(SB), X2, X3, Y2); \
+	CHANNEL8(·satGLo<>(SB), ·satGHi<>(SB), X3, X4, Y3); \
+	CHANNEL8(·satBLo<>(SB), ·satBHi<>(SB), X4, X5, Y4); \
 	VPMULLD   ·lumaR<>(SB), Y2, Y5; \
 	VPMULLD   ·lumaG<>(SB), Y3, Y6; \
 	VPADDD    Y6, Y5, Y5; \

@@ -103,6 +103,21 @@
 	VPSLLD   $16, hi, hi; \
 	VPBLENDW $0xaa, hi, lo, lo
 
+// ODD16 finishes two outputs of PASS16: the odd part's term for them, the
+// (r7, r5) pair in Y7 times ka plus the (r3, r1) pair in Y3 times kb, added
+// to and subtracted from the even part's even. It uses Y14 and Y15.
+#define ODD16(ka, kb, even, plus, minus) \
+	VPMADDWD ka, Y7, Y14; \
+	VPMADDWD kb, Y3, Y15; \
+	VPADDD   Y15, Y14, Y14; \
+	VPADDD   Y14, even, plus; \
+	VPSUBD   Y14, even, minus
+
+// ROUND16 descales R: (R + Y15) >> n.
+#define ROUND16(R, n) \
+	VPADDD Y15, R, R; \
+	VPSRAD $n, R, R
+
 // PASS16 is PASS for inputs 0..7 in Y0..Y7 that fit in 16 bits, descaled
 // (x + round) >> n: outputs 0..7 into Y10 Y12 Y4 Y6 Y7 Y5 Y13 Y11, as PASS
 // and DESCALE8 leave them. It uses every register.
@@ -119,43 +134,19 @@
 	VPSUBD   Y14, Y8, Y8; \
 	VPADDD   Y15, Y9, Y2; \
 	VPSUBD   Y15, Y9, Y9; \
-	VPMADDWD ·idctO3a<>(SB), Y7, Y14; \
-	VPMADDWD ·idctO3b<>(SB), Y3, Y15; \
-	VPADDD   Y15, Y14, Y14; \
-	VPADDD   Y14, Y0, Y10; \
-	VPSUBD   Y14, Y0, Y11; \
-	VPMADDWD ·idctO2a<>(SB), Y7, Y14; \
-	VPMADDWD ·idctO2b<>(SB), Y3, Y15; \
-	VPADDD   Y15, Y14, Y14; \
-	VPADDD   Y14, Y2, Y12; \
-	VPSUBD   Y14, Y2, Y13; \
-	VPMADDWD ·idctO1a<>(SB), Y7, Y14; \
-	VPMADDWD ·idctO1b<>(SB), Y3, Y15; \
-	VPADDD   Y15, Y14, Y14; \
-	VPADDD   Y14, Y9, Y4; \
-	VPSUBD   Y14, Y9, Y5; \
-	VPMADDWD ·idctO0a<>(SB), Y7, Y14; \
-	VPMADDWD ·idctO0b<>(SB), Y3, Y15; \
-	VPADDD   Y15, Y14, Y14; \
-	VPADDD   Y14, Y8, Y6; \
-	VPSUBD   Y14, Y8, Y7; \
+	ODD16(·idctO3a<>(SB), ·idctO3b<>(SB), Y0, Y10, Y11); \
+	ODD16(·idctO2a<>(SB), ·idctO2b<>(SB), Y2, Y12, Y13); \
+	ODD16(·idctO1a<>(SB), ·idctO1b<>(SB), Y9, Y4, Y5); \
+	ODD16(·idctO0a<>(SB), ·idctO0b<>(SB), Y8, Y6, Y7); \
 	VMOVDQU  round, Y15; \
-	VPADDD   Y15, Y10, Y10; \
-	VPSRAD   $n, Y10, Y10; \
-	VPADDD   Y15, Y12, Y12; \
-	VPSRAD   $n, Y12, Y12; \
-	VPADDD   Y15, Y4, Y4; \
-	VPSRAD   $n, Y4, Y4; \
-	VPADDD   Y15, Y6, Y6; \
-	VPSRAD   $n, Y6, Y6; \
-	VPADDD   Y15, Y7, Y7; \
-	VPSRAD   $n, Y7, Y7; \
-	VPADDD   Y15, Y5, Y5; \
-	VPSRAD   $n, Y5, Y5; \
-	VPADDD   Y15, Y13, Y13; \
-	VPSRAD   $n, Y13, Y13; \
-	VPADDD   Y15, Y11, Y11; \
-	VPSRAD   $n, Y11, Y11
+	ROUND16(Y10, n); \
+	ROUND16(Y12, n); \
+	ROUND16(Y4, n); \
+	ROUND16(Y6, n); \
+	ROUND16(Y7, n); \
+	ROUND16(Y5, n); \
+	ROUND16(Y13, n); \
+	ROUND16(Y11, n)
 
 // ACZERO sets Y15 to all ones in the lanes whose inputs 1..7 at B are zero.
 #define ACZERO(B) \
