@@ -145,9 +145,7 @@ func PredictFeatures(net *Net, f *Features) (_ *Predictions, err error) {
 	n, c := len(f.IDs), net.Classes
 	out := &Predictions{IDs: make([]string, n), Probs: make([][]float32, n)}
 	// Back to dataset order, whatever order the loader used.
-	order := make([]int, n)
-	copy(order, f.Index)
-	pos := rankOf(order)
+	pos := rankOf(f.Index)
 	for row := range n {
 		out.IDs[pos[row]] = f.IDs[row]
 		out.Probs[pos[row]] = flat[row*c : (row+1)*c : (row+1)*c]

@@ -5,8 +5,8 @@ import "sync"
 // huffTables keeps the Huffman tables built from DHT segments, shared by
 // every decoder: the images of a dataset mostly share their encoder's
 // tables (libjpeg's standard ones above all), and building one fills its
-// lookahead entries (1,024 for a DC table, 2,048 for an AC one) and zeroes
-// 6.5 KB, a cost that weighs the more the smaller the image. A built table
+// 2,048 lookahead entries and zeroes 6.5 KB, a cost that weighs the more
+// the smaller the image. A built table
 // is never changed, so decoders on several goroutines read it at once.
 var huffTables = huffTableCache{tables: make(map[string]*huffTable)}
 
