@@ -48,7 +48,32 @@ func SetNumThreads(n int) error {
 	return check("set_num_threads", C.tt_set_num_threads(C.int(n)))
 }
 
-// NumThreads returns libtorch's intra-op thread count.
+// SetNumThreadsOnThisThread gives the libtorch calls of the calling OS
+// thread an intra-op thread count of their own, n, over the process's
+// (SetNumThreads); n = 0 goes back to the process's. The caller holds the
+// thread (runtime.LockOSThread) for as long as it wants the count: OpenMP,
+// which runs libtorch's intra-op work, keeps one per thread. Meant for
+// several threads running the backbone side by side, each on its share of
+// the cores (finetune's NetConfig.Streams). While a thread has a count of its
+// own, threads that start libtorch work for the first time and never called
+// into this package start with that count too (libtorch keeps one default);
+// going back to the process's count restores it.
+func SetNumThreadsOnThisThread(n int) error {
+	return check("set_thread_num_threads", C.tt_set_thread_num_threads(C.int(n)))
+}
+
+// OwnNumThreadsOnThisThread returns the count SetNumThreadsOnThisThread
+// gave the calling OS thread, or 0 when it has none (it runs with the
+// process's).
+func OwnNumThreadsOnThisThread() int { return int(C.tt_thread_own_num_threads()) }
+
+// ProcessNumThreads returns the process's intra-op thread count: what
+// NumThreads returns on a thread without a count of its own.
+func ProcessNumThreads() int { return int(C.tt_process_num_threads()) }
+
+// NumThreads returns libtorch's intra-op thread count (the calling
+// thread's, which is the process's unless SetNumThreadsOnThisThread gave it
+// one of its own).
 func NumThreads() int { return int(C.tt_get_num_threads()) }
 
 // SetAllowTF32 lets (true) or forbids (false) NVIDIA GPUs computing float32

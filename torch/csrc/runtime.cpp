@@ -19,7 +19,13 @@
 namespace {
 // The intra-op thread count asked for through tt_set_num_threads (0: never set).
 std::atomic<int> g_threads{0};
+// The count this thread last gave libtorch (at::set_num_threads acts on the
+// calling thread's OpenMP settings), its own count set through
+// tt_set_thread_num_threads (0: the process's), and the count it had before
+// its own was set (to go back to when the process's was never set).
 thread_local int t_threads = 0;
+thread_local int t_own = 0;
+thread_local int t_before = 0;
 
 std::string build_kind() {
 #ifdef TT_BUILT_WITH_CUDA
@@ -33,7 +39,7 @@ std::string build_kind() {
 namespace tt {
 
 void sync_threads() {
-  int want = g_threads.load(std::memory_order_relaxed);
+  int want = t_own > 0 ? t_own : g_threads.load(std::memory_order_relaxed);
   if (want > 0 && t_threads != want) {
     at::set_num_threads(want);
     t_threads = want;
@@ -144,6 +150,27 @@ tt_error tt_set_num_threads(int n) {
   g_threads.store(n);
   TT_TRY
   TT_CATCH
+}
+
+tt_error tt_set_thread_num_threads(int n) {
+  if (n < 0) return tt::dup_string("number of threads must be positive, or 0 for the process's, got " + std::to_string(n));
+  TT_TRY
+  if (n > 0 && t_own == 0) t_before = at::get_num_threads();
+  int want = n > 0 ? n : g_threads.load(std::memory_order_relaxed);
+  if (want == 0) want = t_before;
+  t_own = n;
+  if (want > 0 && at::get_num_threads() != want) at::set_num_threads(want);
+  t_threads = want;
+  TT_CATCH
+}
+
+int tt_thread_own_num_threads(void) { return t_own; }
+
+int tt_process_num_threads(void) {
+  tt::sync_threads();
+  int g = g_threads.load(std::memory_order_relaxed);
+  if (g > 0) return g;
+  return t_own > 0 ? t_before : at::get_num_threads();
 }
 
 int tt_get_num_threads(void) {

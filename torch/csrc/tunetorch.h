@@ -64,6 +64,11 @@ const char *tt_version(void);
 tt_error tt_cuda_available(int *out);
 tt_error tt_cuda_device_count(int *out);
 tt_error tt_set_num_threads(int n);
+/* The calling thread's own intra-op thread count (0: the process's again). */
+tt_error tt_set_thread_num_threads(int n);
+/* The calling thread's own count (0: none), and the process's count. */
+int tt_thread_own_num_threads(void);
+int tt_process_num_threads(void);
 int tt_get_num_threads(void);
 /* The thread count of the OpenBLAS that libtorch's CPU matrix products call
  * (looked up in the process: openblas_set_num_threads). tt_set_blas_threads
