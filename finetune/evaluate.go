@@ -3,6 +3,7 @@ package finetune
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math"
 	"runtime"
 	"slices"
@@ -32,34 +33,59 @@ type Features struct {
 // Close releases the tensors.
 func (f *Features) Close() { torch.CloseAll(f.X, f.Labels) }
 
-// ExtractFeatures runs the frozen backbone over every batch of loader.
+// ExtractFeatures runs the frozen backbone over every batch of loader (on
+// the net's streams, NetConfig.Streams, when it has several).
 func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *Features, err error) {
 	runtime.LockOSThread() // one malloc arena for libtorch's buffers (see Train)
 	defer runtime.UnlockOSThread()
+	restore, err := net.shareThreads()
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	defer torch.Recover(&err)
 	var xs, ys []*torch.Tensor
 	defer func() { torch.CloseAll(xs...); torch.CloseAll(ys...) }()
 	f := &Features{}
-	for b, err := range loader.Batches(ctx, 0) {
+	for b, err := range net.featureBatches(ctx, loader) {
 		if err != nil {
 			return nil, err
 		}
-		x, err := net.Features(b)
-		if err != nil {
-			return nil, err
+		x := b.feats
+		if x == nil {
+			if x, err = net.Features(b.batch); err != nil {
+				return nil, err
+			}
 		}
 		xs = append(xs, x)
-		y, err := batchLabels(b, net.Device)
+		y, err := batchLabels(b.batch, net.Device)
 		if err != nil {
 			return nil, err
 		}
 		ys = append(ys, y)
-		f.IDs = append(f.IDs, b.IDs...)
-		f.Index = append(f.Index, b.Indices...)
-		loader.Recycle(b) // its images are features now; the loader reuses the buffers
+		f.IDs = append(f.IDs, b.batch.IDs...)
+		f.Index = append(f.Index, b.batch.Indices...)
+		loader.Recycle(b.batch) // its images are features now; the loader reuses the buffers
 	}
 	f.X, f.Labels = torch.Cat(xs, 0), torch.Cat(ys, 0)
 	return f, nil
+}
+
+// featureBatches yields loader's batches of its first epoch, with their
+// features made ahead by the net's streams when it has several.
+func (n *Net) featureBatches(ctx context.Context, loader *dataset.Loader) iter.Seq2[trainBatch, error] {
+	if n.streams > 1 {
+		return n.featuresAhead(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+			return loader.Batches(ctx, 0)
+		})
+	}
+	return func(yield func(trainBatch, error) bool) {
+		for b, err := range loader.Batches(ctx, 0) {
+			if !yield(trainBatch{batch: b}, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // Evaluate computes the metrics of net over every sample of loader (the

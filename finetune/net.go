@@ -56,6 +56,17 @@ type NetConfig struct {
 	// crops of the images it does not hold are copied from the host as
 	// without it. Same images to the bit.
 	DeviceImageBytes int64
+	// Streams, on a CPU, runs the backbone on that many batches at once,
+	// each on an OS thread of its own with its share of libtorch's intra-op
+	// threads (torch.NumThreads() ÷ Streams, at least 1), each stream a batch
+	// ahead of the consumer: Train's batches (without CacheTrainFeatures),
+	// ExtractFeatures' and StreamFeatures'. Threads that split every
+	// operation wait for each other at its end, so a core taken by other work
+	// (the loader) stalls them all; streams that do not share operations
+	// lose only the time taken. Same features as one stream to float
+	// rounding; more memory (a batch's activations per stream). 0 or 1: one
+	// stream on all the threads. Not with BackboneDevices or on a GPU.
+	Streams int
 }
 
 // ChannelsLastPays reports whether NetConfig.ChannelsLast speeds up a
@@ -121,7 +132,8 @@ type Net struct {
 	replicas             []replica // the backbone on each device it runs on (one, or NetConfig.BackboneDevices)
 	// images keeps decoded images on each device a replica runs on
 	// (NetConfig.DeviceImageBytes); nil without.
-	images map[torch.Device]*imageStore
+	images  map[torch.Device]*imageStore
+	streams int // NetConfig.Streams, at least 1
 }
 
 // NewNet puts backbone (which the Net then owns) in eval mode on the device,
@@ -151,6 +163,17 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 			}
 		}
 	}
+	if cfg.Streams < 0 {
+		return nil, fmt.Errorf("finetune: %d backbone streams: want at least 1", cfg.Streams)
+	}
+	if cfg.Streams > 1 && len(cfg.BackboneDevices) > 1 {
+		return nil, fmt.Errorf("finetune: %d backbone streams with the backbone replicated on %d devices: "+
+			"streams share one CPU's cores", cfg.Streams, len(cfg.BackboneDevices))
+	}
+	if cfg.Streams > 1 && cfg.Device.IsCUDA() {
+		return nil, fmt.Errorf("finetune: %d backbone streams with the backbone on %s: streams share a CPU's cores",
+			cfg.Streams, cfg.Device)
+	}
 	if cfg.Winograd {
 		if err := checkWinograd(cfg); err != nil {
 			return nil, err
@@ -178,7 +201,8 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	// waiting in the caching CPU allocator for requests of its sizes.
 	torch.ReleaseCPUCache()
 	n := &Net{Backbone: replicas[0].m, Device: cfg.Device, Classes: cfg.Classes, BackboneDtype: cfg.BackboneDtype,
-		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, replicas: replicas}
+		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, replicas: replicas,
+		streams: max(1, cfg.Streams)}
 	if cfg.DeviceImageBytes > 0 {
 		n.images = map[torch.Device]*imageStore{}
 		for _, r := range replicas {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"sync"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
@@ -12,36 +13,51 @@ import (
 
 // prefetchInputs yields the loader batches that batches(ctx) gives, in
 // their order, each with its backbone input already made on the net's
-// device (trainBatch.x) by one of threads goroutines, each on an OS thread
-// of its own, batch i by goroutine i mod threads, while the consumer
-// trains on the batches before (TrainConfig.PrefetchInputs). Each
-// goroutine makes one batch ahead at most. The consumer owns what it is
-// yielded and releases it; what was made but not yielded is released
-// here. Stopping early stops the goroutines and the loader before it
-// returns. Only for a net with one backbone replica.
+// device (trainBatch.x) by one of threads goroutines while the consumer
+// trains on the batches before (TrainConfig.PrefetchInputs). Only for a net
+// with one backbone replica.
 func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
+	return ahead(ctx, threads, threads, nil, func(b *trainBatch) (err error) {
+		b.x, err = n.prepareInput(b.batch)
+		return err
+	}, batches)
+}
+
+// ahead yields the loader batches that batches(ctx) gives, in their order,
+// each with work(&batch) done by one of threads goroutines, each on an OS
+// thread of its own, while the consumer works on the batches before. A
+// goroutine takes the next batch as soon as it is free, so one slowed down
+// (its core taken by other work) holds up no other; at most depth batches
+// are in the stage, being worked on or done and waiting for the consumer.
+// onThread, when set, runs on each goroutine's thread before its first batch
+// and returns what to run after its last; its error is each of the
+// goroutine's batches' error. The consumer owns what it is yielded and
+// releases it; what was made but not yielded is released here. Stopping
+// early stops the goroutines and the loader before it returns.
+func ahead(ctx context.Context, threads, depth int, onThread func() (func(), error), work func(*trainBatch) error,
+	batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
 	type made struct {
+		i   int // the batch's place in the epoch's order
 		b   trainBatch
 		err error
 	}
 	return func(yield func(trainBatch, error) bool) {
 		stageCtx, stop := context.WithCancel(ctx)
-		jobs := make([]chan made, threads)  // the loader's batches, dealt in turn
-		ready := make([]chan made, threads) // their inputs made, in the same turn
-		for i := range jobs {
-			jobs[i], ready[i] = make(chan made), make(chan made)
-		}
-		complete := false // every batch dealt; read once a ready channel is closed
+		slots := make(chan struct{}, max(depth, threads)) // one per batch dealt and not yet yielded
+		jobs := make(chan made)
+		results := make(chan made, threads)
+		complete := false // every batch dealt; read once results is closed
 		go func() {
-			defer func() {
-				for _, c := range jobs {
-					close(c)
-				}
-			}()
+			defer close(jobs)
 			i := 0
 			for b, err := range batches(stageCtx) {
 				select {
-				case jobs[i%threads] <- made{trainBatch{batch: b}, err}:
+				case slots <- struct{}{}:
+				case <-stageCtx.Done():
+					return
+				}
+				select {
+				case jobs <- made{i, trainBatch{batch: b}, err}:
 				case <-stageCtx.Done():
 					return
 				}
@@ -52,40 +68,63 @@ func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(cont
 			}
 			complete = true
 		}()
-		for w := range threads {
-			go func() {
-				defer close(ready[w])
+		var working sync.WaitGroup
+		for range threads {
+			working.Go(func() {
 				runtime.LockOSThread() // one thread for its libtorch calls, as Train's
 				defer runtime.UnlockOSThread()
-				for m := range jobs[w] {
+				var setErr error
+				if onThread != nil {
+					var done func()
+					if done, setErr = onThread(); setErr == nil {
+						defer done()
+					}
+				}
+				for m := range jobs {
 					if stageCtx.Err() != nil { // stopping: nothing more is wanted
 						m.b.release()
 						continue
 					}
 					if m.err == nil {
-						m.b.x, m.err = n.prepareInput(m.b.batch)
+						m.err = setErr
+					}
+					if m.err == nil {
+						m.err = work(&m.b)
 					}
 					select {
-					case ready[w] <- m:
+					case results <- m:
 					case <-stageCtx.Done():
 						m.b.release()
 					}
 				}
-			}()
+			})
 		}
+		go func() {
+			working.Wait()
+			close(results)
+		}()
+		waiting := map[int]made{} // done, ahead of the one the consumer is owed
 		defer func() {
 			stop()
-			for _, c := range ready { // until every goroutine has returned
-				for m := range c {
-					m.b.release()
-				}
+			for m := range results { // until every goroutine has returned
+				m.b.release()
+			}
+			for _, m := range waiting {
+				m.b.release()
 			}
 		}()
-		for i := 0; ; i++ {
-			m, ok := <-ready[i%threads]
+		for next := 0; ; {
+			m, ok := waiting[next]
 			if !ok {
-				break
+				if m, ok = <-results; !ok {
+					break
+				}
+				waiting[m.i] = m
+				continue
 			}
+			delete(waiting, next)
+			next++
+			<-slots
 			if !yield(m.b, m.err) || m.err != nil {
 				return
 			}

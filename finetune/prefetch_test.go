@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"testing"
@@ -57,12 +58,13 @@ func requirePrefetchedTraining(t *testing.T, dev torch.Device, threadCounts ...i
 	}
 }
 
-// floatBatches yields n small float32 batches, batch i labelled i (when
-// bad, the last one is a batch of augmentation plans whose crops are short
-// by a byte), counting how many were taken and noting when the iteration
-// has returned.
+// floatBatches yields n small float32 batches of side×side images (0: 8),
+// batch i labelled i (when bad, the last one is a batch of augmentation
+// plans whose crops are short by a byte), counting how many were taken and
+// noting when the iteration has returned.
 type floatBatches struct {
 	n, taken int
+	side     int
 	bad      bool
 	ended    bool
 }
@@ -75,7 +77,8 @@ func (f *floatBatches) batches(ctx context.Context) iter.Seq2[*dataset.Batch, er
 				yield(nil, err)
 				return
 			}
-			b := &dataset.Batch{N: 2, C: 3, H: 8, W: 8, Images: make([]float32, 2*3*8*8), Labels: []int64{int64(i), 0}}
+			side := cmp.Or(f.side, 8)
+			b := &dataset.Batch{N: 2, C: 3, H: side, W: side, Images: make([]float32, 2*3*side*side), Labels: []int64{int64(i), 0}}
 			if f.bad && i == f.n-1 {
 				plan := transforms.AugmentPlan{Crop: transforms.NewImage(8, 8), OutH: 8, OutW: 8}
 				b = &dataset.Batch{N: 1, C: 3, H: 8, W: 8, Plans: []transforms.AugmentPlan{plan}, Crops: plan.Crop.Pix[1:], Labels: []int64{int64(i)}}

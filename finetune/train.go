@@ -51,11 +51,12 @@ type TrainConfig struct {
 	// the GPU would otherwise wait for the host's next input; on a CPU it
 	// measured no faster, and the thread's malloc arena costs resident
 	// memory. The same values either way.
-	// No effect with a backbone replicated over several devices or with
-	// CacheTrainFeatures.
+	// No effect with a backbone replicated over several devices, with
+	// backbone streams (NetConfig.Streams, which make the features ahead)
+	// or with CacheTrainFeatures.
 	PrefetchInputs bool
-	// PrefetchThreads is how many threads make the inputs ahead, each a
-	// batch in turn (default 1): more where one thread's share (copying the
+	// PrefetchThreads is how many threads make the inputs ahead, each
+	// taking the next batch when it is free (default 1): more where one thread's share (copying the
 	// batch into page-locked memory, queuing the device's work) is slower
 	// than the device's step.
 	PrefetchThreads int
@@ -150,6 +151,11 @@ func Train(ctx context.Context, net *Net, train, valid *dataset.Loader, cfg Trai
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	restore, err := net.shareThreads()
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	if cfg.Devices == "" {
 		cfg.Devices = "[" + net.Device.String() + "]"
 	}
@@ -214,6 +220,11 @@ func (t *trainer) closeCache() {
 // batches yields the epoch's batches from batch first on: from the loader,
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
+	if t.net.streams > 1 && !t.cfg.CacheTrainFeatures {
+		return t.net.featuresAhead(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+			return t.train.BatchesFrom(ctx, e, first)
+		})
+	}
 	if t.cfg.PrefetchInputs && !t.cfg.CacheTrainFeatures && len(t.net.replicas) == 1 {
 		return t.net.prefetchInputs(ctx, max(1, t.cfg.PrefetchThreads), func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
 			return t.train.BatchesFrom(ctx, e, first)
@@ -264,11 +275,12 @@ func fullPass(cfg dataset.LoaderConfig) dataset.LoaderConfig {
 type trainBatch struct {
 	batch  *dataset.Batch
 	x      *torch.Tensor // the batch's backbone input, made ahead (PrefetchInputs), or nil
+	feats  *torch.Tensor // its features, made ahead (NetConfig.Streams), or nil
 	cached []int
 }
 
 // release closes what was made ahead for the batch.
-func (b trainBatch) release() { b.x.Close() }
+func (b trainBatch) release() { torch.CloseAll(b.x, b.feats) }
 
 func (b trainBatch) size() int {
 	if b.batch != nil {
@@ -442,12 +454,15 @@ func (t *trainer) inputs(b trainBatch) (feats, y *torch.Tensor, err error) {
 		defer r.Close()
 		return t.trainCache.X.IndexSelect(0, r), t.trainCache.Labels.IndexSelect(0, r), nil
 	}
-	if b.x != nil {
+	switch {
+	case b.feats != nil: // the consumer's now: release closes it again, a no-op
+		feats = b.feats
+	case b.x != nil:
 		feats, err = t.net.forward(t.net.replicas[0], b.x)
 		if err != nil {
 			err = fmt.Errorf("finetune: %w", err)
 		}
-	} else {
+	default:
 		feats, err = t.net.Features(b.batch)
 	}
 	if err != nil {

@@ -55,6 +55,7 @@ type config struct {
 	noSIMD                                             bool
 	bracket                                            bool
 	winogradBytes                                      int64
+	streams                                            int
 }
 
 func main() {
@@ -99,6 +100,7 @@ func main() {
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
 	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
+	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	fs.Parse(os.Args[1:])
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -295,6 +297,15 @@ func orchestrate(c config) error {
 	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd")...)
 	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes))...)
 	steps = append(steps, pair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
+	// Two backbone streams on a CPU (finetune.NetConfig.Streams), each on
+	// one thread of two, against the rows above: dogbreed's default
+	// backbone and int8.
+	if streams := benchStreams; c.device == "cpu" && c.threads >= streams {
+		steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes),
+			"--streams", fmt.Sprint(streams))...)
+		steps = append(steps, pair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model,
+			"--streams", fmt.Sprint(streams))...)
+	}
 	// libtorch's own CPU allocator, which faults a pass's activations in
 	// afresh each batch: what the caching one saves.
 	steps = append(steps, pair(true, "--no-cpu-cache")...)

@@ -72,6 +72,8 @@ func markdown(c config, all []result) string {
 	backboneLever("channels-last", "+channels-last")
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
+	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), winogradWithin+" "+streamsTag(benchStreams))
+	backboneLever(fmt.Sprintf("int8, frozen + optimized, on %d streams", benchStreams), "+optimize-backbone +int8 "+streamsTag(benchStreams))
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
 	backboneLever(openBLASThreadedRow, "+openblas-threaded")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
@@ -196,6 +198,12 @@ var winogradWithin = "+optimize-backbone +winograd " + winogradBytesTag(finetune
 // winogradBytesTag is what a run's What says of --winograd-bytes n.
 func winogradBytesTag(n int64) string { return fmt.Sprintf("+winograd-bytes=%d", n) }
 
+// streamsTag is what a run's What says of --streams n.
+func streamsTag(n int) string { return fmt.Sprintf("+streams=%d", n) }
+
+// benchStreams is how many backbone streams the streams rows run.
+const benchStreams = 2
+
 // openBLASThreadedRow names the --openblas-threaded lever's rows.
 const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own default; one since stop 24)"
 
@@ -209,6 +217,10 @@ var trainLevers = []lever{
 		fmt.Sprintf("Winograd convolutions within %d MiB of weights (dogbreed's default), frozen + optimized backbone", finetune.DefaultWinogradBytes>>20),
 		"CPUs with oneDNN's Winograd kernels only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
+	{winogradWithin + " " + streamsTag(benchStreams), fmt.Sprintf("dogbreed's default, %d streams", benchStreams),
+		fmt.Sprintf("dogbreed's default backbone on %d streams (finetune.NetConfig.Streams)", benchStreams), "CPUs only; "},
+	{"+optimize-backbone +int8 " + streamsTag(benchStreams), fmt.Sprintf("int8, %d streams", benchStreams),
+		fmt.Sprintf("int8 backbone, frozen + optimized, on %d streams", benchStreams), "CPUs only; "},
 	{"+bf16", "bf16", "bf16 backbone", "run only where its backbone is faster; "},
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},

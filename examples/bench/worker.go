@@ -85,6 +85,10 @@ func runWorker(c config) error {
 	if c.int8 {
 		what += " +int8"
 	}
+	if c.streams > 1 {
+		netCfg.Streams = c.streams
+		what += " " + streamsTag(c.streams)
+	}
 	if c.cacheImages {
 		what += " +cache-images"
 	}
@@ -123,23 +127,17 @@ func runWorker(c config) error {
 		if err != nil {
 			return err
 		}
-		// Two warm-up batches (TorchScript specialises the module over its
-		// first runs), then the timed ones. A GPU computes asynchronously:
-		// copying the last features out waits for every batch queued before.
-		const warmUp = 2
-		var start time.Time
-		for i := range warmUp + c.batches {
-			f, err := net.Features(b)
-			if err != nil {
-				return err
-			}
-			if i == warmUp-1 || i == warmUp+c.batches-1 {
-				_ = f.Float32s()
-			}
-			f.Close()
-			if i == warmUp-1 {
-				start = time.Now()
-			}
+		// Two warm-up batches per stream (TorchScript specialises the module
+		// over its first runs), then the timed ones. A GPU computes
+		// asynchronously: copying the last features out waits for every
+		// batch queued before.
+		warmUp := 2 * max(1, c.streams)
+		if err := backboneRun(ctx, net, b, warmUp); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := backboneRun(ctx, net, b, c.batches); err != nil {
+			return err
 		}
 		r.ImagesPerSec = float64(c.batches*c.batchSize) / time.Since(start).Seconds()
 	case "loader":
@@ -203,6 +201,28 @@ func runWorker(c config) error {
 		return fmt.Errorf("unknown worker %q", c.worker)
 	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// backboneRun computes the features of batch b n times, on the net's
+// streams, and copies the last ones out.
+func backboneRun(ctx context.Context, net *finetune.Net, b *dataset.Batch, n int) error {
+	i := 0
+	for f, err := range net.StreamFeatures(ctx, func(yield func(*dataset.Batch) bool) {
+		for range n {
+			if !yield(b) {
+				return
+			}
+		}
+	}) {
+		if err != nil {
+			return err
+		}
+		if i++; i == n {
+			_ = f.Float32s()
+		}
+		f.Close()
+	}
+	return nil
 }
 
 // readyBatch is the backbone-only runs' input: the validation images through

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +154,7 @@ func TestFlagErrors(t *testing.T) {
 		{"--resume", "--resume needs --checkpoint"},
 		{"--workers 0", "--workers"},
 		{"--prefetch-threads 0", "--prefetch-threads 0 must be at least 1"},
+		{"--streams 0", "--streams 0 must be at least 1"},
 		{"--prefetch 0", "--prefetch 0 must be positive"},
 		{"--prefetch -2", "--prefetch -2 must be positive"},
 		{"extra", "unexpected argument"},
@@ -213,6 +215,28 @@ func TestReplicatedBackboneRun(t *testing.T) {
 	o, err := parseFlags([]string{"--device", "cpu,gpu"})
 	require.NoError(t, err)
 	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), `invalid device "gpu"`)
+}
+
+// TestStreamsRunSaysSoAndTrainsTheSame: --streams 2 runs the backbone on
+// two streams, says so in the header line, and trains as one stream does
+// (the same losses, the same submission).
+func TestStreamsRunSaysSoAndTrainsTheSame(t *testing.T) {
+	runLog := func(extra ...string) (string, []byte) {
+		o := demoOptions(t, append([]string{"--epochs", "1"}, extra...)...)
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), o, &out))
+		sub, err := os.ReadFile(o.out)
+		require.NoError(t, err)
+		return out.String(), sub
+	}
+	one, oneSub := runLog()
+	two, twoSub := runLog("--streams", "2")
+	require.Contains(t, two, "(2 streams)")
+	require.NotContains(t, one, "streams)")
+	losses := regexp.MustCompile(`(train|valid) loss \d+\.\d+`)
+	require.NotEmpty(t, losses.FindAllString(one, -1))
+	require.Equal(t, losses.FindAllString(one, -1), losses.FindAllString(two, -1))
+	require.Equal(t, oneSub, twoSub)
 }
 
 // TestGPUDefaultsFollowTheDeviceUnlessGiven: channels-last, byte batches,

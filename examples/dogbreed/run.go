@@ -131,7 +131,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		PrefetchInputs: o.wantPrefetchInputs(dev) && len(backboneDevs) <= 1} // one replica only (finetune ignores it otherwise)
 	netCfg := finetune.NetConfig{Classes: len(split.Train.Classes), InputSize: o.inputSize, Device: dev, Seed: o.seed,
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
-		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages}
+		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages, Streams: o.streams}
 	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 	netCfg.WinogradBytes = o.winogradBytes
@@ -421,6 +421,9 @@ func backboneLayout(n *finetune.Net) string {
 	}
 	if n.WinogradConvolutions > 0 {
 		parts = append(parts, fmt.Sprintf("%d Winograd convolutions", n.WinogradConvolutions))
+	}
+	if n.Streams() > 1 {
+		parts = append(parts, fmt.Sprintf("%d streams", n.Streams()))
 	}
 	if len(parts) == 0 {
 		return ""
