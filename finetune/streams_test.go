@@ -103,7 +103,9 @@ func TestStreamedFeaturesAreOneStreamsInItsOrder(t *testing.T) {
 // and the consumer's thread has that share while the streams run.
 func TestStreamsTakeTheNextBatchWhenFree(t *testing.T) {
 	n := loadTiny(t, NetConfig{Classes: 3, Hidden: 32, InputSize: 32, Device: torch.CPU, Seed: 1, Streams: 2})
+	old := torch.NumThreads()
 	require.NoError(t, torch.SetNumThreads(2))
+	defer torch.SetNumThreads(old)
 	per := n.streamThreads()
 	require.Equal(t, 1, per)
 	var mu sync.Mutex
