@@ -58,14 +58,16 @@ type NetConfig struct {
 	DeviceImageBytes int64
 	// Streams, on a CPU, runs the backbone on that many batches at once,
 	// each on an OS thread of its own with its share of libtorch's intra-op
-	// threads (torch.NumThreads() ÷ Streams, at least 1), each stream a batch
-	// ahead of the consumer: Train's batches (without CacheTrainFeatures),
-	// ExtractFeatures' and StreamFeatures'. Threads that split every
-	// operation wait for each other at its end, so a core taken by other work
-	// (the loader) stalls them all; streams that do not share operations
-	// lose only the time taken. Same features as one stream to float
-	// rounding; more memory (a batch's activations per stream). 0 or 1: one
-	// stream on all the threads. Not with BackboneDevices or on a GPU.
+	// threads (torch.ProcessNumThreads() ÷ Streams, at least 1), each stream
+	// taking the next batch when it is free: Train's batches (without
+	// CacheTrainFeatures), ExtractFeatures' and StreamFeatures'. Threads
+	// that split every operation wait for each other at its end, so a core
+	// taken by other work (the loader) stalls them all; streams that do not
+	// share operations lose only the time taken. The same features as one
+	// stream (bit for bit in the tests); more memory (a batch's activations
+	// per stream). Measured on a 2-core Xeon (README, design note 17): int8
+	// and bf16 backbones train faster on two, float32 ones do not. 0 or 1:
+	// one stream on all the threads. Not with BackboneDevices or on a GPU.
 	Streams int
 }
 

@@ -56,9 +56,9 @@ type TrainConfig struct {
 	// or with CacheTrainFeatures.
 	PrefetchInputs bool
 	// PrefetchThreads is how many threads make the inputs ahead, each
-	// taking the next batch when it is free (default 1): more where one thread's share (copying the
-	// batch into page-locked memory, queuing the device's work) is slower
-	// than the device's step.
+	// taking the next batch when it is free (default 1): more where one
+	// thread's share (copying the batch into page-locked memory, queuing
+	// the device's work) is slower than the device's step.
 	PrefetchThreads int
 	// Devices names the devices in the examples/sec line (default: the net's).
 	Devices string
