@@ -31,22 +31,27 @@ func (s slowTransform) String() string                            { return "slow
 func TestDataWaitIsTheTimeTheLoopWaitsForBatches(t *testing.T) {
 	_, split := smallKaggle(t, 3, 0.15)
 	const pause = 20 * time.Millisecond
-	l, err := dataset.NewLoader(split.Train, dataset.LoaderConfig{BatchSize: 4, Workers: 1,
-		Transform: slowTransform{evalTransform(), pause}})
-	require.NoError(t, err)
-	var log bytes.Buffer
-	cfg := chapterConfig(1)
-	cfg.Log = &log
-	h, err := Train(context.Background(), tinyNet(t, 3), l, nil, cfg)
-	require.NoError(t, err)
-	s := h.Epochs[0]
-	// One goroutine pauses for every image; the loop's steps on the tiny
-	// head overlap with some of that, far from half of it.
-	slept := (time.Duration(s.Examples) * pause).Seconds()
-	require.Greater(t, s.Examples, 8)
-	require.GreaterOrEqual(t, s.DataWaitSeconds, slept/2)
-	require.LessOrEqual(t, s.DataWaitSeconds, s.Seconds)
-	require.Contains(t, log.String(), "% waiting for data")
+	for _, streams := range []int{1, 2} {
+		l, err := dataset.NewLoader(split.Train, dataset.LoaderConfig{BatchSize: 4, Workers: 1,
+			Transform: slowTransform{evalTransform(), pause}})
+		require.NoError(t, err)
+		var log bytes.Buffer
+		cfg := chapterConfig(1)
+		cfg.Log = &log
+		netCfg := tinyConfig(3)
+		netCfg.Streams = streams
+		h, err := Train(context.Background(), loadTiny(t, netCfg), l, nil, cfg)
+		require.NoError(t, err)
+		s := h.Epochs[0]
+		// One goroutine pauses for every image; the loop's steps on the tiny
+		// head (or the streams' work) overlap with some of that, far from
+		// half of it.
+		slept := (time.Duration(s.Examples) * pause).Seconds()
+		require.Greater(t, s.Examples, 8)
+		require.GreaterOrEqual(t, s.DataWaitSeconds, slept/2, "%d streams", streams)
+		require.LessOrEqual(t, s.DataWaitSeconds, s.Seconds, "%d streams", streams)
+		require.Contains(t, log.String(), "% waiting for data")
+	}
 }
 
 func TestVersion1CheckpointsAreStillRead(t *testing.T) {

@@ -75,7 +75,7 @@ func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *
 // features made ahead by the net's streams when it has several.
 func (n *Net) featureBatches(ctx context.Context, loader *dataset.Loader) iter.Seq2[trainBatch, error] {
 	if n.streams > 1 {
-		return n.featuresAhead(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+		return n.featuresAhead(ctx, nil, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
 			return loader.Batches(ctx, 0)
 		})
 	}

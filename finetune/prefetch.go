@@ -6,6 +6,8 @@ import (
 	"iter"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
@@ -20,7 +22,7 @@ func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(cont
 	return ahead(ctx, threads, threads, nil, func(b *trainBatch) (err error) {
 		b.x, err = n.prepareInput(b.batch)
 		return err
-	}, batches)
+	}, nil, batches)
 }
 
 // ahead yields the loader batches that batches(ctx) gives, in their order,
@@ -31,10 +33,12 @@ func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(cont
 // are in the stage, being worked on or done and waiting for the consumer.
 // onThread, when set, runs on each goroutine's thread before its first batch
 // and returns what to run after its last; its error is each of the
-// goroutine's batches' error. The consumer owns what it is yielded and
+// goroutine's batches' error. idle, when set, adds up the nanoseconds the
+// goroutines waited for a batch they then got (not the wait for the end).
+// The consumer owns what it is yielded and
 // releases it; what was made but not yielded is released here. Stopping
 // early stops the goroutines and the loader before it returns.
-func ahead(ctx context.Context, threads, depth int, onThread func() (func(), error), work func(*trainBatch) error,
+func ahead(ctx context.Context, threads, depth int, onThread func() (func(), error), work func(*trainBatch) error, idle *atomic.Int64,
 	batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
 	type made struct {
 		i   int // the batch's place in the epoch's order
@@ -80,7 +84,15 @@ func ahead(ctx context.Context, threads, depth int, onThread func() (func(), err
 						defer done()
 					}
 				}
-				for m := range jobs {
+				for {
+					asked := time.Now()
+					m, ok := <-jobs
+					if !ok {
+						break
+					}
+					if idle != nil {
+						idle.Add(int64(time.Since(asked)))
+					}
 					if stageCtx.Err() != nil { // stopping: nothing more is wanted
 						m.b.release()
 						continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync/atomic"
 
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/torch"
@@ -12,7 +13,8 @@ import (
 // featuresAhead yields the loader batches that batches(ctx) gives, in their
 // order, each with its features (trainBatch.feats) computed by the net's
 // streams (NetConfig.Streams), each taking the next batch when it is free.
-func (n *Net) featuresAhead(ctx context.Context, batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
+// idle, when set, adds up the nanoseconds the streams waited for a batch.
+func (n *Net) featuresAhead(ctx context.Context, idle *atomic.Int64, batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
 	threads := n.streamThreads()
 	onThread := func() (func(), error) {
 		if err := torch.SetNumThreadsOnThisThread(threads); err != nil {
@@ -25,7 +27,7 @@ func (n *Net) featuresAhead(ctx context.Context, batches func(context.Context) i
 	return ahead(ctx, n.streams, 2*n.streams, onThread, func(b *trainBatch) (err error) {
 		b.feats, err = n.Features(b.batch)
 		return err
-	}, batches)
+	}, idle, batches)
 }
 
 // Streams is how many batches the backbone runs on at once (NetConfig.Streams; 1 without).
@@ -83,7 +85,7 @@ func (n *Net) StreamFeatures(ctx context.Context, batches iter.Seq[*dataset.Batc
 			}
 			return
 		}
-		for b, err := range n.featuresAhead(ctx, source) {
+		for b, err := range n.featuresAhead(ctx, nil, source) {
 			if !yield(b.feats, err) || err != nil {
 				return
 			}

@@ -3,8 +3,10 @@ package finetune
 import (
 	"context"
 	"errors"
+	"iter"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,7 +132,7 @@ func TestStreamsTakeTheNextBatchWhenFree(t *testing.T) {
 	}
 	src := &floatBatches{n: 6}
 	seen := 0
-	for b, err := range ahead(context.Background(), 2, 4, onThread, work, src.batches) {
+	for b, err := range ahead(context.Background(), 2, 4, onThread, work, nil, src.batches) {
 		require.NoError(t, err)
 		require.Equal(t, int64(seen), b.batch.Labels[0], "out of order")
 		seen++
@@ -162,6 +164,43 @@ func TestStreamsTakeTheNextBatchWhenFree(t *testing.T) {
 	require.Equal(t, per, during, "the consumer's thread count while the streams run")
 	require.Equal(t, 2, after, "the consumer's thread count after")
 	require.Zero(t, own)
+}
+
+// TestStreamsIdleIsTheirWaitForBatches: what the streams count as idle is
+// their wait for batches (a slow loader), not their own work (a slow
+// backbone), whose time the consumer waits too.
+func TestStreamsIdleIsTheirWaitForBatches(t *testing.T) {
+	const n, pause = 8, 30 * time.Millisecond
+	idle := func(slowSource bool) time.Duration {
+		var idle atomic.Int64
+		src := func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+			return func(yield func(*dataset.Batch, error) bool) {
+				for i := range n {
+					if slowSource {
+						time.Sleep(pause)
+					}
+					if !yield(&dataset.Batch{N: 1, Labels: []int64{int64(i)}}, nil) {
+						return
+					}
+				}
+			}
+		}
+		work := func(*trainBatch) error {
+			if !slowSource {
+				time.Sleep(pause)
+			}
+			return nil
+		}
+		seen := 0
+		for _, err := range ahead(context.Background(), 2, 4, nil, work, &idle, src) {
+			require.NoError(t, err)
+			seen++
+		}
+		require.Equal(t, n, seen)
+		return time.Duration(idle.Load())
+	}
+	require.GreaterOrEqual(t, idle(true), n*pause/2, "a loader slower than the streams")
+	require.Less(t, idle(false), 2*pause, "streams slower than the loader")
 }
 
 // TestStreamsAreForOneCPU: streams on a GPU, or beside a backbone
@@ -205,7 +244,7 @@ func TestStreamsStopCleanly(t *testing.T) {
 
 	src := &floatBatches{n: 9, side: 32}
 	seen := 0
-	for b, err := range n.featuresAhead(context.Background(), src.batches) {
+	for b, err := range n.featuresAhead(context.Background(), nil, src.batches) {
 		require.NoError(t, err)
 		b.release()
 		if seen++; seen == 2 {

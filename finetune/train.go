@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -88,7 +89,9 @@ type EpochStats struct {
 	ExamplesPerSec float64
 	// DataWaitSeconds is the part of Seconds the training loop spent
 	// waiting for its next batch: near 0 when the loader keeps up with the
-	// model, a large share when the loader is the limit.
+	// model, a large share when the loader is the limit. With backbone
+	// streams (NetConfig.Streams) the loop waits for their features, so it
+	// is the time the streams waited for batches, averaged over them.
 	DataWaitSeconds float64
 	LiveTensors     int64   // torch.LiveTensors() at the end of the epoch
 	RSSMiB          float64 // the process's resident memory then (0 where unknown)
@@ -206,7 +209,8 @@ type trainer struct {
 	hist         *History
 	pos          position
 	validCache   *Features
-	trainCache   *Features // rows in dataset order
+	trainCache   *Features    // rows in dataset order
+	streamsIdle  atomic.Int64 // nanoseconds the backbone streams waited for batches, not yet counted
 }
 
 func (t *trainer) closeCache() {
@@ -221,7 +225,7 @@ func (t *trainer) closeCache() {
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
 	if t.net.streams > 1 && !t.cfg.CacheTrainFeatures {
-		return t.net.featuresAhead(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+		return t.net.featuresAhead(ctx, &t.streamsIdle, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
 			return t.train.BatchesFrom(ctx, e, first)
 		})
 	}
@@ -299,7 +303,13 @@ func (t *trainer) epoch(ctx context.Context) error {
 	i := t.pos.batch
 	asked := start // when the loop asked for the batch it is about to get
 	for b, err := range t.batches(ctx, e, t.pos.batch) {
-		t.pos.dataWait += time.Since(asked).Seconds()
+		if t.net.streams > 1 && !t.cfg.CacheTrainFeatures {
+			// The loop waits for the streams' features, the backbone's time
+			// with the loader's: what counts is the streams' own wait.
+			t.pos.dataWait += float64(t.streamsIdle.Swap(0)) / 1e9 / float64(t.net.streams)
+		} else {
+			t.pos.dataWait += time.Since(asked).Seconds()
+		}
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err() // cancelled while the batch was ready: do not train on it
 		}
