@@ -35,9 +35,9 @@ func (n *Net) prefetchInputs(ctx context.Context, threads int, batches func(cont
 // and returns what to run after its last; its error is each of the
 // goroutine's batches' error. idle, when set, adds up the nanoseconds the
 // goroutines waited for a batch they then got (not the wait for the end).
-// The consumer owns what it is yielded and
-// releases it; what was made but not yielded is released here. Stopping
-// early stops the goroutines and the loader before it returns.
+// The consumer owns what it is yielded and releases it; what was made but
+// not yielded is released here. Stopping early stops the goroutines and the
+// loader before it returns.
 func ahead(ctx context.Context, threads, depth int, onThread func() (func(), error), work func(*trainBatch) error, idle *atomic.Int64,
 	batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
 	type made struct {
