@@ -47,17 +47,13 @@ func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *
 	var xs, ys []*torch.Tensor
 	defer func() { torch.CloseAll(xs...); torch.CloseAll(ys...) }()
 	f := &Features{}
-	for b, err := range net.featureBatches(ctx, loader) {
+	for b, err := range net.withFeatures(ctx, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
+		return loader.Batches(ctx, 0)
+	}) {
 		if err != nil {
 			return nil, err
 		}
-		x := b.feats
-		if x == nil {
-			if x, err = net.Features(b.batch); err != nil {
-				return nil, err
-			}
-		}
-		xs = append(xs, x)
+		xs = append(xs, b.feats)
 		y, err := batchLabels(b.batch, net.Device)
 		if err != nil {
 			return nil, err
@@ -69,23 +65,6 @@ func ExtractFeatures(ctx context.Context, net *Net, loader *dataset.Loader) (_ *
 	}
 	f.X, f.Labels = torch.Cat(xs, 0), torch.Cat(ys, 0)
 	return f, nil
-}
-
-// featureBatches yields loader's batches of its first epoch, with their
-// features made ahead by the net's streams when it has several.
-func (n *Net) featureBatches(ctx context.Context, loader *dataset.Loader) iter.Seq2[trainBatch, error] {
-	if n.streams > 1 {
-		return n.featuresAhead(ctx, nil, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
-			return loader.Batches(ctx, 0)
-		})
-	}
-	return func(yield func(trainBatch, error) bool) {
-		for b, err := range loader.Batches(ctx, 0) {
-			if !yield(trainBatch{batch: b}, err) || err != nil {
-				return
-			}
-		}
-	}
 }
 
 // Evaluate computes the metrics of net over every sample of loader (the

@@ -30,6 +30,26 @@ func (n *Net) featuresAhead(ctx context.Context, idle *atomic.Int64, batches fun
 	}, idle, batches)
 }
 
+// withFeatures yields the batches that batches(ctx) gives, in their order,
+// each with its features: made ahead by the net's streams when it has
+// several, else each when it is asked for.
+func (n *Net) withFeatures(ctx context.Context, batches func(context.Context) iter.Seq2[*dataset.Batch, error]) iter.Seq2[trainBatch, error] {
+	if n.streams > 1 {
+		return n.featuresAhead(ctx, nil, batches)
+	}
+	return func(yield func(trainBatch, error) bool) {
+		for b, err := range batches(ctx) {
+			tb := trainBatch{batch: b}
+			if err == nil {
+				tb.feats, err = n.Features(b)
+			}
+			if !yield(tb, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // Streams is how many batches the backbone runs on at once (NetConfig.Streams; 1 without).
 func (n *Net) Streams() int { return n.streams }
 
@@ -73,19 +93,7 @@ func (n *Net) StreamFeatures(ctx context.Context, batches iter.Seq[*dataset.Batc
 				}
 			}
 		}
-		if n.streams == 1 {
-			for b, err := range source(ctx) {
-				var f *torch.Tensor
-				if err == nil {
-					f, err = n.Features(b)
-				}
-				if !yield(f, err) || err != nil {
-					return
-				}
-			}
-			return
-		}
-		for b, err := range n.featuresAhead(ctx, nil, source) {
+		for b, err := range n.withFeatures(ctx, source) {
 			if !yield(b.feats, err) || err != nil {
 				return
 			}

@@ -224,7 +224,7 @@ func (t *trainer) closeCache() {
 // batches yields the epoch's batches from batch first on: from the loader,
 // or as (features, labels) rows of the training cache in the loader's order.
 func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatch, error] {
-	if t.net.streams > 1 && !t.cfg.CacheTrainFeatures {
+	if t.streamed() {
 		return t.net.featuresAhead(ctx, &t.streamsIdle, func(ctx context.Context) iter.Seq2[*dataset.Batch, error] {
 			return t.train.BatchesFrom(ctx, e, first)
 		})
@@ -267,6 +267,10 @@ func (t *trainer) batches(ctx context.Context, e, first int) iter.Seq2[trainBatc
 	}
 }
 
+// streamed reports whether the training batches come with their features
+// made by the net's backbone streams.
+func (t *trainer) streamed() bool { return t.net.streams > 1 && !t.cfg.CacheTrainFeatures }
+
 // fullPass is cfg for one pass over every sample in dataset order (not
 // sharded: the cache holds every sample, each rank picks its rows).
 func fullPass(cfg dataset.LoaderConfig) dataset.LoaderConfig {
@@ -303,7 +307,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 	i := t.pos.batch
 	asked := start // when the loop asked for the batch it is about to get
 	for b, err := range t.batches(ctx, e, t.pos.batch) {
-		if t.net.streams > 1 && !t.cfg.CacheTrainFeatures {
+		if t.streamed() {
 			// The loop waits for the streams' features, the backbone's time
 			// with the loader's: what counts is the streams' own wait.
 			t.pos.dataWait += float64(t.streamsIdle.Swap(0)) / 1e9 / float64(t.net.streams)
