@@ -121,7 +121,8 @@ bench: build fixtures
 	$(BUILD)/bench/bench --data $(BUILD)/bench/data --model $(CACHE)/resnet34.pt --int8-model $(CACHE)/resnet34-int8.pt --python $(PYTHON) \
 	  --json $(BUILD)/bench/results.json $(BENCH_FLAGS) | tee $(BUILD)/bench/results.md
 	$(PYTHON) scripts/bench/pipeline_vs_pil.py --go $(GO) | tee $(BUILD)/bench/pipeline.md
-	$(PYTHON) scripts/bench/flop_ceiling.py --int8-model $(CACHE)/resnet34-int8.pt | tee $(BUILD)/bench/ceiling.md
+	core=$$($(BUILD)/bench/bench --blas-core); if [ -n "$$core" ]; then export OPENBLAS_CORETYPE=$$core; fi; \
+	  $(PYTHON) scripts/bench/flop_ceiling.py --int8-model $(CACHE)/resnet34-int8.pt | tee $(BUILD)/bench/ceiling.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./transforms ./dataset ./finetune ./torch
 
 # libtorch 2.x: the tests against Debian trixie's libtorch 2.6 in a chroot, and the shim

@@ -63,6 +63,11 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString(strconv.Itoa(BLASThreads()) + "\n")
 		os.Exit(0)
 	}
+	if os.Getenv(blasCoreHelperEnv) != "" {
+		core, replaced := BLASCore()
+		os.Stdout.WriteString(core + " " + replaced + "\n")
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 
@@ -87,9 +92,13 @@ func TestBLASThreadsFromEnvironment(t *testing.T) {
 
 // withoutBLASEnv drops the thread-count variables OpenBLAS reads.
 func withoutBLASEnv(env []string) []string {
-	drop := append(slices.Clone(blasThreadsEnv), "OMP_NUM_THREADS")
+	return withoutEnv(env, append(slices.Clone(blasThreadsEnv), "OMP_NUM_THREADS")...)
+}
+
+// withoutEnv drops the named variables from env.
+func withoutEnv(env []string, names ...string) []string {
 	return slices.DeleteFunc(env, func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(drop, name)
+		return slices.Contains(names, name)
 	})
 }

@@ -84,5 +84,6 @@ func init() {
 	}
 	installCPUCache()
 	initThreads()
+	initBLASCore()
 	initBLASThreads()
 }

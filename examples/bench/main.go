@@ -102,7 +102,13 @@ func main() {
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
+	printBLASCore := fs.Bool("blas-core", false, "print the OpenBLAS kernel set libtorch's matrix products run on here (torch.BLASCore; empty where libtorch's BLAS is not OpenBLAS) and exit: make bench gives it to its Python scripts as OPENBLAS_CORETYPE")
 	fs.Parse(os.Args[1:])
+	if *printBLASCore {
+		core, _ := torch.BLASCore()
+		fmt.Println(core)
+		return
+	}
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
 	var err error
 	if c.worker != "" {
@@ -157,6 +163,7 @@ func orchestrate(c config) error {
 	if err := prepareData(c); err != nil {
 		return err
 	}
+	shareBLASCore()
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -420,18 +427,56 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// shareBLASCore gives the chapter's side (every process the bench starts)
+// the OpenBLAS kernels this process runs on, where the torch package
+// replaced OpenBLAS's Prescott fallback (torch.BLASCore): both sides then
+// run their matrix products on the same kernels.
+func shareBLASCore() {
+	core, replaced := torch.BLASCore()
+	if replaced == "" {
+		return
+	}
+	os.Setenv("OPENBLAS_CORETYPE", core)
+	fmt.Fprintf(os.Stderr, "bench: OpenBLAS picked its %s kernels on this CPU; both sides run on %s (OPENBLAS_CORETYPE)\n", replaced, core)
+}
+
 // machine describes where the numbers were taken.
 func machine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "model name"); ok {
-				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
+	info := cpuInfo()
+	name := info["model name"]
+	if name == "" {
+		name = "unknown CPU"
+	}
+	if info["cpu family"] != "" && info["model"] != "" {
+		name += fmt.Sprintf(" (family %s, model %s)", info["cpu family"], info["model"])
+	}
+	s := fmt.Sprintf("%s, %d cores, libtorch %s", name, runtime.NumCPU(), torch.Version())
+	if core, replaced := torch.BLASCore(); core != "" {
+		s += ", OpenBLAS kernels " + core
+		if replaced != "" {
+			s += fmt.Sprintf(" on both sides (OpenBLAS picked its %s fallback)", replaced)
 		}
 	}
-	return fmt.Sprintf("%s, %d cores, libtorch %s", model, runtime.NumCPU(), torch.Version())
+	return s
+}
+
+// cpuInfo reads the first processor's fields of /proc/cpuinfo (none where
+// it cannot be read).
+func cpuInfo() map[string]string {
+	info := map[string]string{}
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return info
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == "" {
+			break // the end of the first processor's block
+		}
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			info[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return info
 }
 
 // where names the device the models ran on, for the report.

@@ -7,7 +7,8 @@ Counts the forward's floating-point operations (2 per multiply-add of the
 convolutions and the final Linear; batch norm, ReLU and pooling are left out,
 which only raises the ceiling), measures this machine's float32 matrix
 product rate (torch.mm of 2048x2048 and 4096x4096 matrices, the best run:
-OpenBLAS, the fastest float32 kernel libtorch has here), and prints the forward's rate if every operation
+OpenBLAS, the fastest float32 kernel libtorch has here; the kernel set is
+named), and prints the forward's rate if every operation
 ran at that speed, next to the chapter's forward (eager torchvision model)
 and the convolutions' own rate, measured in the same run. The ratio bounds
 what any float32 implementation doing the same arithmetic can gain over the
@@ -19,6 +20,7 @@ square matrices, on the best int8 engine this PyTorch has), the int8 forward's
 ceiling at that rate, and the int8 TorchScript backbone's forward beside it.
 """
 import argparse
+import ctypes
 import os
 import statistics
 import time
@@ -36,6 +38,18 @@ def best_rate(fn, work, rounds):
         fn()
         rates.append(work / (time.perf_counter() - t))
     return max(rates), statistics.median(rates)
+
+
+def openblas_core():
+    """The kernel set of the OpenBLAS torch's matrix products call ("" if none):
+    OpenBLAS before 0.3.25 picks Prescott on Intel models it does not know,
+    and make bench passes the Go side's choice in OPENBLAS_CORETYPE."""
+    try:
+        get = ctypes.CDLL("libopenblas.so.0").openblas_get_corename
+    except (OSError, AttributeError):
+        return ""
+    get.restype = ctypes.c_char_p
+    return get().decode()
 
 
 def main():
@@ -86,9 +100,11 @@ def main():
         frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.script(net)))
         _, optimised = best_rate(lambda: frozen(x), args.batch, args.rounds)
     ceiling = gemm_best / per_image
+    core = openblas_core()
+    blas = f", OpenBLAS kernels {core}" if core else ""
 
     print(f"float32 ResNet-34 forward, 224 px, batch {args.batch}, {args.threads} thread(s), "
-          f"torch {torch.__version__} (forward rates: medians of {args.rounds}; matrix product: best of {args.rounds})")
+          f"torch {torch.__version__}{blas} (forward rates: medians of {args.rounds}; matrix product: best of {args.rounds})")
     print()
     print("| measure | value |")
     print("| --- | --- |")

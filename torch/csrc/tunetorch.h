@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 12
+#define TT_ABI_VERSION 13
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -77,6 +77,16 @@ int tt_get_num_threads(void);
  * loaded. */
 int tt_set_blas_threads(int n);
 int tt_blas_threads(void);
+/* The name of the kernel set OpenBLAS's matrix products use
+ * (openblas_get_corename; "" when no OpenBLAS is loaded). tt_set_blas_core
+ * has a DYNAMIC_ARCH OpenBLAS pick its kernels again as if started with
+ * OPENBLAS_CORETYPE=name: 1 when that set is in use after, 0 (the kernels
+ * unchanged) when no such OpenBLAS is loaded or its build lacks the set. Not
+ * while a matrix product runs. tt_blas_core_for_cpu names the newest of
+ * SkylakeX, Haswell and Sandybridge this CPU can run ("" for none). */
+const char *tt_blas_core(void);
+int tt_set_blas_core(const char *name);
+const char *tt_blas_core_for_cpu(void);
 tt_error tt_manual_seed(uint64_t seed);
 /* Whether NVIDIA GPUs may compute float32 convolutions (cuDNN) and matrix
  * products (cuBLAS) in TensorFloat-32; tt_allow_tf32 reports the cuDNN one. */
