@@ -463,12 +463,18 @@ func machine() string {
 // cpuInfo reads the first processor's fields of /proc/cpuinfo (none where
 // it cannot be read).
 func cpuInfo() map[string]string {
-	info := map[string]string{}
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
-		return info
+		return map[string]string{}
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	return parseCPUInfo(string(b))
+}
+
+// parseCPUInfo reads the "key : value" lines of the first processor's block
+// of a /proc/cpuinfo text.
+func parseCPUInfo(text string) map[string]string {
+	info := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
 		if strings.TrimSpace(l) == "" {
 			break // the end of the first processor's block
 		}

@@ -70,3 +70,17 @@ func TestEfficiencyDividesByTheBackboneRunsOnEitherSide(t *testing.T) {
 	require.Contains(t, md, "(each: a Go backbone-only run, Go's training run and a second backbone-only run back to back, then PyTorch's two)")
 	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): frozen + optimized 1.00")
 }
+
+// The machine line's CPU fields come from the first processor's block of
+// /proc/cpuinfo, keys and values trimmed ("model" apart from "model name").
+func TestParseCPUInfo(t *testing.T) {
+	text := "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 207\n" +
+		"model name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu avx2\n\n" +
+		"processor\t: 1\nmodel name\t: another\n"
+	info := parseCPUInfo(text)
+	require.Equal(t, "6", info["cpu family"])
+	require.Equal(t, "207", info["model"])
+	require.Equal(t, "Intel(R) Xeon(R) Processor", info["model name"])
+	require.Equal(t, "fpu avx2", info["flags"])
+	require.Equal(t, "0", info["processor"], "the first processor's block only")
+}
