@@ -326,3 +326,12 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 	_, err = runLog("--winograd", "--optimize-backbone=false")
 	require.ErrorContains(t, err, "they need OptimizeBackbone")
 }
+
+// The run says so when the torch package replaced OpenBLAS's fallback
+// kernels, and nothing when OpenBLAS's own choice stands.
+func TestBLASNote(t *testing.T) {
+	require.Equal(t, "OpenBLAS: the SkylakeX kernels, in place of the Prescott fallback it picked for this CPU (OPENBLAS_CORETYPE chooses)",
+		blasNote("SkylakeX", "Prescott"))
+	require.Empty(t, blasNote("Haswell", ""))
+	require.Empty(t, blasNote("", ""))
+}

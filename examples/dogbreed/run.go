@@ -151,6 +151,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "backbone %s%s: %d features -> head %d-256-%d on %s (libtorch %s)\n", o.model, backboneLayout(net),
 		net.FeatureDim, net.FeatureDim, net.Classes, devices, torch.Version())
+	if note := blasNote(torch.BLASCore()); note != "" {
+		fmt.Fprintln(out, note)
+	}
 	training := feed{workers: o.workers, prefetch: prefetch, caching: cache != nil, gpu: dev.IsCUDA(), augmentOnDevice: o.wantAugmentOnDevice(dev)}
 	if cfg.PrefetchInputs {
 		training.prefetchThreads = cfg.PrefetchThreads
@@ -407,6 +410,15 @@ func (o *options) flagOr(name string, value, def bool) bool {
 		return value
 	}
 	return def
+}
+
+// blasNote says when the torch package replaced the kernels OpenBLAS picked
+// for this CPU (torch.BLASCore: its Prescott fallback), "" when it did not.
+func blasNote(core, replaced string) string {
+	if replaced == "" {
+		return ""
+	}
+	return fmt.Sprintf("OpenBLAS: the %s kernels, in place of the %s fallback it picked for this CPU (OPENBLAS_CORETYPE chooses)", core, replaced)
 }
 
 // backboneLayout names the non-default choices the backbone runs with, for
