@@ -335,3 +335,13 @@ func TestBLASNote(t *testing.T) {
 	require.Empty(t, blasNote("Haswell", ""))
 	require.Empty(t, blasNote("", ""))
 }
+
+// --bf16 with the model on a CPU that has no bfloat16 instructions gets a
+// note (it runs slower than float32 there); with them, on a GPU, or without
+// --bf16, none.
+func TestBF16NoteWithoutTheInstructions(t *testing.T) {
+	require.Contains(t, bf16Note(true, torch.CPU, false), "note: --bf16 on a CPU without bfloat16 instructions")
+	require.Empty(t, bf16Note(true, torch.CPU, true))
+	require.Empty(t, bf16Note(false, torch.CPU, false))
+	require.Empty(t, bf16Note(true, torch.CUDA(0), false))
+}
