@@ -7,6 +7,8 @@ import "C"
 import (
 	"os"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // blasCoreReplaced is the kernel set OpenBLAS had picked when the torch
@@ -56,9 +58,21 @@ func replaceBLASFallback(chosen bool) string {
 	return core
 }
 
-// blasCoreForCPU names the newest of OpenBLAS's SkylakeX, Haswell and
-// Sandybridge kernel sets this CPU runs ("" for none).
-func blasCoreForCPU() string { return C.GoString(C.tt_blas_core_for_cpu()) }
+// blasCoreForCPU names the newest of OpenBLAS's SkylakeX (AVX-512 F, CD,
+// BW, DQ, VL), Haswell (AVX2, FMA) and Sandybridge (AVX) kernel sets this
+// CPU runs ("" for none, and off x86).
+func blasCoreForCPU() string {
+	x := cpu.X86
+	switch {
+	case x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL:
+		return "SkylakeX"
+	case x.HasAVX2 && x.HasFMA:
+		return "Haswell"
+	case x.HasAVX:
+		return "Sandybridge"
+	}
+	return ""
+}
 
 // setBLASCore has OpenBLAS run the named kernel set, as if started with
 // OPENBLAS_CORETYPE=name, and reports whether it does (false: no

@@ -19,14 +19,7 @@ func BenchmarkMatMulOnBLASCores(b *testing.B) {
 		name    string
 		m, k, n int64
 	}{{"1024x1024x1024", 1024, 1024, 1024}, {"head-32x1000x256", 32, 1000, 256}} {
-		x, err := Randn([]int64{s.m, s.k}, Float32, CPU)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w, err := Randn([]int64{s.k, s.n}, Float32, CPU)
-		if err != nil {
-			b.Fatal(err)
-		}
+		x, w := randnMatrices(b, s.m, s.k, s.n)
 		for _, core := range []string{start, "Prescott"} {
 			b.Run(fmt.Sprintf("%s/core=%s", s.name, core), func(b *testing.B) {
 				if !setBLASCore(core) {
@@ -38,6 +31,5 @@ func BenchmarkMatMulOnBLASCores(b *testing.B) {
 				b.ReportMetric(float64(2*s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
-		CloseAll(x, w)
 	}
 }

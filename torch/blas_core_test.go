@@ -37,11 +37,7 @@ func TestBLASCoreReplacesThePrescottFallback(t *testing.T) {
 		t.Skip("this CPU has no AVX: Prescott is the kernel set for it")
 	}
 
-	a, err := Randn([]int64{150, 300}, Float32, CPU)
-	require.NoError(t, err)
-	b, err := Randn([]int64{300, 200}, Float32, CPU)
-	require.NoError(t, err)
-	defer CloseAll(a, b)
+	a, b := randnMatrices(t, 150, 300, 200)
 	before := a.MatMul(b)
 	defer before.Close()
 
@@ -111,4 +107,32 @@ func TestBLASCoreFromEnvironment(t *testing.T) {
 		}
 		t.Logf("OpenBLAS's kernels here: %s (replaced: %q)", core, replaced)
 	}
+}
+
+// The kernel set chosen for the CPU follows its instruction sets as Linux
+// lists them (/proc/cpuinfo's flags), a second source beside CPUID.
+func TestBLASCoreForCPUFollowsTheFlags(t *testing.T) {
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skipf("no /proc/cpuinfo to compare with: %v", err)
+	}
+	flags := map[string]bool{}
+	for _, l := range strings.Split(string(info), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "flags" {
+			for _, f := range strings.Fields(v) {
+				flags[f] = true
+			}
+			break
+		}
+	}
+	want := ""
+	switch {
+	case flags["avx512f"] && flags["avx512cd"] && flags["avx512bw"] && flags["avx512dq"] && flags["avx512vl"]:
+		want = "SkylakeX"
+	case flags["avx2"] && flags["fma"]:
+		want = "Haswell"
+	case flags["avx"]:
+		want = "Sandybridge"
+	}
+	require.Equal(t, want, blasCoreForCPU())
 }

@@ -41,17 +41,24 @@ func TestBLASThreads(t *testing.T) {
 
 	// The products are the same on 1 and 2 threads (to rounding: OpenBLAS
 	// may split the sums differently).
-	a, err := Randn([]int64{96, 300}, Float32, CPU)
-	require.NoError(t, err)
-	b, err := Randn([]int64{300, 80}, Float32, CPU)
-	require.NoError(t, err)
-	defer CloseAll(a, b)
+	a, b := randnMatrices(t, 96, 300, 80)
 	two := a.MatMul(b)
 	defer two.Close()
 	require.True(t, SetBLASThreads(1))
 	one := a.MatMul(b)
 	defer one.Close()
 	require.InDeltaSlice(t, one.Float32s(), two.Float32s(), 1e-4)
+}
+
+// randnMatrices returns normal float32 matrices of m×k and k×n on the CPU,
+// closed when tb ends.
+func randnMatrices(tb testing.TB, m, k, n int64) (a, b *Tensor) {
+	a, err := Randn([]int64{m, k}, Float32, CPU)
+	require.NoError(tb, err)
+	b, err = Randn([]int64{k, n}, Float32, CPU)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { CloseAll(a, b) })
+	return a, b
 }
 
 // blasHelperEnv makes the test binary print BLASThreads and exit

@@ -82,11 +82,9 @@ int tt_blas_threads(void);
  * has a DYNAMIC_ARCH OpenBLAS pick its kernels again as if started with
  * OPENBLAS_CORETYPE=name: 1 when that set is in use after, 0 (the kernels
  * unchanged) when no such OpenBLAS is loaded or its build lacks the set. Not
- * while a matrix product runs. tt_blas_core_for_cpu names the newest of
- * SkylakeX, Haswell and Sandybridge this CPU can run ("" for none). */
+ * while a matrix product runs. */
 const char *tt_blas_core(void);
 int tt_set_blas_core(const char *name);
-const char *tt_blas_core_for_cpu(void);
 tt_error tt_manual_seed(uint64_t seed);
 /* Whether NVIDIA GPUs may compute float32 convolutions (cuDNN) and matrix
  * products (cuBLAS) in TensorFloat-32; tt_allow_tf32 reports the cuDNN one. */
