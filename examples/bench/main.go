@@ -56,6 +56,7 @@ type config struct {
 	bracket                                            bool
 	winogradBytes                                      int64
 	streams                                            int
+	cores                                              int // the machine's, for the efficiency bound
 }
 
 func main() {
@@ -104,6 +105,7 @@ func main() {
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
 	printBLASCore := fs.Bool("blas-core", false, "print the OpenBLAS kernel set libtorch's matrix products run on here (torch.BLASCore; empty where libtorch's BLAS is not OpenBLAS) and exit: make bench gives it to its Python scripts as OPENBLAS_CORETYPE")
 	fs.Parse(os.Args[1:])
+	c.cores = runtime.NumCPU()
 	if *printBLASCore {
 		core, _ := torch.BLASCore()
 		fmt.Println(core)
@@ -135,8 +137,10 @@ type result struct {
 	SetupSeconds   float64 `json:"setup_seconds,omitempty"`     // loading (and optimising) the model, before the timed run (not in WallSeconds)
 	BackboneImages int     `json:"backbone_images,omitempty"`   // images through the backbone: training and validation
 	DataWaitSec    float64 `json:"data_wait_seconds,omitempty"` // of the training epochs, waiting for batches (finetune's DataWaitSeconds)
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
-	Rep            int     `json:"rep,omitempty"` // the repetition (1, 2, ...) of a run repeated
+	// CPUSecondsPerImage is a loader run's CPU time (all threads) per image.
+	CPUSecondsPerImage float64 `json:"cpu_seconds_per_image,omitempty"`
+	PeakRSSMiB         float64 `json:"peak_rss_mib"`
+	Rep                int     `json:"rep,omitempty"` // the repetition (1, 2, ...) of a run repeated
 }
 
 // run starts one measurement in its own process and reads its JSON line and

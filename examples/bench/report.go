@@ -94,10 +94,10 @@ func markdown(c config, all []result) string {
 	row("peak RSS, end-to-end run", field("Go", "train", rss), field("PyTorch", "train", rss), "MiB")
 	// A training run's rate is divided by the mean backbone-only rate of
 	// the runs on either side of it (the same repetition, the same lever).
-	efficiency := func(what string, f func(result) float64) []float64 {
+	perRun := func(what string, f func(t result, backbone float64) float64) []float64 {
 		var v []float64
 		for _, t := range all {
-			if t.Side != "Go" || t.What != strings.TrimSpace("train "+what) || f(t) <= 0 {
+			if t.Side != "Go" || t.What != strings.TrimSpace("train "+what) {
 				continue
 			}
 			sum, n := 0.0, 0
@@ -108,10 +108,15 @@ func markdown(c config, all []result) string {
 				}
 			}
 			if n > 0 {
-				v = append(v, f(t)/(sum/float64(n)))
+				if x := f(t, sum/float64(n)); x > 0 {
+					v = append(v, x)
+				}
 			}
 		}
 		return v
+	}
+	efficiency := func(what string, f func(result) float64) []float64 {
+		return perRun(what, func(t result, backbone float64) float64 { return f(t) / backbone })
 	}
 	list := func(v []float64) string {
 		s := make([]string, len(v))
@@ -160,6 +165,9 @@ func markdown(c config, all []result) string {
 		}
 		if len(leverRates) > 0 {
 			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ %s): %s.", leverAround, strings.Join(leverRates, ", "))
+		}
+		if c.device == "cpu" && c.threads >= c.cores {
+			b.WriteString(boundSentence(c, all, perRun))
 		}
 		var peaks []string
 		for _, v := range trainLevers {

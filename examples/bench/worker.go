@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/tunetorch/tunetorch/dataset"
@@ -154,7 +155,7 @@ func runWorker(c config) error {
 			}
 			epoch = 1
 		}
-		start, n := time.Now(), 0
+		start, cpuStart, n := time.Now(), processCPUSeconds(), 0
 		for b, err := range l.Batches(ctx, epoch) {
 			if err != nil {
 				return err
@@ -163,6 +164,9 @@ func runWorker(c config) error {
 			l.Recycle(b) // as finetune does once a batch is on the device
 		}
 		r.ImagesPerSec = float64(n) / time.Since(start).Seconds()
+		if n > 0 {
+			r.CPUSecondsPerImage = (processCPUSeconds() - cpuStart) / float64(n)
+		}
 	case "train":
 		tl, err := load(train, trainT, true)
 		if err != nil {
@@ -251,4 +255,14 @@ func readyBatch(ctx context.Context, valid *dataset.Dataset, dir string, testT t
 		return b, nil
 	}
 	return nil, fmt.Errorf("the validation set %s gave no batch", dir)
+}
+
+// processCPUSeconds returns the CPU time, user and system, that the process
+// has used so far on all its threads (0 where it cannot be read).
+func processCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
