@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -261,12 +262,37 @@ func orchestrate(c config) error {
 	if c.device != "cpu" {
 		int8Model = ""
 	}
+	// pair makes a training run with the worker flags given and the
+	// backbone-only run before it (and with c.bracket the one after it).
+	pair := func(on bool, flags ...string) []func() (result, error) {
+		if !on {
+			return nil
+		}
+		backbone := func() (result, error) { return goRun("backbone", flags...) }
+		runs := []func() (result, error){backbone, func() (result, error) { return goRun("train", flags...) }}
+		if c.bracket {
+			runs = append(runs, backbone)
+		}
+		return runs
+	}
+	// dogbreed's default backbone on a CPU, which the 2× goal is measured
+	// with: Winograd within its bound where oneDNN has the kernels, else
+	// frozen + optimised.
+	var defaultFlags []string
+	switch {
+	case winograd:
+		defaultFlags = []string{"--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)}
+	case optimized && c.device == "cpu":
+		defaultFlags = []string{"--optimize-backbone"}
+	}
 	// Each repetition runs a Go backbone-only run, the Go training run and
 	// a second backbone-only run back to back, then the chapter's two (the
-	// training runs alternate Go, PyTorch, Go, ...): the pipeline efficiency
-	// divides the training run's rate by the mean of the backbone-only runs
-	// on either side of it, since a shared machine's speed drifts over
-	// minutes.
+	// training runs alternate Go, PyTorch, Go, ...), then on a CPU the
+	// same three runs with dogbreed's default backbone: the pipeline
+	// efficiency divides the training run's rate by the mean of the
+	// backbone-only runs on either side of it, and each repetition's Go
+	// training runs are divided by the chapter's of the same repetition,
+	// since a shared machine's speed drifts over minutes.
 	var steps []func() error
 	for rep := range c.reps {
 		inRep := func(r result, err error) (result, error) { r.Rep = rep + 1; return r, err }
@@ -279,6 +305,9 @@ func orchestrate(c config) error {
 		steps = append(steps,
 			func() error { return add(inRep(pyRun("backbone"))) },
 			func() error { return add(inRep(pyRun("train"))) })
+		for _, run := range pair(defaultFlags != nil, defaultFlags...) {
+			steps = append(steps, func() error { return optional(inRep(run())) })
+		}
 	}
 	steps = append(steps,
 		func() error { return add(goRun("loader")) },
@@ -291,44 +320,38 @@ func orchestrate(c config) error {
 	)
 	// Each lever's training run between two backbone-only runs, for the
 	// same reason.
-	pair := func(on bool, flags ...string) []func() error {
-		if !on {
-			return nil
+	leverPair := func(on bool, flags ...string) []func() error {
+		var steps []func() error
+		for _, run := range pair(on, flags...) {
+			steps = append(steps, func() error { return optional(run()) })
 		}
-		runs := []func() error{
-			func() error { return optional(goRun("backbone", flags...)) },
-			func() error { return optional(goRun("train", flags...)) },
-		}
-		if c.bracket {
-			runs = append(runs, func() error { return optional(goRun("backbone", flags...)) })
-		}
-		return runs
+		return steps
 	}
-	steps = append(steps, pair(optimized, "--optimize-backbone")...)
-	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd")...)
-	steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes))...)
-	steps = append(steps, pair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
+	// (dogbreed's default ran in the repetitions).
+	steps = append(steps, leverPair(optimized && !slices.Equal(defaultFlags, []string{"--optimize-backbone"}), "--optimize-backbone")...)
+	steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd")...)
+	steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
 	// Two backbone streams on a CPU (finetune.NetConfig.Streams), each on
 	// one thread of two, against the rows above: dogbreed's default
 	// backbone and int8.
 	if streams := benchStreams; c.device == "cpu" && c.threads >= streams {
-		steps = append(steps, pair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes),
+		steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes),
 			"--streams", fmt.Sprint(streams))...)
-		steps = append(steps, pair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model,
+		steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model,
 			"--streams", fmt.Sprint(streams))...)
 	}
 	// libtorch's own CPU allocator, which faults a pass's activations in
 	// afresh each batch: what the caching one saves.
-	steps = append(steps, pair(true, "--no-cpu-cache")...)
+	steps = append(steps, leverPair(true, "--no-cpu-cache")...)
 	// OpenBLAS (the head's and the fc layer's matrix products) on a thread
 	// per libtorch thread, its own default, whose idle threads poll between
 	// products: what running it on one saves. Only where libtorch calls OpenBLAS.
-	steps = append(steps, pair(c.device == "cpu" && torch.BLASThreads() > 0, "--openblas-threaded")...)
+	steps = append(steps, leverPair(c.device == "cpu" && torch.BLASThreads() > 0, "--openblas-threaded")...)
 	// The loader, and training, with the transforms' Go code alone (as on
 	// CPUs without AVX2): what their assembly saves. Only where it runs.
 	if transforms.SIMD() {
 		steps = append(steps, func() error { return optional(goRun("loader", "--no-simd")) })
-		steps = append(steps, pair(true, "--no-simd")...)
+		steps = append(steps, leverPair(true, "--no-simd")...)
 	}
 	steps = append(steps,
 		// The decoded-image cache on its own: the epochs after the first only

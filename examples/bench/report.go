@@ -32,6 +32,16 @@ func markdown(c config, all []result) string {
 		levers = "a lever's training run right after its backbone-only run"
 		around, leverAround = "the Go backbone-only run just before it", "its backbone-only run just before"
 	}
+	for _, r := range all {
+		if r.Side == "Go" && r.Rep > 0 && strings.HasPrefix(r.What, "train +") {
+			runs := "two"
+			if c.bracket {
+				runs = "three"
+			}
+			each += ", then Go's " + runs + " with dogbreed's default backbone"
+			break
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: %s), the others single runs (%s).\n\n",
 		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps, each, levers)
@@ -125,6 +135,7 @@ func markdown(c config, all []result) string {
 		}
 		return strings.Join(s, ", ")
 	}
+	b.WriteString(pairedSentence(all))
 	if e := efficiency("", eps); len(e) > 0 {
 		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ %s, in each repetition; median of %s): %.2f.",
 			around, list(e), median(e))
@@ -241,4 +252,38 @@ var trainLevers = []lever{
 	{"+pixel-batches +prefetch-inputs", "bytes, inputs made ahead", "batches as bytes, each input made on the device a batch ahead", "GPUs only; "},
 	{"+cache-images +augment-on-device +prefetch-inputs", "augmentation on the device, inputs made ahead", "augmentation on the device, decoded images cached, each input made a batch ahead", "GPUs only; "},
 	{"+cache-images +augment-on-device +prefetch-inputs +device-images", "images kept on the device", "augmentation on the device from decoded images kept there, each input made a batch ahead", "GPUs only; "},
+}
+
+// pairedSentence divides each repetition's Go training runs (the plain
+// backbone's and any lever's run in the repetitions) by the chapter's of the
+// same repetition, minutes apart, where the medians of the table's rows may
+// come from minutes of different speed: a paragraph, or "" with no
+// repetitions.
+func pairedSentence(all []result) string {
+	var parts []string
+	for _, v := range append([]lever{{name: "plain"}}, trainLevers...) {
+		var ratios []float64
+		for _, g := range all {
+			if g.Side != "Go" || g.What != strings.TrimSpace("train "+v.what) || g.ExamplesPerSec <= 0 {
+				continue
+			}
+			for _, p := range all {
+				if p.Side == "PyTorch" && p.What == "train" && p.Rep == g.Rep && p.ExamplesPerSec > 0 {
+					ratios = append(ratios, g.ExamplesPerSec/p.ExamplesPerSec)
+				}
+			}
+		}
+		if len(ratios) > 0 {
+			s := make([]string, len(ratios))
+			for i, r := range ratios {
+				s[i] = fmt.Sprintf("%.2f×", r)
+			}
+			parts = append(parts, fmt.Sprintf("%s %.2f× (%s)", v.name, median(ratios), strings.Join(s, ", ")))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nEach repetition's Go training run ÷ the chapter's of the same repetition (median, then each repetition's): %s.\n",
+		strings.Join(parts, "; "))
 }

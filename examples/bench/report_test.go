@@ -114,3 +114,25 @@ func TestEfficiencyBoundCountsTheLoaderAndTheValidationPass(t *testing.T) {
 	c.cores = 4
 	require.NotContains(t, markdown(c, all), "The most these")
 }
+
+// Each repetition's Go training runs, the plain backbone's and dogbreed's
+// default's, are divided by the chapter's of the same repetition; a lever
+// run outside the repetitions is not.
+func TestTrainingRunsArePairedWithTheChaptersOfTheirRepetition(t *testing.T) {
+	all := []result{
+		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
+		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
+		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 44, WallSeconds: 40, Rep: 1},
+		{Side: "Go", What: "train", ExamplesPerSec: 33, WallSeconds: 60, Rep: 2},
+		{Side: "PyTorch", What: "train", ExamplesPerSec: 30, WallSeconds: 80, Rep: 2},
+		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 63, WallSeconds: 40, Rep: 2},
+		{Side: "Go", What: "train +optimize-backbone +int8", ExamplesPerSec: 90, WallSeconds: 20},
+	}
+	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 2}, all)
+	// Plain 30/20 = 1.50, 33/30 = 1.10; Winograd 44/20 = 2.20, 63/30 = 2.10
+	// (the medians' ratio: 53.5/25 = 2.14).
+	require.Contains(t, md, "Each repetition's Go training run ÷ the chapter's of the same repetition (median, then each repetition's): "+
+		"plain 1.30× (1.50×, 1.10×); Winograd within 128 MiB 2.15× (2.20×, 2.10×).")
+	require.NotContains(t, md, "int8 4.")
+	require.Contains(t, md, "(each: Go's backbone-only and training runs back to back, then PyTorch's, then Go's two with dogbreed's default backbone)")
+}
