@@ -76,6 +76,7 @@ func boundSentence(c config, all []result, perRun func(what string, f func(t res
 	if perImage := cpuPerImage("loader"); perImage > 0 {
 		measured = fmt.Sprintf("the loader-only run's, %.2f ms", 1000*perImage)
 	}
-	return fmt.Sprintf(" The most these %d cores allow, where loading an image takes its CPU time (%s) from the backbone's threads one for one and the one validation pass is counted: %s.",
+	return fmt.Sprintf(" The most these %d cores allow, where loading an image takes its CPU time (%s) from the backbone's threads one for one and the one validation pass is counted: %s"+
+		" (a run measured above its bound ran while the machine was faster than in the backbone-only runs around it).",
 		c.threads, measured, strings.Join(parts, ", "))
 }

@@ -110,7 +110,7 @@ func TestEfficiencyBoundCountsTheLoaderAndTheValidationPass(t *testing.T) {
 	// 0.001·100/2) = 0.922; without the assembly, its own loader's 2 ms:
 	// 1750/1810 / (1 + 0.002·40/2) = 0.930 (0.948 with the default's 1 ms).
 	require.Contains(t, md, "(the loader-only run's, 1.00 ms) from the backbone's threads one for one and the one validation pass is counted: "+
-		"plain 0.93, int8 0.92, without the AVX2 assembly 0.93.")
+		"plain 0.93, int8 0.92, without the AVX2 assembly 0.93 (a run measured above")
 	c.cores = 4
 	require.NotContains(t, markdown(c, all), "The most these")
 }
