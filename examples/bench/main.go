@@ -327,7 +327,7 @@ func orchestrate(c config) error {
 		}
 		return steps
 	}
-	// (dogbreed's default ran in the repetitions).
+	// The levers; dogbreed's default (defaultFlags) ran in the repetitions.
 	steps = append(steps, leverPair(optimized && !slices.Equal(defaultFlags, []string{"--optimize-backbone"}), "--optimize-backbone")...)
 	steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd")...)
 	steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
