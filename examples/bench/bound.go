@@ -47,13 +47,7 @@ func efficiencyBound(t result, backbone, cpuPerImage float64, threads int) float
 // a lever and the backbone-only rate around it. "" where nothing applies.
 func boundSentence(c config, all []result, perRun func(what string, f func(t result, backbone float64) float64) []float64) string {
 	cpuPerImage := func(what string) float64 {
-		var v []float64
-		for _, r := range all {
-			if r.Side == "Go" && r.What == what && r.CPUSecondsPerImage > 0 {
-				v = append(v, r.CPUSecondsPerImage)
-			}
-		}
-		return median(v)
+		return median(fieldOf(all, "Go", what, func(r result) float64 { return r.CPUSecondsPerImage }))
 	}
 	var parts []string
 	for _, v := range append([]lever{{name: "plain"}}, trainLevers...) {

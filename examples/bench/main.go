@@ -433,13 +433,7 @@ func prepareData(c config) error {
 
 // pick returns the images/s (or examples/s) of the matching results.
 func pick(all []result, side, what string) []float64 {
-	var v []float64
-	for _, r := range all {
-		if r.Side == side && r.What == what {
-			v = append(v, max(r.ImagesPerSec, r.ExamplesPerSec))
-		}
-	}
-	return v
+	return fieldOf(all, side, what, func(r result) float64 { return max(r.ImagesPerSec, r.ExamplesPerSec) })
 }
 
 func median(v []float64) float64 {

@@ -7,17 +7,29 @@ import (
 	"github.com/tunetorch/tunetorch/finetune"
 )
 
+// fieldOf returns f of each result of the side and What given, in order.
+func fieldOf(all []result, side, what string, f func(result) float64) []float64 {
+	var v []float64
+	for _, r := range all {
+		if r.Side == side && r.What == what {
+			v = append(v, f(r))
+		}
+	}
+	return v
+}
+
+// joinFormatted formats each of v with format and joins them with ", ".
+func joinFormatted(v []float64, format string) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf(format, x)
+	}
+	return strings.Join(s, ", ")
+}
+
 // markdown renders the results as the README's performance table.
 func markdown(c config, all []result) string {
-	field := func(side, what string, f func(result) float64) []float64 {
-		var v []float64
-		for _, r := range all {
-			if r.Side == side && r.What == what {
-				v = append(v, f(r))
-			}
-		}
-		return v
-	}
+	field := func(side, what string, f func(result) float64) []float64 { return fieldOf(all, side, what, f) }
 	img := func(r result) float64 { return r.ImagesPerSec }
 	eps := func(r result) float64 { return r.ExamplesPerSec }
 	wall := func(r result) float64 { return r.WallSeconds }
@@ -128,13 +140,7 @@ func markdown(c config, all []result) string {
 	efficiency := func(what string, f func(result) float64) []float64 {
 		return perRun(what, func(t result, backbone float64) float64 { return f(t) / backbone })
 	}
-	list := func(v []float64) string {
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = fmt.Sprintf("%.2f", x)
-		}
-		return strings.Join(s, ", ")
-	}
+	list := func(v []float64) string { return joinFormatted(v, "%.2f") }
 	b.WriteString(pairedSentence(all))
 	if e := efficiency("", eps); len(e) > 0 {
 		fmt.Fprintf(&b, "\nPipeline efficiency (Go end-to-end ÷ %s, in each repetition; median of %s): %.2f.",
@@ -274,11 +280,7 @@ func pairedSentence(all []result) string {
 			}
 		}
 		if len(ratios) > 0 {
-			s := make([]string, len(ratios))
-			for i, r := range ratios {
-				s[i] = fmt.Sprintf("%.2f×", r)
-			}
-			parts = append(parts, fmt.Sprintf("%s %.2f× (%s)", v.name, median(ratios), strings.Join(s, ", ")))
+			parts = append(parts, fmt.Sprintf("%s %.2f× (%s)", v.name, median(ratios), joinFormatted(ratios, "%.2f×")))
 		}
 	}
 	if len(parts) == 0 {
