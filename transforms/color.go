@@ -408,7 +408,8 @@ func (c ColorJitter) apply(d Data, rng *rand.Rand) (*Image, *[256]uint8, error) 
 // validate checks that the parameters are ≥ 0 and hue ≤ 0.5.
 func (c ColorJitter) validate() error {
 	if c.Brightness < 0 || c.Contrast < 0 || c.Saturation < 0 || c.Hue < 0 || c.Hue > 0.5 {
-		return fmt.Errorf("transforms: %s: parameters must be ≥ 0 and hue ≤ 0.5", c)
+		return fmt.Errorf("transforms: ColorJitter(brightness=%g, contrast=%g, saturation=%g, hue=%g): parameters must be ≥ 0 and hue ≤ 0.5",
+			c.Brightness, c.Contrast, c.Saturation, c.Hue)
 	}
 	return nil
 }
@@ -416,8 +417,19 @@ func (c ColorJitter) validate() error {
 // Kinds returns image → image.
 func (ColorJitter) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
-// String describes the value, as torchvision's repr does.
+// String describes the value as torchvision's repr does: each factor's
+// range, None for an adjustment left out.
 func (c ColorJitter) String() string {
-	return fmt.Sprintf("ColorJitter(brightness=%g, contrast=%g, saturation=%g, hue=%g)",
-		c.Brightness, c.Contrast, c.Saturation, c.Hue)
+	factor := func(v float64) string {
+		if v == 0 {
+			return "None"
+		}
+		return pyList(max(0, 1-v), 1+v)
+	}
+	hue := "None"
+	if c.Hue != 0 {
+		hue = pyList(-c.Hue, c.Hue)
+	}
+	return fmt.Sprintf("ColorJitter(brightness=%s, contrast=%s, saturation=%s, hue=%s)",
+		factor(c.Brightness), factor(c.Contrast), factor(c.Saturation), hue)
 }

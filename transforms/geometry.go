@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"strconv"
 )
 
 // Size is an output size: Square for a side (Resize: the shorter side), or H
@@ -88,10 +89,11 @@ func (Resize) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
 // String describes the value, as torchvision's repr does.
 func (r Resize) String() string {
+	size := fmt.Sprintf("(%d, %d)", r.H, r.W)
 	if r.Shorter > 0 {
-		return fmt.Sprintf("Resize(size=%d, interpolation=bilinear)", r.Shorter)
+		size = strconv.Itoa(r.Shorter)
 	}
-	return fmt.Sprintf("Resize(size=(%d, %d), interpolation=bilinear)", r.H, r.W)
+	return fmt.Sprintf("Resize(size=%s, interpolation=bilinear, max_size=None, antialias=None)", size)
 }
 
 // CenterCrop cuts the central H×W region, padding with black where the image
@@ -162,7 +164,7 @@ func (f RandomHorizontalFlip) Apply(d Data, rng *rand.Rand) (Data, error) {
 func (RandomHorizontalFlip) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
 // String describes the value, as torchvision's repr does.
-func (f RandomHorizontalFlip) String() string { return fmt.Sprintf("RandomHorizontalFlip(p=%g)", f.P) }
+func (f RandomHorizontalFlip) String() string { return "RandomHorizontalFlip(p=" + pyFloat(f.P) + ")" }
 
 // RandomResizedCrop crops a random region of random area fraction (in Scale)
 // and aspect ratio (log-uniform in Ratio) and resizes it to Size, as
@@ -274,8 +276,11 @@ func (RandomResizedCrop) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
 // String describes the value, as torchvision's repr does.
 func (c RandomResizedCrop) String() string {
-	return fmt.Sprintf("RandomResizedCrop(size=(%d, %d), scale=(%g, %g), ratio=(%g, %g), interpolation=bilinear)",
-		c.Size.H, c.Size.W, c.Scale[0], c.Scale[1], c.Ratio[0], c.Ratio[1])
+	// torchvision 0.14 rounds scale and ratio to 4 places, and closes the
+	// parenthesis before antialias too.
+	return fmt.Sprintf("RandomResizedCrop(size=(%d, %d), scale=(%s, %s), ratio=(%s, %s), interpolation=bilinear), antialias=None)",
+		c.Size.H, c.Size.W, pyFloat(pyRound4(c.Scale[0])), pyFloat(pyRound4(c.Scale[1])),
+		pyFloat(pyRound4(c.Ratio[0])), pyFloat(pyRound4(c.Ratio[1])))
 }
 
 // ResizedCrop is torchvision's F.resized_crop on a PIL image: the h×w region

@@ -99,7 +99,7 @@ func TestComposeRejectsStepsInTheWrongOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(c.String(), "Compose("))
 	// The caller's order is kept.
-	require.Equal(t, "Resize(size=8, interpolation=bilinear)", c.Steps()[0].String())
+	require.Equal(t, "Resize(size=8, interpolation=bilinear, max_size=None, antialias=None)", c.Steps()[0].String())
 	require.Equal(t, "ToTensor()", c.Steps()[2].String())
 }
 

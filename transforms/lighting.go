@@ -68,5 +68,5 @@ func (l Lighting) Apply(d Data, rng *rand.Rand) (Data, error) {
 // Kinds returns image → image.
 func (Lighting) Kinds() (Kind, Kind) { return KindImage, KindImage }
 
-// String describes the value, as torchvision's repr does.
+// String describes the value (torchvision has no Lighting; MXNet's has this name).
 func (l Lighting) String() string { return fmt.Sprintf("Lighting(alphastd=%g)", l.AlphaStd) }

@@ -119,5 +119,5 @@ func (Normalize) Kinds() (Kind, Kind) { return KindTensor, KindTensor }
 
 // String describes the value, as torchvision's repr does.
 func (nm Normalize) String() string {
-	return fmt.Sprintf("Normalize(mean=%v, std=%v)", nm.Mean, nm.Std)
+	return fmt.Sprintf("Normalize(mean=%s, std=%s)", pyList(nm.Mean[:]...), pyList(nm.Std[:]...))
 }
