@@ -61,8 +61,8 @@ func Example() {
 		return l
 	}
 
-	// The frozen backbone and the chapter's head (1000→256→ReLU→classes;
-	// the head's input width is read from the backbone).
+	// The frozen backbone and the chapter's head, k→256→ReLU→classes, with
+	// k read from the backbone (1000 for ResNet-34).
 	net, err := finetune.LoadNet("testdata/tiny_backbone.pt", finetune.NetConfig{
 		Classes: len(split.Train.Classes), InputSize: 32, Device: torch.CPU, Seed: 1})
 	if err != nil {
