@@ -104,12 +104,18 @@ func main() {
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
+	printDefaultBackbone := fs.Bool("default-backbone-flags", false, "print the worker flags of dogbreed's default backbone on --device here (what the repetitions run it with; empty: the plain backbone) and exit: for scripts/bench/chapter_length_efficiency.sh")
 	printBLASCore := fs.Bool("blas-core", false, "print the OpenBLAS kernel set libtorch's matrix products run on here (torch.BLASCore; empty where libtorch's BLAS is not OpenBLAS) and exit: make bench gives it to its Python scripts as OPENBLAS_CORETYPE")
 	fs.Parse(os.Args[1:])
 	c.cores = runtime.NumCPU()
 	if *printBLASCore {
 		core, _ := torch.BLASCore()
 		fmt.Println(core)
+		return
+	}
+	if *printDefaultBackbone {
+		optimized, winograd, _ := backboneSupport(c.device)
+		fmt.Println(strings.Join(defaultBackboneFlags(c.device, optimized, winograd), " "))
 		return
 	}
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -243,20 +249,9 @@ func orchestrate(c config) error {
 			return optional(goRun("train", flags...))
 		}
 	}
-	// The optimised rows need a libtorch where optimize_for_inference is
-	// verified (Debian's 2.6 crashes running its output); the int8 backbone
-	// is a CPU (fbgemm) model.
-	optimized := torch.OptimizeForInferenceVerified()
-	if !optimized {
-		fmt.Fprintf(os.Stderr, "bench: skipping the frozen + optimized rows: optimize_for_inference is not verified on libtorch %s\n", torch.Version())
-	}
-	// Winograd: float32 CPU convolutions, where oneDNN has the kernels (AVX-512).
-	winograd := optimized && c.device == "cpu"
-	if winograd {
-		if err := torch.WinogradAvailable(); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: skipping the Winograd rows: %v\n", err)
-			winograd = false
-		}
+	optimized, winograd, skipped := backboneSupport(c.device)
+	for _, why := range skipped {
+		fmt.Fprintln(os.Stderr, "bench: "+why)
 	}
 	int8Model := c.int8Model
 	if c.device != "cpu" {
@@ -275,16 +270,7 @@ func orchestrate(c config) error {
 		}
 		return runs
 	}
-	// dogbreed's default backbone on a CPU, which the 2× goal is measured
-	// with: Winograd within its bound where oneDNN has the kernels, else
-	// frozen + optimised.
-	var defaultFlags []string
-	switch {
-	case winograd:
-		defaultFlags = []string{"--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)}
-	case optimized && c.device == "cpu":
-		defaultFlags = []string{"--optimize-backbone"}
-	}
+	defaultFlags := defaultBackboneFlags(c.device, optimized, winograd)
 	// Each repetition runs a Go backbone-only run, the Go training run and
 	// a second backbone-only run back to back, then the chapter's two (the
 	// training runs alternate Go, PyTorch, Go, ...), then on a CPU the
@@ -429,6 +415,40 @@ func prepareData(c config) error {
 	}
 	_, err := dataset.ReorgKaggle(context.Background(), dataset.DogBreedLayout(c.data), 0.1)
 	return err
+}
+
+// backboneSupport says which optimised backbones run here: the frozen +
+// optimised ones need a libtorch where optimize_for_inference is verified
+// (Debian's 2.6 crashes running its output); Winograd float32 CPU
+// convolutions where oneDNN has the kernels (AVX-512). skipped says why a
+// kind is left out.
+func backboneSupport(device string) (optimized, winograd bool, skipped []string) {
+	optimized = torch.OptimizeForInferenceVerified()
+	if !optimized {
+		skipped = append(skipped, fmt.Sprintf("skipping the frozen + optimized rows: optimize_for_inference is not verified on libtorch %s", torch.Version()))
+	}
+	winograd = optimized && device == "cpu"
+	if winograd {
+		if err := torch.WinogradAvailable(); err != nil {
+			skipped = append(skipped, fmt.Sprintf("skipping the Winograd rows: %v", err))
+			winograd = false
+		}
+	}
+	return optimized, winograd, skipped
+}
+
+// defaultBackboneFlags are the worker flags of dogbreed's default backbone
+// on a CPU, which the 2× goal is measured with: Winograd within its bound
+// where oneDNN has the kernels, else frozen + optimised; nil (the plain
+// backbone) elsewhere.
+func defaultBackboneFlags(device string, optimized, winograd bool) []string {
+	switch {
+	case winograd:
+		return []string{"--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)}
+	case optimized && device == "cpu":
+		return []string{"--optimize-backbone"}
+	}
+	return nil
 }
 
 // pick returns the images/s (or examples/s) of the matching results.

@@ -5,7 +5,7 @@
 #
 #     scripts/bench/chapter_length_efficiency.sh   # after make bench (its data and models)
 #
-# For dogbreed's CPU default backbone (optimised, Winograd within 128 MiB)
+# For dogbreed's CPU default backbone (the bench's --default-backbone-flags)
 # and the int8 one, REPS times (default 3): a backbone-only run, a training
 # run of EPOCHS epochs (default 10) and a second backbone-only run, each in
 # its own process; the efficiency is the training run's examples/s over the
@@ -20,6 +20,9 @@ for f in "$data/labels.csv" "$fp32" "$int8"; do
 	[ -e "$f" ] || { echo "$0: $f is missing: run make bench first" >&2; exit 1; }
 done
 ${GO:-go} build -o "$bench" ./examples/bench
+# dogbreed's default here, as the bench's repetitions run it (Winograd where
+# oneDNN has the kernels, else frozen + optimised).
+read -ra default_flags <<<"$("$bench" --default-backbone-flags)"
 reps=${REPS:-3} epochs=${EPOCHS:-10} threads=${THREADS:-$(nproc)}
 common=(--data "$data" --threads "$threads")
 
@@ -31,7 +34,7 @@ declare -A effs
 for rep in $(seq "$reps"); do
 	for lever in default int8; do
 		case $lever in
-		default) flags=(--model "$fp32" --optimize-backbone --winograd --winograd-bytes 134217728) ;;
+		default) flags=(--model "$fp32" "${default_flags[@]}") ;;
 		int8) flags=(--model "$int8" --optimize-backbone --int8) ;;
 		esac
 		before=$("$bench" "${common[@]}" "${flags[@]}" --worker backbone | rate)
