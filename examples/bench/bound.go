@@ -41,18 +41,21 @@ func efficiencyBound(t result, backbone, cpuPerImage float64, threads int) float
 	return examples / float64(t.BackboneImages) / (1 + cpuPerImage*backbone/float64(threads))
 }
 
+// loaderCPUPerImage is the CPU time an image took in the loader-only runs
+// loader (a What; the median over its repetitions), 0 where none ran.
+func loaderCPUPerImage(all []result, loader string) float64 {
+	return median(fieldOf(all, "Go", loader, func(r result) float64 { return r.CPUSecondsPerImage }))
+}
+
 // boundSentence says what efficiencyBound allows each Go training run whose
 // loader a loader-only run measured (the median over its repetitions), for
 // the efficiency paragraph; perRun is markdown's: f of each training run of
 // a lever and the backbone-only rate around it. "" where nothing applies.
 func boundSentence(c config, all []result, perRun func(what string, f func(t result, backbone float64) float64) []float64) string {
-	cpuPerImage := func(what string) float64 {
-		return median(fieldOf(all, "Go", what, func(r result) float64 { return r.CPUSecondsPerImage }))
-	}
 	var parts []string
 	for _, v := range append([]lever{{name: "plain"}}, trainLevers...) {
 		loader := loaderOf(v.what)
-		perImage := cpuPerImage(loader)
+		perImage := loaderCPUPerImage(all, loader)
 		if loader == "" || perImage <= 0 {
 			continue
 		}
@@ -67,7 +70,7 @@ func boundSentence(c config, all []result, perRun func(what string, f func(t res
 		return ""
 	}
 	measured := "the loader-only run's"
-	if perImage := cpuPerImage("loader"); perImage > 0 {
+	if perImage := loaderCPUPerImage(all, "loader"); perImage > 0 {
 		measured = fmt.Sprintf("the loader-only run's, %.2f ms", 1000*perImage)
 	}
 	return fmt.Sprintf(" The most these %d cores allow, where loading an image takes its CPU time (%s) from the backbone's threads one for one and the one validation pass is counted: %s"+

@@ -11,7 +11,10 @@
 //  4. peak RSS of each run's process
 //
 // Each lever (an optimised frozen backbone, Winograd convolutions, int8, bf16 autocast,
-// channels-last, the decoded-image cache) is measured on its own row. `make bench` runs it.
+// channels-last, the decoded-image cache) is measured on its own row. On a
+// CPU the pipeline efficiency of dogbreed's default backbone and the int8
+// one is then measured over the chapter's 10 epochs too (--chapter-epochs).
+// `make bench` runs it.
 package main
 
 import (
@@ -57,6 +60,7 @@ type config struct {
 	bracket                                            bool
 	winogradBytes                                      int64
 	streams                                            int
+	chapterEpochs, chapterReps                         int
 	cores                                              int // the machine's, for the efficiency bound
 }
 
@@ -84,6 +88,10 @@ func main() {
 	fs.IntVar(&c.reps, "reps", 3, "repetitions of the Go and PyTorch backbone-only + training runs (the training runs alternate)")
 	// Both sides of a training run: the VM's speed also drifts within the
 	// minute one takes.
+	// The chapter's length, after the rest: the 3-epoch runs weigh what a
+	// run pays once three times as much.
+	fs.IntVar(&c.chapterEpochs, "chapter-epochs", -1, "after the table's runs, the efficiency of dogbreed's default and the int8 backbone over this many epochs (default: the chapter's 10 on a CPU, none on a GPU; 0: none)")
+	fs.IntVar(&c.chapterReps, "chapter-reps", 3, "repetitions of the --chapter-epochs runs (each a training run between two backbone-only runs)")
 	fs.BoolVar(&c.bracket, "bracket", true, "each Go training run between two backbone-only runs, its efficiency divided by their mean (false: one before it, as until stop 27; shorter)")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
@@ -104,18 +112,12 @@ func main() {
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")
 	fs.BoolVar(&c.cacheImages, "cache-images", false, "internal: with --worker loader, decoded images cached (dataset.ImageCache) and an epoch after the first timed")
-	printDefaultBackbone := fs.Bool("default-backbone-flags", false, "print the worker flags of dogbreed's default backbone on --device here (what the repetitions run it with; empty: the plain backbone) and exit: for scripts/bench/chapter_length_efficiency.sh")
 	printBLASCore := fs.Bool("blas-core", false, "print the OpenBLAS kernel set libtorch's matrix products run on here (torch.BLASCore; empty where libtorch's BLAS is not OpenBLAS) and exit: make bench gives it to its Python scripts as OPENBLAS_CORETYPE")
 	fs.Parse(os.Args[1:])
 	c.cores = runtime.NumCPU()
 	if *printBLASCore {
 		core, _ := torch.BLASCore()
 		fmt.Println(core)
-		return
-	}
-	if *printDefaultBackbone {
-		optimized, winograd, _ := backboneSupport(c.device)
-		fmt.Println(strings.Join(defaultBackboneFlags(c.device, optimized, winograd), " "))
 		return
 	}
 	memtune.Apply(strings.HasPrefix(c.device, "cuda")) // as dogbreed does
@@ -379,6 +381,26 @@ func orchestrate(c config) error {
 		// And with the decoded images kept on the GPU: after the first
 		// epoch only each crop's taps and draws cross.
 		trainOnGPU("--cache-images", "--augment-on-device", "--prefetch-inputs", "--device-images"))
+	// Over the chapter's length: dogbreed's default backbone and int8, each
+	// training run between two backbone-only runs, their What tagged with
+	// the epochs.
+	if epochs := c.chapterLengthEpochs(); epochs > 0 {
+		variants := [][]string{defaultFlags}
+		if int8Model != "" && optimized {
+			variants = append(variants, []string{"--optimize-backbone", "--int8", "--model", int8Model})
+		}
+		for rep := range c.chapterReps {
+			for _, flags := range variants {
+				for _, run := range pair(true, slices.Concat(flags, []string{"--epochs", fmt.Sprint(epochs)})...) {
+					steps = append(steps, func() error {
+						r, err := run()
+						r.What, r.Rep = r.What+" "+epochsTag(epochs), rep+1
+						return optional(r, err)
+					})
+				}
+			}
+		}
+	}
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err

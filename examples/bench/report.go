@@ -45,7 +45,7 @@ func markdown(c config, all []result) string {
 		around, leverAround = "the Go backbone-only run just before it", "its backbone-only run just before"
 	}
 	for _, r := range all {
-		if r.Side == "Go" && r.Rep > 0 && strings.HasPrefix(r.What, "train +") {
+		if r.Side == "Go" && r.Rep > 0 && strings.HasPrefix(r.What, "train +") && !isChapterLength(r.What) {
 			runs := "two"
 			if c.bracket {
 				runs = "three"
@@ -197,6 +197,7 @@ func markdown(c config, all []result) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(chapterLengthSentence(c, all, perRun))
 	// The training loss of each Go variant that ran: what a lever does to the numbers.
 	loss := func(r result) float64 { return r.TrainLoss }
 	var losses []string

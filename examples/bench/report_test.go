@@ -136,3 +136,58 @@ func TestTrainingRunsArePairedWithTheChaptersOfTheirRepetition(t *testing.T) {
 	require.NotContains(t, md, "int8 4.")
 	require.Contains(t, md, "(each: Go's backbone-only and training runs back to back, then PyTorch's, then Go's two with dogbreed's default backbone)")
 }
+
+// The chapter-length runs (their What tagged with the epochs) have a
+// paragraph of their own: each training run divided by the backbone-only
+// runs on either side of it, and its bound; they stay out of the table's
+// rows, the paired ratios and the repetitions' description.
+func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
+	tag := " " + epochsTag(10)
+	all := []result{
+		{Side: "Go", What: "loader", ImagesPerSec: 1000, CPUSecondsPerImage: 0.001},
+		{Side: "Go", What: "backbone", ImagesPerSec: 30, Rep: 1},
+		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
+		{Side: "Go", What: "backbone", ImagesPerSec: 30, Rep: 1},
+		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
+		{Side: "Go", What: "backbone " + winogradWithin, ImagesPerSec: 50},
+		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 44, WallSeconds: 40},
+		{Side: "Go", What: "backbone " + winogradWithin, ImagesPerSec: 50},
+		// Repetition 1 of the chapter's length: 52 / ((50+54)/2) = 1.000;
+		// repetition 2: 45 / 50 = 0.900; int8 120 / 125 = 0.960.
+		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 1},
+		{Side: "Go", What: "train " + winogradWithin + tag, ExamplesPerSec: 52, WallSeconds: 110, BackboneImages: 5780, Rep: 1},
+		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 54, Rep: 1},
+		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
+		{Side: "Go", What: "train +optimize-backbone +int8" + tag, ExamplesPerSec: 120, WallSeconds: 48, BackboneImages: 5820, Rep: 1},
+		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
+		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 2},
+		{Side: "Go", What: "train " + winogradWithin + tag, ExamplesPerSec: 45, WallSeconds: 120, BackboneImages: 5460, Rep: 2},
+		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 2},
+	}
+	c := config{device: "cpu", classes: 12, batchSize: 32, threads: 2, cores: 2, epochs: 3, batches: 12, reps: 1, bracket: true,
+		chapterEpochs: -1}
+	md := markdown(c, all)
+	// Bounds: 5720/5780 / (1 + 0.001·52/2) = 0.965 and 5400/5460 / (1 +
+	// 0.001·50/2) = 0.965: 0.96; int8 5760/5820 / (1 + 0.001·125/2) = 0.931.
+	require.Contains(t, md, "\nOver the chapter's 10 epochs (after the runs above, each training run between two backbone-only runs with the same backbone, "+
+		"in its own process; median, then each run's): Winograd within 128 MiB 0.95 (1.000, 0.900); int8 0.96 (0.960). "+
+		"Their bound, as above: Winograd within 128 MiB 0.96, int8 0.93.\n")
+	require.Contains(t, md, "| end-to-end, Winograd convolutions within 128 MiB of weights (dogbreed's default), frozen + optimized backbone "+
+		"(CPUs with oneDNN's Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
+	require.Contains(t, md, "(median, then each repetition's): plain 1.50× (1.50×).\n")
+	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): Winograd within 128 MiB 0.88.")
+	require.Contains(t, md, "then PyTorch's two)", "no default-backbone runs in the repetitions: the chapter-length ones are not")
+
+	c.chapterEpochs = 0
+	require.NotContains(t, markdown(c, all), "Over the chapter's")
+}
+
+// --chapter-epochs: the chapter's 10 on a CPU unless given, none on a GPU,
+// none where the table's runs are already that long.
+func TestChapterLengthEpochs(t *testing.T) {
+	require.Equal(t, 10, config{device: "cpu", epochs: 3, chapterEpochs: -1}.chapterLengthEpochs())
+	require.Equal(t, 0, config{device: "cuda", epochs: 3, chapterEpochs: -1}.chapterLengthEpochs())
+	require.Equal(t, 6, config{device: "cuda", epochs: 3, chapterEpochs: 6}.chapterLengthEpochs())
+	require.Equal(t, 0, config{device: "cpu", epochs: 3, chapterEpochs: 0}.chapterLengthEpochs())
+	require.Equal(t, 0, config{device: "cpu", epochs: 10, chapterEpochs: -1}.chapterLengthEpochs())
+}
