@@ -511,9 +511,17 @@ func machine() string {
 		name = "unknown CPU"
 	}
 	if info["cpu family"] != "" && info["model"] != "" {
-		name += fmt.Sprintf(" (family %s, model %s)", info["cpu family"], info["model"])
+		name += fmt.Sprintf(" (family %s, model %s", info["cpu family"], info["model"])
+		if info["stepping"] != "" {
+			name += ", stepping " + info["stepping"]
+		}
+		name += ")"
 	}
-	s := fmt.Sprintf("%s, %d cores, libtorch %s", name, runtime.NumCPU(), torch.Version())
+	s := fmt.Sprintf("%s, %d cores", name, runtime.NumCPU())
+	if caches := cacheSizes("/sys"); caches != "" {
+		s += " (" + caches + ")"
+	}
+	s += ", libtorch " + torch.Version()
 	if core, replaced := torch.BLASCore(); core != "" {
 		s += ", OpenBLAS kernels " + core
 		if replaced != "" {

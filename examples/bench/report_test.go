@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -190,4 +192,25 @@ func TestChapterLengthEpochs(t *testing.T) {
 	require.Equal(t, 6, config{device: "cuda", epochs: 3, chapterEpochs: 6}.chapterLengthEpochs())
 	require.Equal(t, 0, config{device: "cpu", epochs: 3, chapterEpochs: 0}.chapterLengthEpochs())
 	require.Equal(t, 0, config{device: "cpu", epochs: 10, chapterEpochs: -1}.chapterLengthEpochs())
+}
+
+// The machine line's caches: the first CPU's from level 2 up, data or
+// unified, in level order; instruction caches, level 1 and sizes sysfs
+// gives in another unit are left out.
+func TestCacheSizesReadSysfs(t *testing.T) {
+	root := t.TempDir()
+	write := func(index, level, typ, size string) {
+		dir := filepath.Join(root, "devices/system/cpu/cpu0/cache", index)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		for name, v := range map[string]string{"level": level, "type": typ, "size": size} {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o644))
+		}
+	}
+	write("index0", "1", "Data", "48K")
+	write("index1", "1", "Instruction", "32K")
+	write("index3", "3", "Unified", "266240K")
+	write("index5", "2", "Unified", "1280K") // after L3 in sysfs's order
+	write("index4", "4", "Unified", "1G")
+	require.Equal(t, "L2 1280 KiB, L3 260 MiB", cacheSizes(root))
+	require.Equal(t, "", cacheSizes(filepath.Join(root, "none")))
 }
