@@ -86,12 +86,12 @@ func main() {
 	// Three: a 2-core VM's speed moves by several percent between minutes,
 	// and the pipeline efficiency is a ratio of two runs.
 	fs.IntVar(&c.reps, "reps", 3, "repetitions of the Go and PyTorch backbone-only + training runs (the training runs alternate)")
-	// Both sides of a training run: the VM's speed also drifts within the
-	// minute one takes.
 	// The chapter's length, after the rest: the 3-epoch runs weigh what a
 	// run pays once three times as much.
 	fs.IntVar(&c.chapterEpochs, "chapter-epochs", -1, "after the table's runs, the efficiency of dogbreed's default and the int8 backbone over this many epochs (default: the chapter's 10 on a CPU, none on a GPU; 0: none)")
 	fs.IntVar(&c.chapterReps, "chapter-reps", 3, "repetitions of the --chapter-epochs runs (each a training run between two backbone-only runs)")
+	// Both sides of a training run: the VM's speed also drifts within the
+	// minute one takes.
 	fs.BoolVar(&c.bracket, "bracket", true, "each Go training run between two backbone-only runs, its efficiency divided by their mean (false: one before it, as until stop 27; shorter)")
 	fs.IntVar(&c.workers, "workers", 0, "Go loader goroutines (default: the cores libtorch's threads leave, at least 1)")
 	fs.IntVar(&c.classes, "classes", 12, "breeds in the generated dataset")
