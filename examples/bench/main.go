@@ -61,6 +61,7 @@ type config struct {
 	winogradBytes                                      int64
 	streams                                            int
 	chapterEpochs, chapterReps                         int
+	backboneSeconds                                    float64
 	cores                                              int // the machine's, for the efficiency bound
 }
 
@@ -82,6 +83,10 @@ func main() {
 	// Twelve: on a shared machine a few batches catch its fast moments, and
 	// the backbone-only rate is what the end-to-end one is divided by.
 	fs.IntVar(&c.batches, "batches", 12, "timed batches of the backbone-only runs, both sides (after 2 warm-up batches)")
+	// At least ten seconds: a fast backbone's 12 batches (int8's: under 3
+	// s) caught the VM's moments, 104-143 img/s over ten runs in two
+	// minutes, where the training runs they divide last a minute.
+	fs.Float64Var(&c.backboneSeconds, "backbone-seconds", -1, "the backbone-only runs time batches past --batches until this many seconds have passed, both sides (default: 10 on a CPU, 0 on a GPU)")
 	fs.IntVar(&c.threads, "threads", runtime.GOMAXPROCS(0), "libtorch threads, both sides (default: the CPUs this process may use)")
 	// Three: a 2-core VM's speed moves by several percent between minutes,
 	// and the pipeline efficiency is a ratio of two runs.
@@ -183,7 +188,7 @@ func orchestrate(c config) error {
 	}
 	common := []string{"--data", c.data, "--model", c.model, "--epochs", fmt.Sprint(c.epochs),
 		"--batch-size", fmt.Sprint(c.batchSize), "--threads", fmt.Sprint(c.threads), "--device", c.device,
-		"--batches", fmt.Sprint(c.batches)}
+		"--batches", fmt.Sprint(c.batches), "--backbone-seconds", fmt.Sprint(c.backboneMinSeconds())}
 	goArgs := []string{"--workers", fmt.Sprint(c.workers)}
 	goRun := func(worker string, extra ...string) (result, error) {
 		r, err := run(self, append(append(append([]string{"--worker", worker}, common...), goArgs...), extra...)...)
@@ -457,6 +462,19 @@ func backboneSupport(device string) (optimized, winograd bool, skipped []string)
 		}
 	}
 	return optimized, winograd, skipped
+}
+
+// backboneMinSeconds is the least a backbone-only run times: the
+// --backbone-seconds given, else 10 on a CPU and none on a GPU (whose
+// batches take milliseconds, its minutes counted).
+func (c config) backboneMinSeconds() float64 {
+	if c.backboneSeconds >= 0 {
+		return c.backboneSeconds
+	}
+	if c.device == "cpu" {
+		return 10
+	}
+	return 0
 }
 
 // defaultBackboneFlags are the worker flags of dogbreed's default backbone

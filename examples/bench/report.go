@@ -54,9 +54,13 @@ func markdown(c config, all []result) string {
 			break
 		}
 	}
+	timed := fmt.Sprintf("%d timed backbone-only batches", c.batches)
+	if least := c.backboneMinSeconds(); least > 0 {
+		timed = fmt.Sprintf("backbone-only runs timed over at least %d batches and %g s", c.batches, least)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %d timed backbone-only batches (the validation images, transformed once, the same on both sides) after 2 warm-up ones; the backbone-only and end-to-end rows are medians of %d repetitions (each: %s), the others single runs (%s).\n\n",
-		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, c.batches, c.reps, each, levers)
+	fmt.Fprintf(&b, "Machine: %s; models on %s. Data: %d generated breeds, ResNet-34 (TorchScript), batch %d, %d thread(s), %d epoch(s) per run, %s (the validation images, transformed once, the same on both sides) after 2 warm-up batches; the backbone-only and end-to-end rows are medians of %d repetitions (each: %s), the others single runs (%s).\n\n",
+		machine(), where(c.device), c.classes, c.batchSize, c.threads, c.epochs, timed, c.reps, each, levers)
 	b.WriteString("| measure | Go | PyTorch (chapter) | Go ÷ PyTorch |\n| --- | --- | --- | --- |\n")
 	// A lever's row whose Go run was skipped or failed is all dashes (the
 	// chapter's number would only repeat the row it is divided by).

@@ -214,3 +214,16 @@ func TestCacheSizesReadSysfs(t *testing.T) {
 	require.Equal(t, "L2 1280 KiB, L3 260 MiB", cacheSizes(root))
 	require.Equal(t, "", cacheSizes(filepath.Join(root, "none")))
 }
+
+// The backbone-only runs time at least 10 s on a CPU unless told
+// otherwise (none on a GPU), and the report's first line says so.
+func TestBackboneRunsTimeAtLeastTenSecondsOnACPU(t *testing.T) {
+	require.Equal(t, 10.0, config{device: "cpu", backboneSeconds: -1}.backboneMinSeconds())
+	require.Equal(t, 0.0, config{device: "cuda", backboneSeconds: -1}.backboneMinSeconds())
+	require.Equal(t, 3.0, config{device: "cuda", backboneSeconds: 3}.backboneMinSeconds())
+	require.Equal(t, 0.0, config{device: "cpu", backboneSeconds: 0}.backboneMinSeconds())
+	c := config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 1, backboneSeconds: -1}
+	require.Contains(t, markdown(c, nil), ", backbone-only runs timed over at least 12 batches and 10 s (the validation images")
+	c.backboneSeconds = 0
+	require.Contains(t, markdown(c, nil), ", 12 timed backbone-only batches (the validation images")
+}

@@ -133,14 +133,16 @@ func runWorker(c config) error {
 		// asynchronously: copying the last features out waits for every
 		// batch queued before.
 		warmUp := 2 * max(1, c.streams)
-		if err := backboneRun(ctx, net, b, warmUp); err != nil {
+		if _, err := backboneRun(ctx, net, b, func(i int) bool { return i < warmUp }); err != nil {
 			return err
 		}
 		start := time.Now()
-		if err := backboneRun(ctx, net, b, c.batches); err != nil {
+		least := time.Duration(c.backboneMinSeconds() * float64(time.Second))
+		n, err := backboneRun(ctx, net, b, func(i int) bool { return i < c.batches || time.Since(start) < least })
+		if err != nil {
 			return err
 		}
-		r.ImagesPerSec = float64(c.batches*c.batchSize) / time.Since(start).Seconds()
+		r.ImagesPerSec = float64(n*c.batchSize) / time.Since(start).Seconds()
 	case "loader":
 		l, err := load(train, trainT, true)
 		if err != nil {
@@ -207,26 +209,33 @@ func runWorker(c config) error {
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
-// backboneRun computes the features of batch b n times, on the net's
-// streams, and copies the last ones out.
-func backboneRun(ctx context.Context, net *finetune.Net, b *dataset.Batch, n int) error {
-	i := 0
+// backboneRun computes the features of batch b, on the net's streams, for
+// as long as more(the batches given so far) says, copies the last ones out
+// and returns how many batches it ran.
+func backboneRun(ctx context.Context, net *finetune.Net, b *dataset.Batch, more func(given int) bool) (int, error) {
+	given, done := 0, 0
+	var last *torch.Tensor
 	for f, err := range net.StreamFeatures(ctx, func(yield func(*dataset.Batch) bool) {
-		for range n {
+		for ; more(given); given++ {
 			if !yield(b) {
 				return
 			}
 		}
 	}) {
 		if err != nil {
-			return err
+			return done, err
 		}
-		if i++; i == n {
-			_ = f.Float32s()
+		done++
+		if last != nil {
+			last.Close()
 		}
-		f.Close()
+		last = f
 	}
-	return nil
+	if last != nil {
+		_ = last.Float32s() // a GPU computes asynchronously: this waits for every batch queued
+		last.Close()
+	}
+	return done, nil
 }
 
 // readyBatch is the backbone-only runs' input: the validation images through

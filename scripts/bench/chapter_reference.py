@@ -93,6 +93,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batches", type=int, default=4, help="timed backbone-only batches (after 2 warm-up ones)")
+    p.add_argument("--backbone-seconds", type=float, default=0,
+                   help="backbone-only: time batches past --batches until this many seconds have passed")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0, help="DataLoader processes (the chapter: 0)")
     a = p.parse_args()
@@ -116,11 +118,12 @@ def main():
         with torch.no_grad():
             for _ in range(2):  # warm-up: TorchScript specialises the module over its first runs
                 net(x.to(a.device)).cpu()
-            start = time.perf_counter()
-            for _ in range(a.batches):
+            start, n = time.perf_counter(), 0
+            while n < a.batches or time.perf_counter() - start < a.backbone_seconds:
                 y = net(x.to(a.device))
+                n += 1
             y.cpu()  # a GPU computes asynchronously: wait for the last batch
-        out["images_per_sec"] = a.batches * a.batch_size / (time.perf_counter() - start)
+        out["images_per_sec"] = n * a.batch_size / (time.perf_counter() - start)
     elif a.mode == "loader":
         start, n = time.perf_counter(), 0
         for features, _ in train_iter:
