@@ -11,8 +11,9 @@ import (
 
 // cacheSizes describes the first CPU's data caches from level 2 up as
 // sysfs (sysfs: its root, "/sys") gives them, e.g. "L2 2 MiB, L3 260 MiB":
-// VMs of one CPU model have shown other sizes, and oneDNN sizes its
-// kernels' blocks by them. "" where sysfs does not say.
+// oneDNN sizes its kernels' blocks by them, and two VMs of one CPU model
+// need not share them, so the report records them with the model. "" where
+// sysfs does not say.
 func cacheSizes(sysfs string) string {
 	dirs, _ := filepath.Glob(filepath.Join(sysfs, "devices/system/cpu/cpu0/cache/index*"))
 	read := func(dir, name string) string {
