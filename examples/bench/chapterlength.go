@@ -27,17 +27,10 @@ func isChapterLength(what string) bool { return strings.Contains(what, "+epochs=
 // (whose bench runs within a lent machine's minutes); 0 also where the
 // table's runs already train that long.
 func (c config) chapterLengthEpochs() int {
-	n := c.chapterEpochs
-	if n < 0 {
-		n = 0
-		if c.device == "cpu" {
-			n = chapterEpochs
-		}
+	if n := onCPUByDefault(c, c.chapterEpochs, chapterEpochs); n != c.epochs {
+		return n
 	}
-	if n == c.epochs {
-		return 0
-	}
-	return n
+	return 0
 }
 
 // chapterLengthSentence gives the efficiency of each variant's
@@ -70,7 +63,7 @@ func chapterLengthSentence(c config, all []result, perRun func(what string, f fu
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %.2f (%s)", name, median(e), joinFormatted(e, "%.3f")))
-		if c.device == "cpu" && c.threads >= c.cores && perImage > 0 && loaderOf(base) == "loader" {
+		if c.boundApplies() && perImage > 0 && loaderOf(base) == "loader" {
 			b := perRun(what, func(t result, backbone float64) float64 {
 				return efficiencyBound(t, backbone, perImage, c.threads)
 			})

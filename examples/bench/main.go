@@ -467,15 +467,25 @@ func backboneSupport(device string) (optimized, winograd bool, skipped []string)
 // backboneMinSeconds is the least a backbone-only run times: the
 // --backbone-seconds given, else 10 on a CPU and none on a GPU (whose
 // batches take milliseconds, its minutes counted).
-func (c config) backboneMinSeconds() float64 {
-	if c.backboneSeconds >= 0 {
-		return c.backboneSeconds
-	}
-	if c.device == "cpu" {
-		return 10
+func (c config) backboneMinSeconds() float64 { return onCPUByDefault(c, c.backboneSeconds, 10) }
+
+// onCPUByDefault is a flag's value where one was given (given >= 0), else
+// onCPU for a run on a CPU and 0 (off) for one on a GPU: the flags whose
+// -1 means that default.
+func onCPUByDefault[T int | float64](c config, given, onCPU T) T {
+	switch {
+	case given >= 0:
+		return given
+	case c.device == "cpu":
+		return onCPU
 	}
 	return 0
 }
+
+// boundApplies reports whether the efficiency bound holds for the runs: on
+// a CPU whose cores the backbone's threads all take, where loading takes
+// them from the backbone.
+func (c config) boundApplies() bool { return c.device == "cpu" && c.threads >= c.cores }
 
 // defaultBackboneFlags are the worker flags of dogbreed's default backbone
 // on a CPU, which the 2× goal is measured with: Winograd within its bound

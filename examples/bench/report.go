@@ -187,7 +187,7 @@ func markdown(c config, all []result) string {
 		if len(leverRates) > 0 {
 			fmt.Fprintf(&b, " The same for a lever's backbone (its end-to-end ÷ %s): %s.", leverAround, strings.Join(leverRates, ", "))
 		}
-		if c.device == "cpu" && c.threads >= c.cores {
+		if c.boundApplies() {
 			b.WriteString(boundSentence(c, all, perRun))
 		}
 		var peaks []string
