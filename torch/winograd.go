@@ -73,10 +73,26 @@ func (m *Module) UseWinogradWithin(maxBytes int64) (int, error) {
 // of the primitives made so far (one per convolution and input shape run)
 // run Winograd and how many oneDNN's direct algorithm.
 func (m *Module) WinogradCounts() (winograd, direct int, err error) {
-	var w, d C.int64_t
-	if err := check("winograd counts", C.tt_module_winograd_counts(m.handle(), &w, &d)); err != nil {
-		return 0, 0, err
+	winograd, direct, _, err = m.winogradStats()
+	return winograd, direct, err
+}
+
+// WinogradWeightBytes returns the bytes of weights the convolutions
+// UseWinograd swapped have made so far, besides the optimised module's own:
+// each Winograd layout (4× the direct weights), and any direct layout other
+// than the module's (a small batch's direct primitive reads the module's
+// own where oneDNN has a kernel for it).
+func (m *Module) WinogradWeightBytes() (int64, error) {
+	_, _, bytes, err := m.winogradStats()
+	return bytes, err
+}
+
+// winogradStats is WinogradCounts and WinogradWeightBytes at once.
+func (m *Module) winogradStats() (winograd, direct int, weightBytes int64, err error) {
+	var w, d, b C.int64_t
+	if err := check("winograd counts", C.tt_module_winograd_counts(m.handle(), &w, &d, &b)); err != nil {
+		return 0, 0, 0, err
 	}
 	runtime.KeepAlive(m)
-	return int(w), int(d), nil
+	return int(w), int(d), int64(b), nil
 }

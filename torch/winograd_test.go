@@ -110,6 +110,54 @@ func TestUseWinogradWithinSwapsTheSmallestFirst(t *testing.T) {
 	}
 }
 
+// A batch too small for Winograd runs direct on the weights the optimised
+// module holds, making no copy of them in another layout (NewNet probes the
+// backbone with one image: for ResNet-34 such copies took 78 MB, kept for as
+// long as the module); a Winograd batch makes the Winograd layout, 36 floats
+// per channel pair at least (oneDNN pads the channels to its blocks).
+func TestWinogradSmallBatchesReadTheModulesWeights(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	var g winogradCNNGolden
+	readGolden(t, "winograd_cnn.json", &g)
+	x := g.Input.tensor(t)
+	defer x.Close()
+	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+	defer m.Close()
+	_, err := m.UseWinograd()
+	require.NoError(t, err)
+
+	for _, batch := range []int64{1, 2} {
+		in := x.Narrow(0, 0, batch)
+		out, err := m.ForwardNoGrad(in)
+		require.NoError(t, err)
+		CloseAll(in, out)
+	}
+	_, direct, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.Equal(t, 6, direct, "batches 1 and 2 of the three convolutions, direct")
+	made, err := m.WinogradWeightBytes()
+	require.NoError(t, err)
+	require.Zero(t, made, "bytes of weights made for the direct primitives")
+
+	out, err := m.ForwardNoGrad(x) // 6 images
+	require.NoError(t, err)
+	defer out.Close()
+	requireClose(t, g.Eval, out, 1e-4, "eval output after the small batches")
+	made, err = m.WinogradWeightBytes()
+	require.NoError(t, err)
+	if WinogradAvailable() != nil {
+		require.Zero(t, made, "no Winograd kernel here: every primitive direct, on the module's weights")
+		return
+	}
+	winograd, _, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, winograd, 2)
+	// conv1 (16→32) and conv2 (32→32) run Winograd at least.
+	require.GreaterOrEqual(t, made, int64((16*32+32*32)*36*4))
+}
+
 // A module that was not optimised keeps aten::conv2d: nothing to swap.
 func TestUseWinogradLeavesAnUnoptimisedModule(t *testing.T) {
 	if !winogradBuilt() {

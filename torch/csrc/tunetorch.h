@@ -226,8 +226,10 @@ int tt_winograd_available(char **why);
  * (o*c*36 floats each) add up to at most max_bytes; *replaced: how many. */
 tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced);
 /* Of the swapped convolutions' primitives made so far (one per input shape
- * run), how many run Winograd and how many oneDNN's direct algorithm. */
-tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct);
+ * run), how many run Winograd and how many oneDNN's direct algorithm;
+ * *weight_bytes: the bytes of the weight layouts they made (Winograd's, a
+ * direct one's other than the optimised graph's), each counted once. */
+tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes);
 
 /* ---- the caching CPU allocator (cpu_cache.cpp) ---- */
 typedef struct {

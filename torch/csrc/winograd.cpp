@@ -55,9 +55,12 @@ struct Plan {
 
 // Creates the convolution of a [n, c, h, w] float32 input with weights
 // [o, c, 3, 3], stride 1, padding 1: Winograd when allowed and oneDNN has it
-// here, direct otherwise.
+// here, direct otherwise. A direct one reads the weights in the layout held,
+// when given and oneDNN takes it for the shape: a copy of them in the layout
+// it would prefer costs as much memory again (78 MB for ResNet-34's 3x3
+// stride-1 convolutions) for the few small batches that run direct.
 dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, const memory::dims &wei, bool winograd,
-                                                   bool *got_winograd) {
+                                                   bool *got_winograd, const memory::desc *held = nullptr) {
   auto &eng = ideep::engine::cpu_engine();
   memory::dims dst{src[0], wei[0], src[2], src[3]};
   // The scratchpad comes with each call (as ideep does for libtorch's own
@@ -65,15 +68,15 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
   // that create and run primitives, which Go's calls move between.
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  auto make = [&](dnnl::algorithm alg) {
+  auto make = [&](dnnl::algorithm alg, const memory::desc &weights) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, memory::desc(src, dt::f32, tag::any),
-                                      memory::desc(wei, dt::f32, tag::any), memory::desc({wei[0]}, dt::f32, tag::x),
+                                      weights, memory::desc({wei[0]}, dt::f32, tag::x),
                                       memory::desc(dst, dt::f32, tag::any), {1, 1}, {1, 1}, {1, 1});
     return dnnl::convolution_forward::primitive_desc(d, attr, eng);
   };
   if (winograd) {
     try {
-      auto pd = make(dnnl::algorithm::convolution_winograd);
+      auto pd = make(dnnl::algorithm::convolution_winograd, memory::desc(wei, dt::f32, tag::any));
       *got_winograd = true;
       return pd;
     } catch (const dnnl::error &) {
@@ -81,7 +84,14 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
     }
   }
   *got_winograd = false;
-  return make(dnnl::algorithm::convolution_direct);
+  if (held != nullptr) {
+    try {
+      return make(dnnl::algorithm::convolution_direct, *held);
+    } catch (const dnnl::error &) {
+      // No direct kernel reads that layout for this shape: one it prefers.
+    }
+  }
+  return make(dnnl::algorithm::convolution_direct, memory::desc(wei, dt::f32, tag::any));
 }
 
 // Scratchpads: Winograd's holds the transformed tiles (up to 63 MB for
@@ -163,10 +173,21 @@ struct WinogradConv : torch::CustomClassHolder {
     return at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
   }
 
-  // How many of the primitives held run Winograd, and how many direct.
-  void counts(int64_t *winograd, int64_t *direct) {
+  // How many of the primitives held run Winograd, and how many direct; adds
+  // to *made the bytes of the weight layouts the plans hold besides the one
+  // the convolution came with (each counted once).
+  void counts(int64_t *winograd, int64_t *direct, int64_t *made) {
     std::lock_guard<std::mutex> lock(mu);
-    for (auto &kv : plans) ++*(kv.second->winograd ? winograd : direct);
+    at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
+    void *held = at::native::itensor_from_mkldnn(weight).get_data_handle();
+    std::vector<void *> seen{held};
+    for (auto &kv : plans) {
+      ++*(kv.second->winograd ? winograd : direct);
+      void *w = kv.second->weights.get_data_handle();
+      if (std::find(seen.begin(), seen.end(), w) != seen.end()) continue;
+      seen.push_back(w);
+      *made += static_cast<int64_t>(kv.second->weights.get_desc().get_size());
+    }
   }
 
   at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined
@@ -213,7 +234,8 @@ struct WinogradConv : torch::CustomClassHolder {
     // A batch of a few images (NewNet's probe of one, a last batch) runs
     // direct, on the weights as they are: Winograd's 4x larger copy of them
     // would cost more memory than it saves time.
-    plan->pd = describe(src, wdims, src[0] >= kMinWinogradBatch, &plan->winograd);
+    auto held = wi.get_desc();
+    plan->pd = describe(src, wdims, src[0] >= kMinWinogradBatch, &plan->winograd, &held);
     plan->conv = dnnl::convolution_forward(plan->pd);
     std::vector<int64_t> out_key(key);
     out_key[1] = wdims[0];
@@ -375,10 +397,10 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
   TT_CATCH
 }
 
-tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct) {
+tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes) {
   TT_TRY
-  *winograd = *direct = 0;
-  for (auto &c : convs_of(m)) c->counts(winograd, direct);
+  *winograd = *direct = *weight_bytes = 0;
+  for (auto &c : convs_of(m)) c->counts(winograd, direct, weight_bytes);
   TT_CATCH
 }
 
