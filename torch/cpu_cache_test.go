@@ -1,7 +1,9 @@
 package torch
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -139,5 +141,18 @@ func TestCPUCacheFromEnv(t *testing.T) {
 		}
 		require.NoError(t, err, c.v)
 		require.Equal(t, c.on, on, c.v)
+	}
+}
+
+// With the cache on from the start (this test process's), a large malloc
+// freed does not make glibc serve the next one of its size from its heap,
+// where freed memory stays resident: the threshold stays at 1 MiB.
+func TestLargeMallocsStayMappedWithTheCacheOn(t *testing.T) {
+	if _, set := os.LookupEnv("MALLOC_MMAP_THRESHOLD_"); set || strings.Contains(os.Getenv("GLIBC_TUNABLES"), "mmap_threshold") {
+		t.Skip("the environment sets glibc's mmap threshold, which then stays as set")
+	}
+	require.True(t, CPUCache().Enabled, "on by default")
+	for _, size := range []int64{2 * mib, 8 * mib, 24 * mib} {
+		require.True(t, mallocMapsAfterFree(size), "a malloc of %d MiB after one was freed", size/mib)
 	}
 }

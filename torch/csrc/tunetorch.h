@@ -241,7 +241,9 @@ typedef struct {
   int64_t misses;        /* large requests that mapped a new segment */
 } tt_cpu_cache_stats;
 /* Makes the caching allocator libtorch's CPU allocator (once per process;
- * later calls do nothing), caching when enabled != 0. */
+ * later calls do nothing), caching when enabled != 0; then also fixes
+ * glibc's mmap threshold at 1 MiB unless the environment sets it
+ * (MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES). */
 void tt_cpu_cache_install(int enabled);
 /* Turns caching on or off; off also releases the free memory (as
  * tt_cpu_cache_release) and unmaps each segment as its last tensor goes. */
@@ -250,6 +252,10 @@ void tt_cpu_cache_set_enabled(int enabled);
  * segments' free spans back to the system. */
 void tt_cpu_cache_release(void);
 tt_cpu_cache_stats tt_cpu_cache_get_stats(void);
+/* Whether a malloc of bytes, right after one of that size was freed, is
+ * mapped on its own (1) or served from the heap (0); -1: not glibc, or out
+ * of memory. */
+int tt_malloc_maps_after_free(int64_t bytes);
 
 /* ---- distributed (c10d) ---- */
 /* Joins a process group of world_size processes, meeting at a TCPStore on
