@@ -84,12 +84,19 @@ func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
 
 // DefaultWinogradBytes is the bound on the Winograd weights
 // (NetConfig.WinogradBytes) that examples/dogbreed and the bench use by
-// default: ResNet-34's first three stages (124 MB; all four take 313).
-// Measured on an Intel Xeon, 2 threads, in two make bench runs (3-epoch
-// training): 49.2 and 53.3 examples/s at 761 and 770 MiB of peak RSS, against
-// 51.8 and 52.7 at 991 and 1,015 MiB with every convolution swapped: 95-101%
-// of the speed at about the chapter's PyTorch code's memory (771 and 762 MiB).
-const DefaultWinogradBytes = 128 << 20
+// default: ResNet-34's first three stages and two of the five convolutions
+// of its fourth (124 + 75 MB; all four stages take 313), 26 of its 29 3×3
+// stride-1 convolutions. Each convolution of the fourth stage does about a
+// sixth of a stage's work for 38 MB of Winograd weights. Measured on a
+// 2-core Intel Xeon without AMX, libtorch 1.13: backbone-only 73.2-75.1
+// img/s against 68.5-70.6 within 128 MiB (the first three stages, the
+// default until stop 35; three alternating rounds), 75.9-79.1 with every
+// convolution swapped; one-epoch training runs' peak RSS 721-724 MiB against
+// 641-653 within 128 MiB and the chapter's PyTorch code's 779 (with the
+// probe's weight copies gone and glibc's mmap threshold fixed, which took
+// 40-75 MiB off each: torch.SetCPUCaching); three of the fourth stage's
+// peaked at 760 MiB, within 3% of the chapter's, all five at 832, above it.
+const DefaultWinogradBytes = 192 << 20
 
 // WinogradPays reports whether NetConfig.Winograd applies to cfg and speeds
 // its backbone up, as measured for the ResNet-34: an optimised float32
