@@ -50,9 +50,11 @@ type CPUCacheStats struct {
 // it is freed: by default glibc raises that threshold to the size of each
 // such block freed (up to 32 MiB) and serves later ones from its heaps,
 // which keep freed memory resident (a Winograd ResNet-34's training run
-// peaked 20 to 60 MB higher, and less predictably). MALLOC_MMAP_THRESHOLD_
-// or GLIBC_TUNABLES=glibc.malloc.mmap_threshold=N in the environment take
-// precedence.
+// peaked 15 to 37 MiB higher, and less predictably). Turned off, glibc
+// serves mallocs of up to 32 MiB from its heaps, where its own threshold
+// would have risen to (once set, it no longer moves by itself).
+// MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES=glibc.malloc.mmap_threshold=N in
+// the environment take precedence.
 func SetCPUCaching(on bool) { C.tt_cpu_cache_set_enabled(cBool(on)) }
 
 // ReleaseCPUCache gives the caching CPU allocator's free memory back to the

@@ -146,13 +146,24 @@ func TestCPUCacheFromEnv(t *testing.T) {
 
 // With the cache on from the start (this test process's), a large malloc
 // freed does not make glibc serve the next one of its size from its heap,
-// where freed memory stays resident: the threshold stays at 1 MiB.
+// where freed memory stays resident: the threshold stays at 1 MiB. Off,
+// libtorch's tensors go to malloc, and glibc serves them as its own
+// threshold would once risen: from the heap up to 32 MiB.
 func TestLargeMallocsStayMappedWithTheCacheOn(t *testing.T) {
 	if _, set := os.LookupEnv("MALLOC_MMAP_THRESHOLD_"); set || strings.Contains(os.Getenv("GLIBC_TUNABLES"), "mmap_threshold") {
 		t.Skip("the environment sets glibc's mmap threshold, which then stays as set")
 	}
 	require.True(t, CPUCache().Enabled, "on by default")
-	for _, size := range []int64{2 * mib, 8 * mib, 24 * mib} {
+	sizes := []int64{2 * mib, 8 * mib, 24 * mib}
+	for _, size := range sizes {
 		require.True(t, mallocMapsAfterFree(size), "a malloc of %d MiB after one was freed", size/mib)
 	}
+	SetCPUCaching(false)
+	defer SetCPUCaching(true)
+	for _, size := range sizes {
+		require.False(t, mallocMapsAfterFree(size), "caching off: a malloc of %d MiB after one was freed", size/mib)
+	}
+	require.True(t, mallocMapsAfterFree(48*mib), "above glibc's highest threshold")
+	SetCPUCaching(true)
+	require.True(t, mallocMapsAfterFree(8*mib), "caching on again")
 }
