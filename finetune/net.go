@@ -93,9 +93,10 @@ func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
 // default until stop 35; three alternating rounds), 75.9-79.1 with every
 // convolution swapped; one-epoch training runs' peak RSS 721-724 MiB against
 // 641-653 within 128 MiB and the chapter's PyTorch code's 779 (with the
-// probe's weight copies gone and glibc's mmap threshold fixed, which took
-// 40-75 MiB off each: torch.SetCPUCaching); three of the fourth stage's
-// peaked at 760 MiB, within 3% of the chapter's, all five at 832, above it.
+// probe's weight copies gone and glibc's mmap threshold fixed: 726 within
+// 128 MiB in stop 34's bench; torch.SetCPUCaching); three of the fourth
+// stage's peaked at 760 MiB, within 3% of the chapter's, all five at 832,
+// above it.
 const DefaultWinogradBytes = 192 << 20
 
 // WinogradPays reports whether NetConfig.Winograd applies to cfg and speeds
