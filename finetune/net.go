@@ -90,7 +90,7 @@ func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
 // sixth of a stage's work for 38 MB of Winograd weights. Measured on a
 // 2-core Intel Xeon without AMX, libtorch 1.13: backbone-only 73.2-75.1
 // img/s against 68.5-70.6 within 128 MiB (the first three stages, the
-// default until stop 35; three alternating rounds), 75.9-79.1 with every
+// default until stop 34; three alternating rounds), 75.9-79.1 with every
 // convolution swapped; one-epoch training runs' peak RSS 721-724 MiB against
 // 641-653 within 128 MiB and the chapter's PyTorch code's 779 (with the
 // probe's weight copies gone and glibc's mmap threshold fixed: 726 within

@@ -21,6 +21,21 @@ func winogradBuilt() bool {
 	return level > 0
 }
 
+// winogradFixture skips the test where the shim was built without Winograd,
+// else returns the small CNN's golden values and their input (closed when the
+// test ends).
+func winogradFixture(t *testing.T) (winogradCNNGolden, *Tensor) {
+	t.Helper()
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	var g winogradCNNGolden
+	readGolden(t, "winograd_cnn.json", &g)
+	x := g.Input.tensor(t)
+	t.Cleanup(x.Close)
+	return g, x
+}
+
 // frozenOptimized loads path and freezes it optimised for inference.
 func frozenOptimized(t *testing.T, path string) *Module {
 	t.Helper()
@@ -87,13 +102,7 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 // 6,912 bytes), then conv1 (16→32, 73,728), then conv2 (32→32, 147,456); the
 // outputs stay PyTorch's.
 func TestUseWinogradWithinSwapsTheSmallestFirst(t *testing.T) {
-	if !winogradBuilt() {
-		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
-	}
-	var g winogradCNNGolden
-	readGolden(t, "winograd_cnn.json", &g)
-	x := g.Input.tensor(t)
-	defer x.Close()
+	g, x := winogradFixture(t)
 	for _, c := range []struct {
 		budget int64
 		want   int
@@ -116,13 +125,7 @@ func TestUseWinogradWithinSwapsTheSmallestFirst(t *testing.T) {
 // long as the module); a Winograd batch makes the Winograd layout, 36 floats
 // per channel pair at least (oneDNN pads the channels to its blocks).
 func TestWinogradSmallBatchesReadTheModulesWeights(t *testing.T) {
-	if !winogradBuilt() {
-		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
-	}
-	var g winogradCNNGolden
-	readGolden(t, "winograd_cnn.json", &g)
-	x := g.Input.tensor(t)
-	defer x.Close()
+	g, x := winogradFixture(t)
 	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
 	defer m.Close()
 	_, err := m.UseWinograd()

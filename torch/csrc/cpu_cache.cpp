@@ -285,7 +285,9 @@ bool mmap_threshold_from_env() {
 // activation mapped and faulted in afresh: three alternating rounds). The environment's setting, if any, is left alone.
 void tune_malloc(bool caching) {
 #if defined(__GLIBC__)
+  static std::mutex mu;       // the settings go together
   static bool tuned = false;  // whether mallopt was called: glibc's own adjustment is off
+  std::lock_guard<std::mutex> lock(mu);
   if (mmap_threshold_from_env() || (!caching && !tuned)) return;
   constexpr int kGlibcMaxThreshold = 32 << 20, kGlibcTrimThreshold = 128 << 10;
   mallopt(M_MMAP_THRESHOLD, caching ? int(CachingCPUAllocator::kMinBytes) : kGlibcMaxThreshold);
@@ -313,8 +315,6 @@ void tt_cpu_cache_install(int enabled) {
 
 void tt_cpu_cache_set_enabled(int enabled) {
   CachingCPUAllocator::instance().set_enabled(enabled != 0);
-  static std::mutex mu;  // mallopt's settings go together
-  std::lock_guard<std::mutex> lock(mu);
   tune_malloc(enabled != 0);
 }
 
