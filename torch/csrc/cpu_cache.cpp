@@ -282,7 +282,8 @@ bool mmap_threshold_from_env() {
 // the cache off, libtorch's tensors go to malloc again: a threshold once set
 // cannot move by itself any more, so it is set where glibc's own would have
 // risen to (the ResNet-34's backbone ran 17-27% slower at 1 MiB, each
-// activation mapped and faulted in afresh: three alternating rounds). The environment's setting, if any, is left alone.
+// activation mapped and faulted in afresh: three alternating rounds). The
+// environment's setting, if any, is left alone.
 void tune_malloc(bool caching) {
 #if defined(__GLIBC__)
   static std::mutex mu;       // the settings go together
@@ -304,12 +305,10 @@ extern "C" {
 
 void tt_cpu_cache_install(int enabled) {
   std::call_once(g_installed, [enabled] {
-    auto &a = CachingCPUAllocator::instance();
-    a.set_enabled(enabled != 0);
-    tune_malloc(enabled != 0);
+    tt_cpu_cache_set_enabled(enabled);
     // Priority above the default allocator's, so a later registration at the
     // default priority does not displace it.
-    c10::SetCPUAllocator(&a, /*priority=*/100);
+    c10::SetCPUAllocator(&CachingCPUAllocator::instance(), /*priority=*/100);
   });
 }
 
