@@ -213,3 +213,44 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 		require.GreaterOrEqual(t, winograd, 20, "convolutions that ran Winograd")
 	}
 }
+
+// Making a convolution's Winograd plan (at its first Winograd batch) takes
+// the temporaries, a plain copy of the weights and the reorder's scratchpad
+// (the Winograd weights' size again: 38 MB for a 512-channel layer of
+// ResNet-34), from libtorch's CPU allocator, as the convolutions'
+// scratchpads: the caching one serves them from the activations' free
+// memory, where oneDNN's own allocations raised the first batch's peak
+// (ResNet-34 forward with 192 MiB of Winograd weights: 714 MB, then 667).
+// So the first batch makes more large requests of the cache than the next
+// one: two for each convolution whose plain weights take a MiB or more
+// (ResNet-34's 256- and 512-channel ones: 16).
+func TestWinogradPlansTakeTheirTemporariesFromTheCPUAllocator(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	if err := WinogradAvailable(); err != nil {
+		t.Skipf("no Winograd plans to make on this CPU: %v", err)
+	}
+	SetCPUCaching(true)
+	m := frozenOptimized(t, testenv.ResNet34(t))
+	defer m.Close()
+	n, err := m.UseWinograd()
+	require.NoError(t, err)
+	require.Equal(t, 29, n)
+	ManualSeed(0)
+	x, err := Randn([]int64{4, 3, 224, 224}, Float32, CPU)
+	require.NoError(t, err)
+	defer x.Close()
+
+	largeRequests := func() int64 {
+		before := CPUCache()
+		out, err := m.ForwardNoGrad(x)
+		require.NoError(t, err)
+		out.Close()
+		after := CPUCache()
+		return after.Hits + after.Misses - before.Hits - before.Misses
+	}
+	first, second := largeRequests(), largeRequests()
+	t.Logf("large requests: %d with the plans made, %d after", first, second)
+	require.GreaterOrEqual(t, first-second, int64(2*16))
+}

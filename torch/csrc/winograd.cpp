@@ -112,6 +112,20 @@ struct Scratchpad {
   }
 };
 
+// Copies from into to (layouts may differ), with the reorder's scratchpad
+// from libtorch's CPU allocator.
+void reorder(const memory &from, const memory &to) {
+  auto &eng = ideep::engine::cpu_engine();
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::reorder::primitive_desc pd(eng, from.get_desc(), eng, to.get_desc(), attr);
+  Scratchpad buffer(pd.scratchpad_desc().get_size());
+  memory scratchpad(pd.scratchpad_desc(), eng, buffer.data);
+  auto &s = ideep::stream::default_stream();
+  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  s.wait();
+}
+
 }  // namespace
 
 // WinogradConv holds one convolution's weights and bias (the oneDNN tensors
@@ -256,11 +270,18 @@ struct WinogradConv : torch::CustomClassHolder {
       }
     }
     if (!plan->weights) {
-      // Winograd's weight layout is reached from a plain one only.
-      memory plain(memory::desc(wdims, dt::f32, tag::oihw), eng);
-      dnnl::reorder(wi, plain).execute(s, wi, plain);
+      // Winograd's weight layout is reached from a plain one only. The
+      // plain copy and the reorders' scratchpads (the transformed weights
+      // again: 38 MB for a 512-channel layer) come from libtorch's CPU
+      // allocator, as the convolutions' scratchpads do: the caching one
+      // serves them from the activations' free memory, where oneDNN's own
+      // would map them beside it, at the first batch's peak.
+      memory::desc plain_desc(wdims, dt::f32, tag::oihw);
+      c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
+      memory plain(plain_desc, eng, plain_buffer.get());
+      reorder(wi, plain);
       plan->weights = memory(plan->pd.weights_desc(), eng);
-      dnnl::reorder(plain, plan->weights).execute(s, plain, plan->weights);
+      reorder(plain, plan->weights);
     }
     if (!plan->bias) {
       plan->bias = memory(plan->pd.bias_desc(), eng);
