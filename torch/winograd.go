@@ -39,6 +39,17 @@ func WinogradAvailable() error {
 	return nil
 }
 
+// FusionAvailable returns nil when Module.FuseConvolutions runs here: the
+// shim was built with the headers of the oneDNN and ideep that libtorch uses
+// (as for UseWinograd; any CPU oneDNN runs on will do), or an error that
+// says what is missing.
+func FusionAvailable() error {
+	if level, why := winogradSupport(); level < 1 {
+		return errors.New("torch: fused convolutions: " + why)
+	}
+	return nil
+}
+
 // UseWinograd swaps, in place, every 3×3, stride-1, padding-1, ungrouped
 // float32 convolution of a module frozen and optimised for inference
 // (Freeze(true)) for oneDNN's Winograd F(4×4, 3×3) convolution, and returns
@@ -69,16 +80,38 @@ func (m *Module) UseWinogradWithin(maxBytes int64) (int, error) {
 	return int(n), nil
 }
 
-// WinogradCounts returns, of the convolutions UseWinograd swapped, how many
-// of the primitives made so far (one per convolution and input shape run)
-// run Winograd and how many oneDNN's direct algorithm.
+// FuseConvolutions runs, in place, every convolution of a module frozen and
+// optimised for inference (Freeze(true)) on tunetorch's oneDNN convolution,
+// with what the graph does to its output next folded into it as oneDNN
+// post-ops: a ReLU, the in-place addition of a residual (a ResNet block's
+// x += identity), or that addition then a ReLU. Each such operation read
+// and wrote the whole activation again, apart from the convolution (in
+// ResNet-34's 33 ReLUs and 16 additions); folded, it is applied while the
+// convolution's output is in the cache. The same outputs up to float32
+// rounding. It returns how many convolutions took something in. Apply it
+// before or after UseWinograd, in either order; like it, the module can no
+// longer be saved. Built where UseWinograd is (see WinogradAvailable); the
+// convolutions run on any CPU oneDNN runs on.
+func (m *Module) FuseConvolutions() (int, error) {
+	var n C.int64_t
+	if err := check("fuse convolutions", C.tt_module_fuse_convolutions(m.handle(), &n)); err != nil {
+		return 0, err
+	}
+	runtime.KeepAlive(m)
+	return int(n), nil
+}
+
+// WinogradCounts returns, of the convolutions UseWinograd swapped (and any
+// FuseConvolutions made tunetorch's), how many of the primitives made so far
+// (one per convolution and input shape run) run Winograd and how many
+// oneDNN's direct algorithm.
 func (m *Module) WinogradCounts() (winograd, direct int, err error) {
 	winograd, direct, _, err = m.winogradStats()
 	return winograd, direct, err
 }
 
 // WinogradWeightBytes returns the bytes of weights the convolutions
-// UseWinograd swapped have made so far, besides the optimised module's own:
+// UseWinograd swapped (or FuseConvolutions made tunetorch's) have made so far, besides the optimised module's own:
 // each Winograd layout (4× the direct weights), and any direct layout other
 // than the module's (a small batch's direct primitive reads the module's
 // own where oneDNN has a kernel for it).

@@ -11,6 +11,10 @@ Outputs (committed) under torch/testdata/:
   winograd_cnn.pt   a small TorchScript CNN with 3x3 stride-1 convolutions
                     (Winograd's) beside a strided one and a residual sum
   winograd_cnn.json its input and eval-mode output
+  fusion_cnn.pt     a small TorchScript CNN whose convolutions are followed by
+                    what Module.FuseConvolutions folds into them (ReLU,
+                    residual sums, one read again later, one broadcast)
+  fusion_cnn.json   its input and eval-mode output
 """
 import json
 import os
@@ -187,25 +191,73 @@ class WinogradCNN(nn.Module):
         return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(y, 1), 1))
 
 
-def winograd_cnn():
-    torch.manual_seed(7)
-    m = WinogradCNN()
+def scripted_cnn(cls, seed, name):
+    """Builds cls under seed with random BatchNorm statistics, saves it
+    scripted as name, and returns a batch of 6 inputs of 18 px (a partial
+    4x4 Winograd output tile at each edge) and its eval-mode output."""
+    torch.manual_seed(seed)
+    m = cls()
     with torch.no_grad():
-        for bn in (m.bn0, m.bn1, m.bn2):
+        for bn in (mod for mod in m.modules() if isinstance(mod, nn.BatchNorm2d)):
             bn.running_mean.uniform_(-0.5, 0.5)
             bn.running_var.uniform_(0.5, 2.0)
     m.eval()
-    torch.jit.script(m).save(os.path.join(OUT, "winograd_cnn.pt"))
-    x = torch.randn(6, 3, 18, 18)  # 18 px: a partial 4x4 output tile at each edge
+    torch.jit.script(m).save(os.path.join(OUT, name))
+    x = torch.randn(6, 3, 18, 18)
     with torch.no_grad():
         out = m(x)
     return {"input": t(x), "eval": t(out)}
 
 
+def winograd_cnn():
+    return scripted_cnn(WinogradCNN, 7, "winograd_cnn.pt")
+
+
+class FusionCNN(nn.Module):
+    """Convolutions followed by what Module.FuseConvolutions folds into them:
+    a ReLU; a residual added, then a ReLU, where the residual is read again
+    later (its memory must not take the sum), where it is not (it may), and
+    where it is the convolution's own input (it may not); a residual of
+    another shape (broadcast); a residual computed after the convolution (a
+    strided, unpadded 1x1 downsampling); a sum without a ReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv0 = nn.Conv2d(3, 16, 3, padding=1)
+        self.bn0 = nn.BatchNorm2d(16)
+        self.conv1a = nn.Conv2d(16, 16, 3, padding=1)
+        self.conv1b = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2a = nn.Conv2d(16, 16, 3, padding=1)
+        self.conv2b = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.conv2c = nn.Conv2d(16, 16, 3, padding=1)
+        self.conv3 = nn.Conv2d(16, 16, 3, padding=1)
+        self.conv4 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.down = nn.Conv2d(16, 32, 1, stride=2)
+        self.conv5 = nn.Conv2d(32, 32, 3, padding=1)
+        self.fc = nn.Linear(32 + 16, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn0(self.conv0(x)))
+        y = torch.relu(self.bn1(self.conv1b(torch.relu(self.conv1a(x)))) + x)  # x is read again below
+        z = torch.relu(self.bn2(self.conv2b(torch.relu(self.conv2a(y)))) + y)  # y is not
+        z = torch.relu(self.conv2c(z) + z)  # the residual is the convolution's input
+        w = torch.relu(self.conv3(z) + torch.nn.functional.adaptive_avg_pool2d(x, 1))  # broadcast
+        v = torch.relu(self.conv4(w) + self.down(w))
+        u = self.conv5(v) + v  # no ReLU after
+        pool = torch.nn.functional.adaptive_avg_pool2d
+        return self.fc(torch.cat([torch.flatten(pool(u, 1), 1), torch.flatten(pool(x, 1), 1)], 1))
+
+
+def fusion_cnn():
+    return scripted_cnn(FusionCNN, 11, "fusion_cnn.pt")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, fn in [("ops.json", ops), ("sgd.json", sgd), ("tiny_cnn.json", tiny_cnn),
-                     ("winograd_cnn.json", winograd_cnn)]:
+                     ("winograd_cnn.json", winograd_cnn), ("fusion_cnn.json", fusion_cnn)]:
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(fn(), f)
         print("wrote", os.path.join(OUT, name), file=sys.stderr)

@@ -225,7 +225,13 @@ int tt_winograd_available(char **why);
  * max_bytes <= 0, else those with the fewest channels whose Winograd weights
  * (o*c*36 floats each) add up to at most max_bytes; *replaced: how many. */
 tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced);
-/* Of the swapped convolutions' primitives made so far (one per input shape
+/* Runs every convolution of a module frozen and optimised for inference on
+ * tunetorch's oneDNN convolution (direct, unless tt_module_use_winograd
+ * swaps it) with what follows it folded in as oneDNN post-ops: a ReLU, the
+ * addition of a residual (a ResNet block's), or both; *fused: how many
+ * convolutions took something in. */
+tt_error tt_module_fuse_convolutions(tt_module m, int64_t *fused);
+/* Of the swapped (or fused) convolutions' primitives made so far (one per input shape
  * run), how many run Winograd and how many oneDNN's direct algorithm;
  * *weight_bytes: the bytes of the weight layouts they made (Winograd's, a
  * direct one's other than the optimised graph's), each counted once. */

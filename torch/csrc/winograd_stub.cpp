@@ -17,6 +17,7 @@ int tt_winograd_available(char **why) {
   return 0;
 }
 tt_error tt_module_use_winograd(tt_module, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
+tt_error tt_module_fuse_convolutions(tt_module, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_winograd_counts(tt_module, int64_t *, int64_t *, int64_t *) { return tt::dup_string(kNoWinograd); }
 
 }  // extern "C"

@@ -1,0 +1,403 @@
+// onednn_conv.cpp: tunetorch's oneDNN convolution (onednn_conv.h): its
+// primitives, the tunetorch::conv2d operator that runs it, and the graph
+// helpers the passes share.
+#include "onednn_conv.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
+
+#include <algorithm>
+
+namespace tt {
+
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// The primitive for one input shape, with the weights and bias in the
+// layouts it reads.
+struct Plan {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward conv;
+  memory weights, bias;
+  bool winograd = false;
+  // Its input and output lay the images out one after the other (nChw16c):
+  // a smaller batch can run on it, padded.
+  bool paddable = false;
+};
+
+namespace {
+
+// Scratchpads: Winograd's holds the transformed tiles (up to 63 MB for
+// ResNet-34's layers at batch 32). Each call takes one from libtorch's CPU
+// allocator and frees it after: the caching allocator (cpu_cache.cpp) hands
+// back memory already faulted in, shared with the activations (a scratchpad
+// is needed only while its convolution runs), instead of a pool of
+// scratchpads held beside them. Page-aligned, as oneDNN's own: oneDNN aligns
+// its offsets in it relative to its start.
+struct Scratchpad {
+  c10::DataPtr memory;
+  void *data;
+  explicit Scratchpad(size_t size) {
+    constexpr size_t kAlign = 4096;
+    memory = c10::GetCPUAllocator()->allocate(size + kAlign);
+    auto p = reinterpret_cast<uintptr_t>(memory.get());
+    data = reinterpret_cast<void *>((p + kAlign - 1) & ~uintptr_t(kAlign - 1));
+  }
+};
+
+// Copies from into to (layouts may differ), with the reorder's scratchpad
+// from libtorch's CPU allocator.
+void reorder(const memory &from, const memory &to) {
+  auto &eng = ideep::engine::cpu_engine();
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::reorder::primitive_desc pd(eng, from.get_desc(), eng, to.get_desc(), attr);
+  Scratchpad buffer(pd.scratchpad_desc().get_size());
+  memory scratchpad(pd.scratchpad_desc(), eng, buffer.data);
+  auto &s = ideep::stream::default_stream();
+  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  s.wait();
+}
+
+// The int list of a constant node input, or empty when it is not one.
+std::vector<int64_t> int_list(torch::jit::Value *v) {
+  auto iv = torch::jit::toIValue(v);
+  if (!iv || !iv->isIntList()) return {};
+  return iv->toIntVector();
+}
+
+// The oneDNN tensor of a prim::ConstantMKLDNNTensor input (undefined when
+// the input is another node's, or None).
+at::Tensor mkldnn_constant(torch::jit::Value *v) {
+  auto *n = v->node();
+  if (n->kind() != c10::Symbol::fromQualString("prim::ConstantMKLDNNTensor")) return {};
+  return n->t(c10::attr::value);
+}
+
+}  // namespace
+
+dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, const memory::dims &wei, bool winograd,
+                                                   bool *got_winograd, const memory::desc *held, const Geometry &g) {
+  auto &eng = ideep::engine::cpu_engine();
+  memory::dims dst{src[0], wei[0], (src[2] + 2 * g.padding[0] - wei[2]) / g.stride[0] + 1,
+                   (src[3] + 2 * g.padding[1] - wei[3]) / g.stride[1] + 1};
+  // The scratchpad comes with each call (as ideep does for libtorch's own
+  // primitives): oneDNN's library-held one is shared between the threads
+  // that create and run primitives, which Go's calls move between.
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (g.sum || g.relu) {
+    dnnl::post_ops ops;
+    if (g.sum) ops.append_sum(1.f);
+    if (g.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  auto make = [&](dnnl::algorithm alg, const memory::desc &weights) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, memory::desc(src, dt::f32, tag::any),
+                                      weights, memory::desc({wei[0]}, dt::f32, tag::x),
+                                      memory::desc(dst, dt::f32, tag::any), {g.stride[0], g.stride[1]},
+                                      {g.padding[0], g.padding[1]}, {g.padding[0], g.padding[1]});
+    return dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  };
+  if (winograd) {
+    try {
+      auto pd = make(dnnl::algorithm::convolution_winograd, memory::desc(wei, dt::f32, tag::any));
+      *got_winograd = true;
+      return pd;
+    } catch (const dnnl::error &) {
+      // No Winograd kernel for this CPU or shape: the direct one below.
+    }
+  }
+  *got_winograd = false;
+  if (held != nullptr) {
+    try {
+      return make(dnnl::algorithm::convolution_direct, *held);
+    } catch (const dnnl::error &) {
+      // No direct kernel reads that layout for this shape: one it prefers.
+    }
+  }
+  return make(dnnl::algorithm::convolution_direct, memory::desc(wei, dt::f32, tag::any));
+}
+
+at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor> &residual) {
+  // libtorch reads oneDNN tensors below autograd only (as its own
+  // MkldnnCPU kernels run).
+  at::AutoDispatchBelowADInplaceOrView below_autograd;
+  TORCH_CHECK(x.is_mkldnn(), "tunetorch::conv2d: the input is not a oneDNN tensor (", x.layout(),
+              "): the convolution belongs in a graph optimised for inference");
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "tunetorch::conv2d: float32 input only, got ",
+              x.scalar_type());
+  ideep::tensor &xi = at::native::itensor_from_mkldnn(x);
+  auto d = xi.get_dims();
+  // oneDNN sizes a primitive's work for the threads of its creation: one
+  // per input shape and thread count.
+  std::vector<int64_t> key(d.begin(), d.end());
+  key.push_back(at::get_num_threads());
+  // The residual is added in the convolution when it has the output's
+  // shape (ResNet's); else (a broadcast) after it, as the graph did.
+  bool fused = true;
+  if (geometry.sum) {
+    TORCH_CHECK(residual.has_value() && residual->is_mkldnn() && residual->scalar_type() == at::kFloat,
+                "tunetorch::conv2d: the residual is not a float32 oneDNN tensor");
+    auto rd = at::native::itensor_from_mkldnn(*residual).get_dims();
+    fused = memory::dims(rd.begin(), rd.end()) == out_dims(key);
+  }
+  key.push_back(fused);
+  auto plan = plan_for(key);
+  auto &eng = ideep::engine::cpu_engine();
+  auto &s = ideep::stream::default_stream();
+  auto src_desc = plan->pd.src_desc(), dst_desc = plan->pd.dst_desc();
+  int64_t n = key[0], planned = src_desc.dims()[0];
+  memory src = xi;
+  c10::DataPtr src_buffer;  // from libtorch's CPU allocator: the caching one reuses it
+  if (xi.get_desc() != src_desc) {
+    src_buffer = c10::GetCPUAllocator()->allocate(src_desc.get_size());
+    src = memory(src_desc, eng, src_buffer.get());
+    if (planned == n) {
+      dnnl::reorder(xi, src).execute(s, xi, src);
+    } else {  // a smaller batch: its images first, zeros after them
+      memory head(blocked(key, key[1]), eng, src.get_data_handle());
+      dnnl::reorder(xi, head).execute(s, xi, head);
+      size_t used = head.get_desc().get_size();
+      std::memset(static_cast<char *>(src.get_data_handle()) + used, 0, src_desc.get_size() - used);
+    }
+  }
+  if (geometry.sum && fused && overwrite_residual && planned == n &&
+      at::native::itensor_from_mkldnn(*residual).get_desc() == dst_desc) {
+    // The residual is not read after this: the sum post-op adds the
+    // convolution to it where it lies, as aten::add_ did to the output.
+    ideep::tensor &ri = at::native::itensor_from_mkldnn(*residual);
+    execute(*plan, src, ri);
+    return *residual;
+  }
+  ideep::tensor out(dst_desc, eng);
+  if (geometry.sum && fused) {  // the sum post-op adds to what the output holds
+    ideep::tensor &ri = at::native::itensor_from_mkldnn(*residual);
+    if (planned == n) {
+      dnnl::reorder(ri, out).execute(s, ri, out);
+    } else {
+      memory head(blocked(key, dst_desc.dims()[1]), eng, out.get_data_handle());
+      dnnl::reorder(ri, head).execute(s, ri, head);
+    }
+  }
+  execute(*plan, src, out);
+  if (planned != n) {  // the padded batch's first n outputs
+    ideep::tensor head(blocked(key, dst_desc.dims()[1]), eng);
+    std::memcpy(head.get_data_handle(), out.get_data_handle(), head.get_desc().get_size());
+    out = std::move(head);
+  }
+  auto y = at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
+  if (fused) return y;
+  auto sum = y.to_dense().add_(residual->to_dense());  // broadcast
+  if (geometry.relu) sum.relu_();
+  return sum.to_mkldnn();
+}
+
+
+// How many of the primitives held run Winograd, and how many direct; adds
+// to *made the bytes of the weight layouts the plans hold besides the one
+// the convolution came with (each counted once).
+void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
+  std::lock_guard<std::mutex> lock(mu);
+  at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
+  void *held = at::native::itensor_from_mkldnn(weight).get_data_handle();
+  std::vector<void *> seen{held};
+  for (auto &kv : plans) {
+    ++*(kv.second->winograd ? winograd : direct);
+    void *w = kv.second->weights.get_data_handle();
+    if (std::find(seen.begin(), seen.end(), w) != seen.end()) continue;
+    seen.push_back(w);
+    *made += static_cast<int64_t>(kv.second->weights.get_desc().get_size());
+  }
+}
+
+
+// Runs plan's convolution of src into dst, with a scratchpad of its own.
+void Convolution::execute(const Plan &plan, const memory &src, const memory &dst) {
+  auto &eng = ideep::engine::cpu_engine();
+  auto &s = ideep::stream::default_stream();
+  auto pad_desc = plan.pd.scratchpad_desc();
+  Scratchpad buffer(pad_desc.get_size());
+  memory scratchpad(pad_desc, eng, buffer.data);
+  plan.conv.execute(s, {{DNNL_ARG_SRC, src},
+                        {DNNL_ARG_WEIGHTS, plan.weights},
+                        {DNNL_ARG_BIAS, plan.bias},
+                        {DNNL_ARG_DST, dst},
+                        {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  s.wait();
+}
+
+// The output's dimensions for key's input.
+memory::dims Convolution::out_dims(const std::vector<int64_t> &key) {
+  auto wd = at::native::itensor_from_mkldnn(weight).get_dims();
+  return {key[0], wd[0], (key[2] + 2 * geometry.padding[0] - wd[2]) / geometry.stride[0] + 1,
+          (key[3] + 2 * geometry.padding[1] - wd[3]) / geometry.stride[1] + 1};
+}
+
+// The nChw16c layout of a [key[0], channels, key[2], key[3]] tensor.
+memory::desc Convolution::blocked(const std::vector<int64_t> &key, int64_t channels) {
+  return memory::desc({key[0], channels, key[2], key[3]}, dt::f32, tag::nChw16c);
+}
+
+// The plan for key (the input's dimensions, then the thread count): its
+// own, else, for a batch Winograd would run, a Winograd plan of a larger
+// batch of the same images whose layout lets the batch be padded (the
+// last batch of the validation or test set then adds no weights), else a
+// new one.
+std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto found = plans.end();
+  for (auto it = plans.begin(); it != plans.end(); ++it) {
+    const auto &k = it->first;
+    if (k == key) {
+      found = it;
+      break;
+    }
+    if (found == plans.end() && key[0] >= kMinWinogradBatch && it->second->paddable && k[0] > key[0] &&
+        std::equal(k.begin() + 1, k.end(), key.begin() + 1))
+      found = it;  // a larger batch's, unless the exact one comes later
+  }
+  if (found != plans.end()) {
+    if (found != plans.begin()) plans.splice(plans.begin(), plans, found);  // most recent first
+    return found->second;
+  }
+  at::AutoDispatchBelowADInplaceOrView below_autograd;
+  auto &eng = ideep::engine::cpu_engine();
+  auto &s = ideep::stream::default_stream();
+  ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
+  auto wd = wi.get_dims();
+  memory::dims wdims(wd.begin(), wd.end());
+  memory::dims src(key.begin(), key.end() - 2);
+  TORCH_CHECK(wdims.size() == 4 && src.size() == 4 && src[1] == wdims[1], "tunetorch::conv2d: weights of ",
+              wdims.size(), " dimensions for an input of ", src.size(), ": want [o, c, kh, kw] and [n, c, h, w]");
+  Geometry g = geometry;
+  if (!key.back()) g.sum = g.relu = false;  // a broadcast residual: added after
+  auto plan = std::make_shared<Plan>();
+  // A batch of a few images (NewNet's probe of one, a last batch) runs
+  // direct, on the weights as they are: Winograd's 4x larger copy of them
+  // would cost more memory than it saves time.
+  auto held = wi.get_desc();
+  plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held, g);
+  plan->conv = dnnl::convolution_forward(plan->pd);
+  std::vector<int64_t> out_key(key);
+  out_key[1] = wdims[0];
+  plan->paddable = plan->winograd && plan->pd.src_desc() == blocked(key, src[1]) &&
+                   plan->pd.dst_desc() == blocked(out_key, wdims[0]);
+  // The weights as they are where the primitive reads their layout, else
+  // shared with a plan that reads the same one (Winograd's are 4x the
+  // direct ones: 38 MB for a 512-channel layer), else made.
+  if (plan->pd.weights_desc() == wi.get_desc()) {
+    plan->weights = wi;
+  } else {
+    for (auto &kv : plans) {
+      if (kv.second->pd.weights_desc() == plan->pd.weights_desc() && kv.second->pd.bias_desc() == plan->pd.bias_desc()) {
+        plan->weights = kv.second->weights;
+        plan->bias = kv.second->bias;
+        break;
+      }
+    }
+  }
+  if (!plan->weights) {
+    // Winograd's weight layout is reached from a plain one only. The
+    // plain copy and the reorders' scratchpads (the transformed weights
+    // again: 38 MB for a 512-channel layer) come from libtorch's CPU
+    // allocator, as the convolutions' scratchpads do: the caching one
+    // serves them from the activations' free memory, where oneDNN's own
+    // would map them beside it, at the first batch's peak.
+    memory::desc plain_desc(wdims, dt::f32, tag::oihw);
+    c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
+    memory plain(plain_desc, eng, plain_buffer.get());
+    reorder(wi, plain);
+    plan->weights = memory(plan->pd.weights_desc(), eng);
+    reorder(plain, plan->weights);
+  }
+  if (!plan->bias) {
+    plan->bias = memory(plan->pd.bias_desc(), eng);
+    if (bias.defined()) {
+      ideep::tensor &bi = at::native::itensor_from_mkldnn(bias);
+      dnnl::reorder(bi, plan->bias).execute(s, bi, plan->bias);
+    } else {
+      std::memset(plan->bias.get_data_handle(), 0, plan->pd.bias_desc().get_size());
+    }
+  }
+  s.wait();
+  plans.emplace_front(key, plan);
+  // Two shapes at a time (a training batch and the last batch of the
+  // validation or test set): each Winograd layout of the weights costs 4x
+  // the direct ones (300 MB for ResNet-34's), the plan of a shape that
+  // comes back is made again (a fraction of a second).
+  if (plans.size() > kMaxPlans) plans.pop_back();
+  return plan;
+}
+
+namespace {
+
+at::Tensor conv2d(const at::Tensor &x, const c10::optional<at::Tensor> &residual,
+                  const c10::intrusive_ptr<Convolution> &conv) {
+  return conv->run(x, residual);
+}
+
+TORCH_LIBRARY(tunetorch, m) {
+  m.class_<Convolution>("Convolution");
+  m.def("conv2d(Tensor x, Tensor? residual, __torch__.torch.classes.tunetorch.Convolution conv) -> Tensor", conv2d);
+}
+
+}  // namespace
+
+c10::Symbol conv_kind() {
+  static const auto kind = c10::Symbol::fromQualString("tunetorch::conv2d");
+  return kind;
+}
+
+c10::intrusive_ptr<Convolution> convolution_of(torch::jit::Node *n) {
+  if (n->kind() != conv_kind()) return {};
+  auto iv = torch::jit::toIValue(n->input(2));
+  if (!iv || !iv->isCustomClass()) return {};
+  return iv->toCustomClass<Convolution>();
+}
+
+Constants mkldnn_convolution(torch::jit::Node *n) {
+  // prim::mkldnn_convolution(input, weight, bias, stride, padding, dilation, groups)
+  static const auto kind = c10::Symbol::fromQualString("prim::mkldnn_convolution");
+  if (n->kind() != kind || n->inputs().size() != 7) return {};
+  Constants c;
+  auto w = mkldnn_constant(n->input(1));
+  auto groups = torch::jit::toIValue(n->input(6));
+  bool no_bias = n->input(2)->type()->kind() == c10::TypeKind::NoneType;
+  auto b = mkldnn_constant(n->input(2));
+  auto stride = int_list(n->input(3)), padding = int_list(n->input(4));
+  if (!w.defined() || w.dim() != 4 || w.scalar_type() != at::kFloat || (!no_bias && !b.defined()) ||
+      stride.size() != 2 || padding.size() != 2 || int_list(n->input(5)) != std::vector<int64_t>{1, 1} || !groups ||
+      !groups->isInt() || groups->toInt() != 1)
+    return {};
+  c.weight = w;
+  c.bias = b;
+  c.geometry.stride = memory::dims(stride.begin(), stride.end());
+  c.geometry.padding = memory::dims(padding.begin(), padding.end());
+  return c;
+}
+
+torch::jit::Node *replace_with_convolution(const std::shared_ptr<torch::jit::Graph> &graph, torch::jit::Node *n,
+                                           bool winograd) {
+  auto c = mkldnn_convolution(n);
+  torch::jit::WithInsertPoint guard(n);
+  auto conv = c10::make_intrusive<Convolution>(c.weight, c.bias, c.geometry, winograd);
+  auto *ctx = graph->insertConstant(c10::IValue(conv));
+  auto *none = graph->insertConstant(c10::IValue());
+  auto *node = graph->create(conv_kind(), {n->input(0), none, ctx});
+  node->insertBefore(n);
+  node->output()->setType(n->output()->type());
+  n->output()->replaceAllUsesWith(node->output());
+  n->destroy();
+  return node;
+}
+
+std::vector<c10::intrusive_ptr<Convolution>> convolutions_of(tt_module m) {
+  std::vector<c10::intrusive_ptr<Convolution>> out;
+  auto graph = tt::M(m).get_method("forward").graph();
+  for (auto *n : graph->nodes())
+    if (auto conv = convolution_of(n)) out.push_back(conv);
+  return out;
+}
+
+}  // namespace tt

@@ -1,0 +1,122 @@
+// onednn_conv.h: tunetorch's oneDNN convolution for modules frozen and
+// optimised for inference, and what the graph passes over them share.
+//
+// torch.jit.optimize_for_inference turns a frozen graph's convolutions into
+// prim::mkldnn_convolution nodes on oneDNN tensors, which run oneDNN's direct
+// algorithm and leave what follows them (a ReLU, a ResNet block's residual
+// sum) to nodes of their own. A tunetorch::conv2d node reads and writes the
+// same oneDNN tensors (no layout change around it) and runs a Convolution:
+// Winograd where winograd.cpp allowed it and oneDNN has it for the CPU and
+// the shape (AVX-512 CPUs), direct otherwise, with what fuse.cpp folded into
+// it as oneDNN post-ops. Built only against a libtorch that uses the system's
+// oneDNN 2.x (Debian's), whose headers (libdnnl-dev) and ideep
+// (libideep-dev) describe the very tensors libtorch makes; CMakeLists.txt
+// picks winograd_stub.cpp elsewhere.
+#pragma once
+
+#include <ideep.hpp>
+#include <torch/custom_class.h>
+#include <torch/script.h>
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "shim.h"
+
+// libtorch's own accessors of a oneDNN tensor's ideep::tensor
+// (ATen/native/mkldnn/MKLDNNCommon.h, which Debian does not install).
+namespace at {
+namespace native {
+ideep::tensor &itensor_from_mkldnn(const at::Tensor &mkldnn_tensor);
+at::Tensor new_with_itensor_mkldnn(ideep::tensor &&it, c10::optional<c10::ScalarType> dtype,
+                                   c10::optional<c10::Device> device);
+}  // namespace native
+}  // namespace at
+
+namespace tt {
+
+using dnnl::memory;
+
+struct Plan;  // a primitive for one input shape (onednn_conv.cpp)
+
+// A convolution's strides and padding, and the operations fused after it
+// (fuse.cpp): the addition of a tensor of the output's shape (a residual),
+// then ReLU.
+struct Geometry {
+  memory::dims stride{1, 1}, padding{1, 1};
+  bool sum = false, relu = false;
+};
+
+// Creates the convolution of a [n, c, h, w] float32 input with weights
+// [o, c, kh, kw] and g's strides, padding and post-ops: Winograd when
+// allowed and oneDNN has it here (3x3, stride 1), direct otherwise. A
+// direct one reads the weights in the layout held, when given and oneDNN
+// takes it for the shape: a copy of them in the layout it would prefer
+// costs as much memory again (78 MB for ResNet-34's 3x3 stride-1
+// convolutions) for the few small batches that run direct.
+dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, const memory::dims &wei, bool winograd,
+                                                   bool *got_winograd, const memory::desc *held = nullptr,
+                                                   const Geometry &g = Geometry{});
+
+// Convolution holds one convolution's weights and bias (the oneDNN tensors
+// the optimised graph had as constants), what is fused after it, and its
+// primitives, one per input shape (the last batch of an epoch is often
+// smaller) and thread count, for the last few shapes run. Shared by the
+// threads that run the module: the plans are made under a lock.
+struct Convolution : torch::CustomClassHolder {
+  Convolution(at::Tensor w, at::Tensor b, Geometry g, bool winograd)
+      : weight(std::move(w)), bias(std::move(b)), geometry(std::move(g)), winograd(winograd) {}
+
+  // The convolution of x (a float32 oneDNN tensor), with the residual added
+  // where geometry.sum.
+  at::Tensor run(const at::Tensor &x, const c10::optional<at::Tensor> &residual);
+
+  // How many of the primitives held run Winograd, and how many direct; adds
+  // to *made the bytes of the weight layouts the plans hold besides the one
+  // the convolution came with (each counted once).
+  void counts(int64_t *winograd, int64_t *direct, int64_t *made);
+
+  at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined
+  Geometry geometry;
+  bool winograd;                    // whether it may run Winograd
+  bool overwrite_residual = false;  // whether no node reads the residual after this one
+
+ private:
+  static void execute(const Plan &plan, const memory &src, const memory &dst);
+  memory::dims out_dims(const std::vector<int64_t> &key);
+  static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels);
+  std::shared_ptr<Plan> plan_for(const std::vector<int64_t> &key);
+
+  static constexpr size_t kMaxPlans = 2;
+  static constexpr int64_t kMinWinogradBatch = 4;
+  std::mutex mu;
+  std::list<std::pair<std::vector<int64_t>, std::shared_ptr<Plan>>> plans;  // most recent first
+};
+
+// The kind of the graph nodes that run a Convolution:
+// tunetorch::conv2d(x, residual, conv).
+c10::Symbol conv_kind();
+
+// The Convolution of one of our nodes, else null.
+c10::intrusive_ptr<Convolution> convolution_of(torch::jit::Node *n);
+
+// A prim::mkldnn_convolution node's constants, when it is one we can run:
+// float32 oneDNN weights of 4 dimensions, a oneDNN bias or none, constant
+// strides and padding, no dilation, no groups. Else weight is undefined.
+struct Constants {
+  at::Tensor weight, bias;
+  Geometry geometry;
+};
+Constants mkldnn_convolution(torch::jit::Node *n);
+
+// Replaces prim::mkldnn_convolution node n (mkldnn_convolution(n) defined)
+// with one of ours, which may run Winograd if winograd; returns the new node.
+torch::jit::Node *replace_with_convolution(const std::shared_ptr<torch::jit::Graph> &graph, torch::jit::Node *n,
+                                           bool winograd);
+
+// The Convolutions of module m's forward graph.
+std::vector<c10::intrusive_ptr<Convolution>> convolutions_of(tt_module m);
+
+}  // namespace tt

@@ -1,0 +1,138 @@
+package torch
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tunetorch/tunetorch/internal/testenv"
+)
+
+// fusionCNN's nine convolutions with something folded in: conv0, conv1a and
+// conv2a (ReLU); conv1b (residual + ReLU, the residual read again later),
+// conv2b (residual + ReLU, the residual overwritten), conv2c (residual +
+// ReLU, the residual its own input); conv3 (a broadcast residual + ReLU:
+// added after it); conv4 (a residual computed after it + ReLU); conv5
+// (residual, no ReLU). The downsampling one has nothing after it to fold.
+const fusionCNNFused = 9
+
+// fusionCNNWinograd: its 3×3 stride-1 convolutions, all but conv4 and down.
+const fusionCNNWinograd = 8
+
+// FuseConvolutions folds ReLUs and residual sums into the convolutions and
+// the outputs stay PyTorch's: batches of 6 and 4 (Winograd where swapped)
+// and 2 (direct), each run twice (a residual overwritten that is read later,
+// or a constant, would show in the second), with the Winograd swap before,
+// after or without it.
+func TestFuseConvolutionsGivePyTorchsOutputs(t *testing.T) {
+	path := filepath.Join("testdata", "fusion_cnn.pt")
+	if !winogradBuilt() {
+		m := frozenOptimized(t, path)
+		defer m.Close()
+		_, err := m.FuseConvolutions()
+		require.ErrorContains(t, err, "built without oneDNN's Winograd convolution")
+		return
+	}
+	var g winogradCNNGolden
+	readGolden(t, "fusion_cnn.json", &g)
+	x := g.Input.tensor(t)
+	defer x.Close()
+	classes := g.Eval.Shape[1]
+	for _, order := range []string{"fused", "fused, then Winograd", "Winograd, then fused"} {
+		m := frozenOptimized(t, path)
+		if order == "Winograd, then fused" {
+			n, err := m.UseWinograd()
+			require.NoError(t, err)
+			require.Equal(t, fusionCNNWinograd, n)
+		}
+		fused, err := m.FuseConvolutions()
+		require.NoError(t, err)
+		require.Equal(t, fusionCNNFused, fused, order)
+		if order == "fused, then Winograd" {
+			n, err := m.UseWinograd()
+			require.NoError(t, err)
+			require.Equal(t, fusionCNNWinograd, n, order)
+		}
+		for _, batch := range []int64{6, 4, 2, 6} {
+			for range 2 {
+				in := x.Narrow(0, 0, batch)
+				out, err := m.ForwardNoGrad(in)
+				require.NoError(t, err)
+				want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: g.Eval.Data[:batch*classes]}
+				requireClose(t, want, out, 1e-4, fmt.Sprintf("%s: eval output, batch %d", order, batch))
+				CloseAll(in, out)
+			}
+		}
+		m.Close()
+	}
+}
+
+// Fusing twice folds nothing more, and an unoptimised module has no oneDNN
+// convolutions to fuse.
+func TestFuseConvolutionsTwiceOrUnoptimised(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without oneDNN's convolution: TestFuseConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	path := filepath.Join("testdata", "fusion_cnn.pt")
+	m := frozenOptimized(t, path)
+	defer m.Close()
+	n, err := m.FuseConvolutions()
+	require.NoError(t, err)
+	require.Equal(t, fusionCNNFused, n)
+	n, err = m.FuseConvolutions()
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	plain, err := Load(path, CPU)
+	require.NoError(t, err)
+	defer plain.Close()
+	plain.Eval()
+	frozen, err := plain.Freeze(false)
+	require.NoError(t, err)
+	defer frozen.Close()
+	n, err = frozen.FuseConvolutions()
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+// ResNet-34's 33 ReLUs and 16 residual sums folded into its convolutions
+// (33 of its 36: the downsampling ones have nothing after them): the
+// optimised module's logits within float32 rounding, with and without
+// Winograd.
+func TestFuseConvolutionsResNet34KeepsTheOptimisedOutputs(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without oneDNN's convolution: TestFuseConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	path := testenv.ResNet34(t)
+	direct := frozenOptimized(t, path)
+	defer direct.Close()
+	ManualSeed(0)
+	x, err := Randn([]int64{4, 3, 224, 224}, Float32, CPU)
+	require.NoError(t, err)
+	defer x.Close()
+	want, err := direct.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer want.Close()
+	for _, winograd := range []bool{false, true} {
+		m := frozenOptimized(t, path)
+		n, err := m.FuseConvolutions()
+		require.NoError(t, err)
+		require.Equal(t, 33, n)
+		if winograd {
+			_, err := m.UseWinograd()
+			require.NoError(t, err)
+		}
+		for range 2 {
+			got, err := m.ForwardNoGrad(x)
+			require.NoError(t, err)
+			maxDiff, maxAbs := worstDifference(want.Float32s(), got.Float32s())
+			t.Logf("Winograd %v: fused vs optimised: max |Δ| %.3g (max |logit| %.3g)", winograd, maxDiff, maxAbs)
+			require.Less(t, maxDiff, 1e-4*maxAbs)
+			require.Greater(t, maxAbs, 0.0)
+			got.Close()
+		}
+		m.Close()
+	}
+}
