@@ -71,3 +71,26 @@ func worstDifference(want, got []float32) (worst, scale float64) {
 	}
 	return worst, scale
 }
+
+// waveBatch is a batch of n 224×224 RGB images whose values follow a sine:
+// one input for every net of a comparison.
+func waveBatch(n int) *dataset.Batch {
+	b := &dataset.Batch{N: n, C: 3, H: 224, W: 224, Images: make([]float32, n*3*224*224)}
+	for i := range b.Images {
+		b.Images[i] = float32(math.Sin(float64(i) / 7))
+	}
+	return b
+}
+
+// requireFeaturesOf checks that net's features of b are want within
+// float32 rounding (1e-4 of the largest), what naming net in the log.
+func requireFeaturesOf(t *testing.T, want *torch.Tensor, net *Net, b *dataset.Batch, what string) {
+	t.Helper()
+	got, err := net.Features(b)
+	require.NoError(t, err)
+	defer got.Close()
+	worst, scale := worstDifference(want.Float32s(), got.Float32s())
+	t.Logf("%s vs the optimised backbone's features: max |Δ| %.3g, max |feature| %.3g", what, worst, scale)
+	require.Less(t, worst, 1e-4*scale, what)
+	require.Greater(t, scale, 0.0)
+}

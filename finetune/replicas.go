@@ -21,14 +21,17 @@ type replica struct {
 	m        *torch.Module
 	dev      torch.Device
 	winograd int // convolutions swapped for Winograd ones (NetConfig.Winograd)
+	fused    int // convolutions that took a ReLU or residual sum in (NetConfig.FuseConvolutions)
 }
 
 // makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, in its
 // memory format, not yet frozen) on each of devices; the first one is
 // backbone itself when it is already there. With cfg.OptimizeBackbone each
 // is frozen and optimised where it runs (freezing turns parameters into
-// constants, which no longer move with the module), and with cfg.Winograd
-// its 3×3 stride-1 convolutions swapped for Winograd ones. The replicas own what
+// constants, which no longer move with the module), with cfg.Winograd
+// its 3×3 stride-1 convolutions swapped for Winograd ones, and with
+// cfg.FuseConvolutions the ReLUs and residual sums after its convolutions
+// folded into them. The replicas own what
 // they hold: backbone is closed unless one of them holds it.
 func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig) (_ []replica, err error) {
 	var out []replica
@@ -70,6 +73,12 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 			if r.winograd, err = m.UseWinogradWithin(cfg.WinogradBytes); err != nil {
 				m.Close()
 				return nil, fmt.Errorf("finetune: Winograd convolutions: %w", err)
+			}
+		}
+		if cfg.FuseConvolutions {
+			if r.fused, err = m.FuseConvolutions(); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("finetune: fused convolutions: %w", err)
 			}
 		}
 		kept = kept || m == backbone

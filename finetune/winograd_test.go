@@ -1,11 +1,9 @@
 package finetune
 
 import (
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 )
@@ -33,19 +31,11 @@ func TestWinogradNetGivesTheOptimisedNetsFeatures(t *testing.T) {
 	require.Equal(t, 29, wino.WinogradConvolutions)
 	require.Zero(t, direct.WinogradConvolutions)
 
-	b := &dataset.Batch{N: 4, C: 3, H: 224, W: 224, Images: make([]float32, 4*3*224*224)}
-	for i := range b.Images {
-		b.Images[i] = float32(math.Sin(float64(i) / 7))
-	}
+	b := waveBatch(4)
 	want, err := direct.Features(b)
 	require.NoError(t, err)
 	defer want.Close()
-	got, err := wino.Features(b)
-	require.NoError(t, err)
-	defer got.Close()
-	worst, scale := worstDifference(want.Float32s(), got.Float32s())
-	t.Logf("Winograd vs direct features: max |Δ| %.3g, max |feature| %.3g", worst, scale)
-	require.Less(t, worst, 1e-4*scale)
+	requireFeaturesOf(t, want, wino, b, "Winograd")
 	winograd, direct2, err := wino.Backbone.WinogradCounts()
 	require.NoError(t, err)
 	require.Equal(t, 2*29, winograd+direct2, "a primitive per convolution for NewNet's probe (batch 1) and for this batch of 4")

@@ -50,7 +50,7 @@ type config struct {
 	scale                                              float64
 	worker                                             string
 	optimize, bf16, int8, channelsLast, cacheImages    bool
-	winograd                                           bool
+	winograd, fuse                                     bool
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
@@ -104,6 +104,7 @@ func main() {
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
 	fs.BoolVar(&c.winograd, "winograd", false, "internal: with --worker and --optimize-backbone, the 3×3 stride-1 convolutions on oneDNN's Winograd kernels (finetune.NetConfig.Winograd)")
+	fs.BoolVar(&c.fuse, "fuse-convolutions", false, "internal: with --worker and --optimize-backbone, the ReLU or residual sum after each convolution folded into it (finetune.NetConfig.FuseConvolutions)")
 	fs.Int64Var(&c.winogradBytes, "winograd-bytes", 0, "internal: with --winograd, the most bytes of Winograd weights (finetune.NetConfig.WinogradBytes; 0: every convolution)")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
 	fs.BoolVar(&c.int8, "int8", false, "internal: with --worker, --model is the int8 backbone")
@@ -256,7 +257,7 @@ func orchestrate(c config) error {
 			return optional(goRun("train", flags...))
 		}
 	}
-	optimized, winograd, skipped := backboneSupport(c.device)
+	optimized, winograd, fused, skipped := backboneSupport(c.device)
 	for _, why := range skipped {
 		fmt.Fprintln(os.Stderr, "bench: "+why)
 	}
@@ -277,7 +278,7 @@ func orchestrate(c config) error {
 		}
 		return runs
 	}
-	defaultFlags := defaultBackboneFlags(c.device, optimized, winograd)
+	defaultFlags := defaultBackboneFlags(c.device, optimized, winograd, fused)
 	// Each repetition runs a Go backbone-only run, the Go training run and
 	// a second backbone-only run back to back, then the chapter's two (the
 	// training runs alternate Go, PyTorch, Go, ...), then on a CPU the
@@ -321,15 +322,17 @@ func orchestrate(c config) error {
 		return steps
 	}
 	// The levers; dogbreed's default (defaultFlags) ran in the repetitions.
+	// Where it fuses the convolutions, the same backbone unfused (what the
+	// fusion saves); the other float32 rows are unfused.
 	steps = append(steps, leverPair(optimized && !slices.Equal(defaultFlags, []string{"--optimize-backbone"}), "--optimize-backbone")...)
+	steps = append(steps, leverPair(winograd && fused, winogradWithinFlags()...)...)
 	steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd")...)
 	steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
 	// Two backbone streams on a CPU (finetune.NetConfig.Streams), each on
 	// one thread of two, against the rows above: dogbreed's default
 	// backbone and int8.
 	if streams := benchStreams; c.device == "cpu" && c.threads >= streams {
-		steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes),
-			"--streams", fmt.Sprint(streams))...)
+		steps = append(steps, leverPair(winograd, append(slices.Clone(defaultFlags), "--streams", fmt.Sprint(streams))...)...)
 		steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model,
 			"--streams", fmt.Sprint(streams))...)
 	}
@@ -447,9 +450,10 @@ func prepareData(c config) error {
 // backboneSupport says which optimised backbones run here: the frozen +
 // optimised ones need a libtorch where optimize_for_inference is verified
 // (Debian's 2.6 crashes running its output); Winograd float32 CPU
-// convolutions where oneDNN has the kernels (AVX-512). skipped says why a
-// kind is left out.
-func backboneSupport(device string) (optimized, winograd bool, skipped []string) {
+// convolutions where oneDNN has the kernels (AVX-512); fused convolutions
+// (float32, CPU) where the shim has oneDNN's convolution. skipped says why
+// a kind is left out.
+func backboneSupport(device string) (optimized, winograd, fused bool, skipped []string) {
 	optimized = torch.OptimizeForInferenceVerified()
 	if !optimized {
 		skipped = append(skipped, fmt.Sprintf("skipping the frozen + optimized rows: optimize_for_inference is not verified on libtorch %s", torch.Version()))
@@ -461,7 +465,14 @@ func backboneSupport(device string) (optimized, winograd bool, skipped []string)
 			winograd = false
 		}
 	}
-	return optimized, winograd, skipped
+	fused = optimized && device == "cpu"
+	if fused {
+		if err := torch.FusionAvailable(); err != nil {
+			skipped = append(skipped, fmt.Sprintf("dogbreed's default without fused convolutions: %v", err))
+			fused = false
+		}
+	}
+	return optimized, winograd, fused, skipped
 }
 
 // backboneMinSeconds is the least a backbone-only run times: the
@@ -491,14 +502,26 @@ func (c config) boundApplies() bool { return c.device == "cpu" && c.threads >= c
 // on a CPU, which the 2× goal is measured with: Winograd within its bound
 // where oneDNN has the kernels, else frozen + optimised; nil (the plain
 // backbone) elsewhere.
-func defaultBackboneFlags(device string, optimized, winograd bool) []string {
+func defaultBackboneFlags(device string, optimized, winograd, fused bool) []string {
+	var flags []string
 	switch {
 	case winograd:
-		return []string{"--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)}
+		flags = winogradWithinFlags()
 	case optimized && device == "cpu":
-		return []string{"--optimize-backbone"}
+		flags = []string{"--optimize-backbone"}
+	default:
+		return nil
 	}
-	return nil
+	if fused {
+		flags = append(flags, "--fuse-convolutions")
+	}
+	return flags
+}
+
+// winogradWithinFlags are the worker flags of the Winograd convolutions
+// within dogbreed's default bound, unfused.
+func winogradWithinFlags() []string {
+	return []string{"--optimize-backbone", "--winograd", "--winograd-bytes", fmt.Sprint(finetune.DefaultWinogradBytes)}
 }
 
 // pick returns the images/s (or examples/s) of the matching results.

@@ -92,13 +92,16 @@ func markdown(c config, all []result) string {
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
 	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
-	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights (dogbreed's default)", finetune.DefaultWinogradBytes>>20),
-		winogradWithin)
+	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default)",
+		finetune.DefaultWinogradBytes>>20), defaultFused)
+	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36)",
+		finetune.DefaultWinogradBytes>>20), winogradWithin)
+	backboneLever("frozen + optimized, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)", "+optimize-backbone "+fuseTag)
 	backboneLever("bf16 autocast", "+bf16")
 	backboneLever("channels-last", "+channels-last")
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
-	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), winogradWithin+" "+streamsTag(benchStreams))
+	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), defaultFused+" "+streamsTag(benchStreams))
 	backboneLever(fmt.Sprintf("int8, frozen + optimized, on %d streams", benchStreams), "+optimize-backbone +int8 "+streamsTag(benchStreams))
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
 	backboneLever(openBLASThreadedRow, "+openblas-threaded")
@@ -225,6 +228,13 @@ type lever struct{ what, name, row, note string }
 // bound on the Winograd weights.
 var winogradWithin = "+optimize-backbone +winograd " + winogradBytesTag(finetune.DefaultWinogradBytes)
 
+// fuseTag is what a run's What says of --fuse-convolutions.
+const fuseTag = "+fuse-convolutions"
+
+// defaultFused is the What of dogbreed's default backbone where oneDNN has
+// Winograd kernels: Winograd within its bound, the convolutions fused.
+var defaultFused = winogradWithin + " " + fuseTag
+
 // winogradBytesTag is what a run's What says of --winograd-bytes n.
 func winogradBytesTag(n int64) string { return fmt.Sprintf("+winograd-bytes=%d", n) }
 
@@ -243,11 +253,18 @@ const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own de
 var trainLevers = []lever{
 	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
 	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with oneDNN's Winograd kernels only; "},
-	{winogradWithin, fmt.Sprintf("Winograd within %d MiB", finetune.DefaultWinogradBytes>>20),
-		fmt.Sprintf("Winograd convolutions within %d MiB of weights (dogbreed's default), frozen + optimized backbone", finetune.DefaultWinogradBytes>>20),
+	{defaultFused, "dogbreed's default",
+		fmt.Sprintf("Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default), frozen + optimized backbone",
+			finetune.DefaultWinogradBytes>>20),
 		"CPUs with oneDNN's Winograd kernels only; "},
+	{winogradWithin, fmt.Sprintf("Winograd within %d MiB", finetune.DefaultWinogradBytes>>20),
+		fmt.Sprintf("Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36), frozen + optimized backbone",
+			finetune.DefaultWinogradBytes>>20),
+		"CPUs with oneDNN's Winograd kernels only; "},
+	{"+optimize-backbone " + fuseTag, "frozen + optimized, fused", "frozen + optimized backbone, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)",
+		"CPUs only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
-	{winogradWithin + " " + streamsTag(benchStreams), fmt.Sprintf("dogbreed's default, %d streams", benchStreams),
+	{defaultFused + " " + streamsTag(benchStreams), fmt.Sprintf("dogbreed's default, %d streams", benchStreams),
 		fmt.Sprintf("dogbreed's default backbone on %d streams (finetune.NetConfig.Streams)", benchStreams), "CPUs only; "},
 	{"+optimize-backbone +int8 " + streamsTag(benchStreams), fmt.Sprintf("int8, %d streams", benchStreams),
 		fmt.Sprintf("int8 backbone, frozen + optimized, on %d streams", benchStreams), "CPUs only; "},

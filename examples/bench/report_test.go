@@ -124,17 +124,17 @@ func TestTrainingRunsArePairedWithTheChaptersOfTheirRepetition(t *testing.T) {
 	all := []result{
 		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
-		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 44, WallSeconds: 40, Rep: 1},
+		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 44, WallSeconds: 40, Rep: 1},
 		{Side: "Go", What: "train", ExamplesPerSec: 33, WallSeconds: 60, Rep: 2},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 30, WallSeconds: 80, Rep: 2},
-		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 63, WallSeconds: 40, Rep: 2},
+		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 63, WallSeconds: 40, Rep: 2},
 		{Side: "Go", What: "train +optimize-backbone +int8", ExamplesPerSec: 90, WallSeconds: 20},
 	}
 	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 2}, all)
 	// Plain 30/20 = 1.50, 33/30 = 1.10; Winograd 44/20 = 2.20, 63/30 = 2.10
 	// (the medians' ratio: 53.5/25 = 2.14).
 	require.Contains(t, md, "Each repetition's Go training run ÷ the chapter's of the same repetition (median, then each repetition's): "+
-		"plain 1.30× (1.50×, 1.10×); Winograd within 192 MiB 2.15× (2.20×, 2.10×).")
+		"plain 1.30× (1.50×, 1.10×); dogbreed's default 2.15× (2.20×, 2.10×).")
 	require.NotContains(t, md, "int8 4.")
 	require.Contains(t, md, "(each: Go's backbone-only and training runs back to back, then PyTorch's, then Go's two with dogbreed's default backbone)")
 }
@@ -151,20 +151,20 @@ func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
 		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
 		{Side: "Go", What: "backbone", ImagesPerSec: 30, Rep: 1},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
-		{Side: "Go", What: "backbone " + winogradWithin, ImagesPerSec: 50},
-		{Side: "Go", What: "train " + winogradWithin, ExamplesPerSec: 44, WallSeconds: 40},
-		{Side: "Go", What: "backbone " + winogradWithin, ImagesPerSec: 50},
+		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 50},
+		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 44, WallSeconds: 40},
+		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 50},
 		// Repetition 1 of the chapter's length: 52 / ((50+54)/2) = 1.000;
 		// repetition 2: 45 / 50 = 0.900; int8 120 / 125 = 0.960.
-		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 1},
-		{Side: "Go", What: "train " + winogradWithin + tag, ExamplesPerSec: 52, WallSeconds: 110, BackboneImages: 5780, Rep: 1},
-		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 54, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 1},
+		{Side: "Go", What: "train " + defaultFused + tag, ExamplesPerSec: 52, WallSeconds: 110, BackboneImages: 5780, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 54, Rep: 1},
 		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
 		{Side: "Go", What: "train +optimize-backbone +int8" + tag, ExamplesPerSec: 120, WallSeconds: 48, BackboneImages: 5820, Rep: 1},
 		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
-		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 2},
-		{Side: "Go", What: "train " + winogradWithin + tag, ExamplesPerSec: 45, WallSeconds: 120, BackboneImages: 5460, Rep: 2},
-		{Side: "Go", What: "backbone " + winogradWithin + tag, ImagesPerSec: 50, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 2},
+		{Side: "Go", What: "train " + defaultFused + tag, ExamplesPerSec: 45, WallSeconds: 120, BackboneImages: 5460, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 2},
 	}
 	c := config{device: "cpu", classes: 12, batchSize: 32, threads: 2, cores: 2, epochs: 3, batches: 12, reps: 1, bracket: true,
 		chapterEpochs: -1}
@@ -172,12 +172,12 @@ func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
 	// Bounds: 5720/5780 / (1 + 0.001·52/2) = 0.965 and 5400/5460 / (1 +
 	// 0.001·50/2) = 0.965: 0.96; int8 5760/5820 / (1 + 0.001·125/2) = 0.931.
 	require.Contains(t, md, "\nOver the chapter's 10 epochs (after the runs above, each training run between two backbone-only runs with the same backbone, "+
-		"in its own process; median, then each run's): Winograd within 192 MiB 0.95 (1.000, 0.900); int8 0.96 (0.960). "+
-		"Their bound, as above: Winograd within 192 MiB 0.96, int8 0.93.\n")
-	require.Contains(t, md, "| end-to-end, Winograd convolutions within 192 MiB of weights (dogbreed's default), frozen + optimized backbone "+
+		"in its own process; median, then each run's): dogbreed's default 0.95 (1.000, 0.900); int8 0.96 (0.960). "+
+		"Their bound, as above: dogbreed's default 0.96, int8 0.93.\n")
+	require.Contains(t, md, "| end-to-end, Winograd convolutions within 192 MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default), frozen + optimized backbone "+
 		"(CPUs with oneDNN's Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
 	require.Contains(t, md, "(median, then each repetition's): plain 1.50× (1.50×).\n")
-	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): Winograd within 192 MiB 0.88.")
+	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): dogbreed's default 0.88.")
 	require.Contains(t, md, "then PyTorch's two)", "no default-backbone runs in the repetitions: the chapter-length ones are not")
 
 	c.chapterEpochs = 0

@@ -75,6 +75,10 @@ func runWorker(c config) error {
 			what += " " + winogradBytesTag(c.winogradBytes)
 		}
 	}
+	if c.fuse {
+		netCfg.FuseConvolutions = true
+		what += " " + fuseTag
+	}
 	if c.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 		what += " +bf16"

@@ -231,7 +231,7 @@ func TestStreamsRunSaysSoAndTrainsTheSame(t *testing.T) {
 	}
 	one, oneSub := runLog()
 	two, twoSub := runLog("--streams", "2")
-	require.Contains(t, two, "(2 streams)")
+	require.Contains(t, two, "2 streams)")
 	require.NotContains(t, one, "streams)")
 	losses := regexp.MustCompile(`(train|valid) loss \d+\.\d+`)
 	require.NotEmpty(t, losses.FindAllString(one, -1))
@@ -326,6 +326,32 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 	require.NotContains(t, log, "Winograd convolutions")
 	_, err = runLog("--winograd", "--optimize-backbone=false")
 	require.ErrorContains(t, err, "they need OptimizeBackbone")
+}
+
+// TestFusionDefaultFollowsTheShim: with the ResNet-34 on a CPU, 33 of its
+// convolutions take the ReLU or residual sum after them in by default, none
+// with --fuse-convolutions=false; with a shim built without oneDNN's
+// convolution none do, and asking is an error that says why.
+func TestFusionDefaultFollowsTheShim(t *testing.T) {
+	resnet := testenv.ResNet34(t)
+	runLog := func(extra ...string) (string, error) {
+		o := demoOptions(t, append([]string{"--model", resnet, "--epochs", "1", "--skip-final", "--optimize-backbone"}, extra...)...)
+		var out bytes.Buffer
+		err := run(context.Background(), o, &out)
+		return out.String(), err
+	}
+	const fused = "33 convolutions with their ReLU or sum fused"
+	if why := torch.FusionAvailable(); why != nil {
+		_, err := runLog("--fuse-convolutions")
+		require.ErrorContains(t, err, why.Error())
+		return
+	}
+	log, err := runLog()
+	require.NoError(t, err)
+	require.Contains(t, log, fused)
+	log, err = runLog("--fuse-convolutions=false")
+	require.NoError(t, err)
+	require.NotContains(t, log, "fused")
 }
 
 // The run says so when the torch package replaced OpenBLAS's fallback

@@ -139,6 +139,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 	netCfg.WinogradBytes = o.winogradBytes
+	netCfg.FuseConvolutions = o.flagOr("fuse-convolutions", o.fuseConvolutions, finetune.FusionPays(netCfg))
 
 	// Train with validation.
 	trainIter, err := load(split.Train, trainT, true, true)
@@ -452,6 +453,9 @@ func backboneLayout(n *finetune.Net) string {
 	if n.ChannelsLast {
 		parts = append(parts, "channels-last")
 	}
+	if n.FusedConvolutions > 0 {
+		parts = append(parts, fmt.Sprintf("%d convolutions with their ReLU or sum fused", n.FusedConvolutions))
+	}
 	if n.WinogradConvolutions > 0 {
 		parts = append(parts, fmt.Sprintf("%d Winograd convolutions", n.WinogradConvolutions))
 	}
@@ -473,6 +477,6 @@ func loadNet(path string, cfg finetune.NetConfig, out io.Writer) (*finetune.Net,
 		return net, err
 	}
 	fmt.Fprintf(out, "warning: %v; using the backbone unoptimised (--optimize-backbone=false skips this)\n", err)
-	cfg.OptimizeBackbone, cfg.Winograd = false, false
+	cfg.OptimizeBackbone, cfg.Winograd, cfg.FuseConvolutions = false, false, false
 	return finetune.LoadNet(path, cfg)
 }
