@@ -66,6 +66,18 @@ func BenchmarkResNet34ForwardWinograd(b *testing.B) {
 	benchmarkBackbone(b, NetConfig{OptimizeBackbone: true, Winograd: true})
 }
 
+// BenchmarkResNet34ForwardDefault is dogbreed's default CPU backbone:
+// optimised, Winograd within DefaultWinogradBytes where oneDNN has the
+// kernels, the ReLUs and residual sums fused into the convolutions.
+func BenchmarkResNet34ForwardDefault(b *testing.B) {
+	cfg := NetConfig{OptimizeBackbone: true, WinogradBytes: DefaultWinogradBytes}
+	if err := torch.FusionAvailable(); err != nil {
+		b.Skip(err)
+	}
+	cfg.Winograd, cfg.FuseConvolutions = WinogradPays(cfg), true
+	benchmarkBackbone(b, cfg)
+}
+
 func BenchmarkResNet34ForwardBF16(b *testing.B) {
 	benchmarkBackbone(b, NetConfig{BackboneDtype: torch.BFloat16})
 }

@@ -24,7 +24,8 @@ torch::jit::Node *only_user(torch::jit::Value *v) {
 
 // Whether n is aten::relu_ or aten::relu of v.
 bool relu_of(torch::jit::Node *n, torch::jit::Value *v) {
-  static const auto relu_ = c10::Symbol::fromQualString("aten::relu_"), relu = c10::Symbol::fromQualString("aten::relu");
+  static const auto relu_ = c10::Symbol::fromQualString("aten::relu_");
+  static const auto relu = c10::Symbol::fromQualString("aten::relu");
   return n != nullptr && (n->kind() == relu_ || n->kind() == relu) && n->inputs().size() == 1 && n->input(0) == v;
 }
 

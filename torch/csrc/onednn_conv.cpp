@@ -193,7 +193,6 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
   return sum.to_mkldnn();
 }
 
-
 // How many of the primitives held run Winograd, and how many direct; adds
 // to *made the bytes of the weight layouts the plans hold besides the one
 // the convolution came with (each counted once).
@@ -210,7 +209,6 @@ void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
     *made += static_cast<int64_t>(kv.second->weights.get_desc().get_size());
   }
 }
-
 
 // Runs plan's convolution of src into dst, with a scratchpad of its own.
 void Convolution::execute(const Plan &plan, const memory &src, const memory &dst) {
@@ -290,7 +288,8 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     plan->weights = wi;
   } else {
     for (auto &kv : plans) {
-      if (kv.second->pd.weights_desc() == plan->pd.weights_desc() && kv.second->pd.bias_desc() == plan->pd.bias_desc()) {
+      auto &other = kv.second->pd;
+      if (other.weights_desc() == plan->pd.weights_desc() && other.bias_desc() == plan->pd.bias_desc()) {
         plan->weights = kv.second->weights;
         plan->bias = kv.second->bias;
         break;
