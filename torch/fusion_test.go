@@ -10,16 +10,17 @@ import (
 	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
-// fusionCNN's nine convolutions with something folded in: conv0, conv1a and
-// conv2a (ReLU); conv1b (residual + ReLU, the residual read again later),
-// conv2b (residual + ReLU, the residual overwritten), conv2c (residual +
-// ReLU, the residual its own input); conv3 (a broadcast residual + ReLU:
-// added after it); conv4 (a residual computed after it + ReLU); conv5
-// (residual, no ReLU). The downsampling one has nothing after it to fold.
-const fusionCNNFused = 9
+// fusionCNN's eleven convolutions with something folded in: conv0, conv1a,
+// conv2a and conv6 (ReLU); conv1b (residual + ReLU, the residual read again
+// later), conv2b (residual + ReLU, the residual overwritten), conv2c
+// (residual + ReLU, the residual its own input); conv3 (a broadcast residual
+// + ReLU: added after it); conv4 (a residual computed after it + ReLU);
+// conv5 and conv7 (residual, no ReLU; conv7's its input, through an
+// in-place ReLU). The downsampling one has nothing after it to fold.
+const fusionCNNFused = 11
 
 // fusionCNNWinograd: its 3×3 stride-1 convolutions, all but conv4 and down.
-const fusionCNNWinograd = 8
+const fusionCNNWinograd = 10
 
 // FuseConvolutions folds ReLUs and residual sums into the convolutions and
 // the outputs stay PyTorch's: batches of 6 and 4 (Winograd where swapped)

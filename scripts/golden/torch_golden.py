@@ -217,7 +217,8 @@ class FusionCNN(nn.Module):
     """Convolutions followed by what Module.FuseConvolutions folds into them:
     a ReLU; a residual added, then a ReLU, where the residual is read again
     later (its memory must not take the sum), where it is not (it may), and
-    where it is the convolution's own input (it may not); a residual of
+    where it is the convolution's own input (it may not), where an in-place
+    ReLU made the convolution's input of it (it may not); a residual of
     another shape (broadcast); a residual computed after the convolution (a
     strided, unpadded 1x1 downsampling); a sum without a ReLU."""
 
@@ -236,6 +237,8 @@ class FusionCNN(nn.Module):
         self.conv4 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
         self.down = nn.Conv2d(16, 32, 1, stride=2)
         self.conv5 = nn.Conv2d(32, 32, 3, padding=1)
+        self.conv6 = nn.Conv2d(32, 32, 3, padding=1)
+        self.conv7 = nn.Conv2d(32, 32, 3, padding=1)
         self.fc = nn.Linear(32 + 16, 10)
 
     def forward(self, x):
@@ -246,6 +249,8 @@ class FusionCNN(nn.Module):
         w = torch.relu(self.conv3(z) + torch.nn.functional.adaptive_avg_pool2d(x, 1))  # broadcast
         v = torch.relu(self.conv4(w) + self.down(w))
         u = self.conv5(v) + v  # no ReLU after
+        a = self.conv6(u)
+        u = self.conv7(torch.relu_(a)) + a  # conv7 reads a's memory, through relu_
         pool = torch.nn.functional.adaptive_avg_pool2d
         return self.fc(torch.cat([torch.flatten(pool(u, 1), 1), torch.flatten(pool(x, 1), 1)], 1))
 

@@ -66,12 +66,17 @@ int fuse_after(torch::jit::Node *n) {
   // the addition (a ResNet block's input or its downsampling's output): a
   // tensor one of our convolutions or a pooling made (no graph input,
   // constant or view of another value), not the convolution's own input,
-  // every other use before this node.
+  // every other use a convolution before this node (an in-place operation
+  // or a view would make another value of the same memory).
   static const auto max_pool = c10::Symbol::fromQualString("aten::max_pool2d");
+  static const auto mkldnn_conv = c10::Symbol::fromQualString("prim::mkldnn_convolution");
   auto made_by = residual->node()->kind();
   bool overwrite = (made_by == conv_kind() || made_by == max_pool) && residual != n->input(0);
-  for (auto &use : residual->uses())
-    if (use.user != n && use.user != user && !use.user->isBefore(n)) overwrite = false;
+  for (auto &use : residual->uses()) {
+    if (use.user == n || use.user == user) continue;
+    bool conv_input = (use.user->kind() == conv_kind() || use.user->kind() == mkldnn_conv) && use.offset == 0;
+    if (!conv_input || !use.user->isBefore(n)) overwrite = false;
+  }
   conv->overwrite_residual = overwrite;
   auto *result = add->output();
   auto *relu = only_user(result);
