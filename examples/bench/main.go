@@ -500,8 +500,9 @@ func (c config) boundApplies() bool { return c.device == "cpu" && c.threads >= c
 
 // defaultBackboneFlags are the worker flags of dogbreed's default backbone
 // on a CPU, which the 2× goal is measured with: Winograd within its bound
-// where oneDNN has the kernels, else frozen + optimised; nil (the plain
-// backbone) elsewhere.
+// where oneDNN has the kernels, else frozen + optimised, either with its
+// convolutions fused where the shim has oneDNN's convolution; nil (the
+// plain backbone) elsewhere.
 func defaultBackboneFlags(device string, optimized, winograd, fused bool) []string {
 	var flags []string
 	switch {
