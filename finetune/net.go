@@ -147,7 +147,8 @@ func checkOptimisedFloat32CPU(cfg NetConfig, what string) error {
 // images/s at the fastest batch and 3-12% at the median (five runs), with
 // all of them Winograd 9% and 6%, with none 5% and 1% (one run each); in
 // processes of their own, alternating, dogbreed's default backbone 3-9%
-// faster (four rounds) and its 3-epoch training 1-17% (three pairs).
+// faster (four rounds), its 3-epoch training 1-17% (three pairs), the
+// optimised backbone without Winograd 3-19% (four rounds).
 func FusionPays(cfg NetConfig) bool { return checkFusion(cfg) == nil }
 
 // checkFusion says why NetConfig.FuseConvolutions cannot apply to cfg, or nil.
