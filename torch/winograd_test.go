@@ -36,6 +36,17 @@ func winogradFixture(t *testing.T) (winogradCNNGolden, *Tensor) {
 	return g, x
 }
 
+// resnetInput is a batch of n random 224×224 images after ManualSeed(0),
+// closed when the test ends (4: enough images for Winograd).
+func resnetInput(t *testing.T, n int64) *Tensor {
+	t.Helper()
+	ManualSeed(0)
+	x, err := Randn([]int64{n, 3, 224, 224}, Float32, CPU)
+	require.NoError(t, err)
+	t.Cleanup(x.Close)
+	return x
+}
+
 // frozenOptimized loads path and freezes it optimised for inference.
 func frozenOptimized(t *testing.T, path string) *Module {
 	t.Helper()
@@ -193,10 +204,7 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 29, n)
 
-	ManualSeed(0)
-	x, err := Randn([]int64{4, 3, 224, 224}, Float32, CPU) // 4: enough images for Winograd
-	require.NoError(t, err)
-	defer x.Close()
+	x := resnetInput(t, 4)
 	a, err := direct.ForwardNoGrad(x)
 	require.NoError(t, err)
 	defer a.Close()
@@ -237,10 +245,7 @@ func TestWinogradPlansTakeTheirTemporariesFromTheCPUAllocator(t *testing.T) {
 	n, err := m.UseWinograd()
 	require.NoError(t, err)
 	require.Equal(t, 29, n)
-	ManualSeed(0)
-	x, err := Randn([]int64{4, 3, 224, 224}, Float32, CPU)
-	require.NoError(t, err)
-	defer x.Close()
+	x := resnetInput(t, 4)
 
 	largeRequests := func() int64 {
 		before := CPUCache()

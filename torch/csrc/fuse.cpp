@@ -12,7 +12,7 @@
 using tt::memory;
 using tt::conv_kind;
 using tt::convolution_of;
-using tt::mkldnn_convolution;
+using tt::convolution_constants;
 using tt::replace_with_convolution;
 
 namespace {
@@ -22,11 +22,19 @@ torch::jit::Node *only_user(torch::jit::Value *v) {
   return v->uses().size() == 1 ? v->uses()[0].user : nullptr;
 }
 
-// Whether n is aten::relu_ or aten::relu of v.
-bool relu_of(torch::jit::Node *n, torch::jit::Value *v) {
+// Folds v's only use into conv when it is aten::relu_ or aten::relu of v:
+// the ReLU's uses read out (the convolution's output) instead, and the
+// ReLU goes. Returns whether it did.
+bool fold_relu(tt::Convolution &conv, torch::jit::Value *v, torch::jit::Value *out) {
   static const auto relu_ = c10::Symbol::fromQualString("aten::relu_");
   static const auto relu = c10::Symbol::fromQualString("aten::relu");
-  return n != nullptr && (n->kind() == relu_ || n->kind() == relu) && n->inputs().size() == 1 && n->input(0) == v;
+  auto *n = only_user(v);
+  if (n == nullptr || (n->kind() != relu_ && n->kind() != relu) || n->inputs().size() != 1 || n->input(0) != v)
+    return false;
+  conv.geometry.relu = true;
+  n->output()->replaceAllUsesWith(out);
+  n->destroy();
+  return true;
 }
 
 // Folds what follows convolution node n into it as oneDNN post-ops, and
@@ -41,13 +49,8 @@ int fuse_after(torch::jit::Node *n) {
   auto conv = convolution_of(n);
   if (!conv || conv->geometry.sum || conv->geometry.relu) return 0;
   auto *out = n->output();
+  if (fold_relu(*conv, out, out)) return 1;
   auto *user = only_user(out);
-  if (relu_of(user, out)) {
-    conv->geometry.relu = true;
-    user->output()->replaceAllUsesWith(out);
-    user->destroy();
-    return 1;
-  }
   if (user == nullptr || user->kind() != broadcast || user->inputs().size() != 2 || user->input(0) != out ||
       user->outputs().size() != 2)
     return 0;
@@ -78,13 +81,7 @@ int fuse_after(torch::jit::Node *n) {
     if (!conv_input || !use.user->isBefore(n)) overwrite = false;
   }
   conv->overwrite_residual = overwrite;
-  auto *result = add->output();
-  auto *relu = only_user(result);
-  if (relu_of(relu, result)) {
-    conv->geometry.relu = true;
-    relu->output()->replaceAllUsesWith(out);
-    relu->destroy();
-  }
+  fold_relu(*conv, add->output(), out);
   add->output()->replaceAllUsesWith(out);
   add->destroy();
   user->destroy();
@@ -99,13 +96,8 @@ tt_error tt_module_fuse_convolutions(tt_module m, int64_t *fused) {
   TT_TRY
   auto graph = tt::M(m).get_method("forward").graph();
   std::vector<torch::jit::Node *> convs;
-  for (auto *n : graph->nodes()) {
-    if (convolution_of(n)) {
-      convs.push_back(n);
-    } else if (mkldnn_convolution(n).weight.defined()) {
-      convs.push_back(n);
-    }
-  }
+  for (auto *n : graph->nodes())
+    if (convolution_constants(n).weight.defined()) convs.push_back(n);
   *fused = 0;
   for (auto *n : convs) {
     if (!convolution_of(n)) n = replace_with_convolution(graph, n, false);

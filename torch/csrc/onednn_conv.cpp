@@ -136,10 +136,12 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
   // The residual is added in the convolution when it has the output's
   // shape (ResNet's); else (a broadcast) after it, as the graph did.
   bool fused = true;
+  ideep::tensor *ri = nullptr;  // the residual's, where geometry.sum
   if (geometry.sum) {
     TORCH_CHECK(residual.has_value() && residual->is_mkldnn() && residual->scalar_type() == at::kFloat,
                 "tunetorch::conv2d: the residual is not a float32 oneDNN tensor");
-    auto rd = at::native::itensor_from_mkldnn(*residual).get_dims();
+    ri = &at::native::itensor_from_mkldnn(*residual);
+    auto rd = ri->get_dims();
     fused = memory::dims(rd.begin(), rd.end()) == out_dims(key);
   }
   key.push_back(fused);
@@ -162,22 +164,19 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
       std::memset(static_cast<char *>(src.get_data_handle()) + used, 0, src_desc.get_size() - used);
     }
   }
-  if (geometry.sum && fused && overwrite_residual && planned == n &&
-      at::native::itensor_from_mkldnn(*residual).get_desc() == dst_desc) {
+  if (geometry.sum && fused && overwrite_residual && planned == n && ri->get_desc() == dst_desc) {
     // The residual is not read after this: the sum post-op adds the
     // convolution to it where it lies, as aten::add_ did to the output.
-    ideep::tensor &ri = at::native::itensor_from_mkldnn(*residual);
-    execute(*plan, src, ri);
+    execute(*plan, src, *ri);
     return *residual;
   }
   ideep::tensor out(dst_desc, eng);
   if (geometry.sum && fused) {  // the sum post-op adds to what the output holds
-    ideep::tensor &ri = at::native::itensor_from_mkldnn(*residual);
     if (planned == n) {
-      dnnl::reorder(ri, out).execute(s, ri, out);
+      dnnl::reorder(*ri, out).execute(s, *ri, out);
     } else {
       memory head(blocked(key, dst_desc.dims()[1]), eng, out.get_data_handle());
-      dnnl::reorder(ri, head).execute(s, ri, head);
+      dnnl::reorder(*ri, head).execute(s, *ri, head);
     }
   }
   execute(*plan, src, out);
@@ -193,9 +192,6 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
   return sum.to_mkldnn();
 }
 
-// How many of the primitives held run Winograd, and how many direct; adds
-// to *made the bytes of the weight layouts the plans hold besides the one
-// the convolution came with (each counted once).
 void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
   std::lock_guard<std::mutex> lock(mu);
   at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
@@ -313,8 +309,7 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
   if (!plan->bias) {
     plan->bias = memory(plan->pd.bias_desc(), eng);
     if (bias.defined()) {
-      ideep::tensor &bi = at::native::itensor_from_mkldnn(bias);
-      dnnl::reorder(bi, plan->bias).execute(s, bi, plan->bias);
+      reorder(at::native::itensor_from_mkldnn(bias), plan->bias);
     } else {
       std::memset(plan->bias.get_data_handle(), 0, plan->pd.bias_desc().get_size());
     }
@@ -374,6 +369,11 @@ Constants mkldnn_convolution(torch::jit::Node *n) {
   c.geometry.stride = memory::dims(stride.begin(), stride.end());
   c.geometry.padding = memory::dims(padding.begin(), padding.end());
   return c;
+}
+
+Constants convolution_constants(torch::jit::Node *n) {
+  if (auto conv = convolution_of(n)) return {conv->weight, conv->bias, conv->geometry};
+  return mkldnn_convolution(n);
 }
 
 torch::jit::Node *replace_with_convolution(const std::shared_ptr<torch::jit::Graph> &graph, torch::jit::Node *n,

@@ -111,6 +111,10 @@ struct Constants {
 };
 Constants mkldnn_convolution(torch::jit::Node *n);
 
+// The constants of a convolution node, one of ours (whatever it runs) or a
+// prim::mkldnn_convolution we can run; else weight is undefined.
+Constants convolution_constants(torch::jit::Node *n);
+
 // Replaces prim::mkldnn_convolution node n (mkldnn_convolution(n) defined)
 // with one of ours, which may run Winograd if winograd; returns the new node.
 torch::jit::Node *replace_with_convolution(const std::shared_ptr<torch::jit::Graph> &graph, torch::jit::Node *n,

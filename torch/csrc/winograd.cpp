@@ -12,7 +12,7 @@
 using tt::memory;
 using tt::convolution_of;
 using tt::convolutions_of;
-using tt::mkldnn_convolution;
+using tt::convolution_constants;
 using tt::replace_with_convolution;
 
 extern "C" {
@@ -39,16 +39,10 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
   // that are 3x3, stride 1, padding 1.
   std::vector<torch::jit::Node *> eligible;
   for (auto *n : graph->nodes()) {
-    if (auto conv = convolution_of(n)) {
-      auto &g = conv->geometry;
-      if (!conv->winograd && conv->weight.size(2) == 3 && conv->weight.size(3) == 3 &&
-          g.stride == memory::dims{1, 1} && g.padding == memory::dims{1, 1})
-        eligible.push_back(n);
-      continue;
-    }
-    auto p = mkldnn_convolution(n);
-    if (p.weight.defined() && p.weight.size(2) == 3 && p.weight.size(3) == 3 &&
-        p.geometry.stride == memory::dims{1, 1} && p.geometry.padding == memory::dims{1, 1})
+    auto c = convolution_constants(n);
+    auto conv = convolution_of(n);
+    if (c.weight.defined() && !(conv && conv->winograd) && c.weight.size(2) == 3 && c.weight.size(3) == 3 &&
+        c.geometry.stride == memory::dims{1, 1} && c.geometry.padding == memory::dims{1, 1})
       eligible.push_back(n);
   }
   // Within max_bytes of Winograd weights (36 floats per input-output
@@ -57,8 +51,7 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
   // halve the image as they double the channels), for a quarter of the next
   // stage's weights.
   auto winograd_bytes = [](torch::jit::Node *n) {
-    auto conv = convolution_of(n);
-    auto w = conv ? conv->weight : mkldnn_convolution(n).weight;
+    auto w = convolution_constants(n).weight;
     return w.size(0) * w.size(1) * 36 * int64_t(sizeof(float));
   };
   if (max_bytes > 0) {
