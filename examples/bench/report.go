@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tunetorch/tunetorch/finetune"
@@ -308,6 +309,40 @@ func pairedSentence(all []result) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("\nEach repetition's Go training run ÷ the chapter's of the same repetition (median, then each repetition's): %s.\n",
-		strings.Join(parts, "; "))
+	return fmt.Sprintf("\nEach repetition's Go training run ÷ the chapter's of the same repetition (median, then each repetition's): %s.%s\n",
+		strings.Join(parts, "; "), spreadSentence(all))
+}
+
+// spreadSentence gives the lowest and highest rate of the repetitions'
+// backbone-only runs, Go's of each backbone repeated and the chapter's: on
+// a machine whose speed moves, how far apart runs of the same work came
+// out, which a repetition's ratios move with. "" without two repetitions.
+func spreadSentence(all []result) string {
+	span := func(side, what string) string {
+		var v []float64
+		reps := map[int]bool{}
+		for _, r := range all {
+			if r.Side == side && r.What == what && r.Rep > 0 && r.ImagesPerSec > 0 {
+				v = append(v, r.ImagesPerSec)
+				reps[r.Rep] = true
+			}
+		}
+		if len(reps) < 2 {
+			return ""
+		}
+		return fmt.Sprintf("%.1f–%.1f", slices.Min(v), slices.Max(v))
+	}
+	var parts []string
+	for _, v := range append([]lever{{name: "plain"}}, trainLevers...) {
+		if sp := span("Go", strings.TrimSpace("backbone "+v.what)); sp != "" {
+			parts = append(parts, fmt.Sprintf("Go %s %s", v.name, sp))
+		}
+	}
+	if sp := span("PyTorch", "backbone"); sp != "" {
+		parts = append(parts, "the chapter's "+sp)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" The repetitions' backbone-only runs, lowest to highest (img/s; the same work each time): %s.", strings.Join(parts, ", "))
 }

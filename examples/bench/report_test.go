@@ -137,6 +137,30 @@ func TestTrainingRunsArePairedWithTheChaptersOfTheirRepetition(t *testing.T) {
 		"plain 1.30× (1.50×, 1.10×); dogbreed's default 2.15× (2.20×, 2.10×).")
 	require.NotContains(t, md, "int8 4.")
 	require.Contains(t, md, "(each: Go's backbone-only and training runs back to back, then PyTorch's, then Go's two with dogbreed's default backbone)")
+	require.NotContains(t, md, "lowest to highest", "no backbone-only runs")
+}
+
+// TestRepetitionsBackboneRunsSpreadIsReported: the lowest and highest rate
+// of the repetitions' backbone-only runs, Go's of each backbone and the
+// chapter's; single runs (a lever's, the chapter-length ones) stay out.
+func TestRepetitionsBackboneRunsSpreadIsReported(t *testing.T) {
+	all := []result{
+		{Side: "Go", What: "backbone", ImagesPerSec: 28, Rep: 1},
+		{Side: "Go", What: "backbone", ImagesPerSec: 25.6, Rep: 1},
+		{Side: "Go", What: "backbone", ImagesPerSec: 31.7, Rep: 2},
+		{Side: "PyTorch", What: "backbone", ImagesPerSec: 24.5, Rep: 1},
+		{Side: "PyTorch", What: "backbone", ImagesPerSec: 21.3, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 46, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 71.8, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 99}, // a lever's single run
+		{Side: "Go", What: "backbone " + defaultFused + " " + epochsTag(10), ImagesPerSec: 10, Rep: 1},
+		{Side: "Go", What: "backbone +optimize-backbone +int8", ImagesPerSec: 120},
+		{Side: "Go", What: "train", ExamplesPerSec: 30, Rep: 1},
+		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, Rep: 1},
+	}
+	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 2}, all)
+	require.Contains(t, md, "The repetitions' backbone-only runs, lowest to highest (img/s; the same work each time): "+
+		"Go plain 25.6–31.7, Go dogbreed's default 46.0–71.8, the chapter's 21.3–24.5.")
 }
 
 // The chapter-length runs (their What tagged with the epochs) have a
