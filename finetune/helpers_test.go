@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/dataset"
 	"github.com/tunetorch/tunetorch/internal/demodata"
+	"github.com/tunetorch/tunetorch/internal/testenv"
 	"github.com/tunetorch/tunetorch/torch"
 	"github.com/tunetorch/tunetorch/transforms"
 )
@@ -93,4 +94,21 @@ func requireFeaturesOf(t *testing.T, want *torch.Tensor, net *Net, b *dataset.Ba
 	t.Logf("%s vs the optimised backbone's features: max |Δ| %.3g, max |feature| %.3g", what, worst, scale)
 	require.Less(t, worst, 1e-4*scale, what)
 	require.Greater(t, scale, 0.0)
+}
+
+// refusedHere checks a backbone lever against why, its availability here
+// (nil: available): where it is available, that pays says it pays for cfg;
+// where not, that pays says it does not and that loading the ResNet-34 with
+// it asked for (with) fails with why. It reports whether the lever was
+// refused (the caller has nothing more to check).
+func refusedHere(t *testing.T, why error, pays func(NetConfig) bool, cfg, with NetConfig) bool {
+	t.Helper()
+	if why == nil {
+		require.True(t, pays(cfg))
+		return false
+	}
+	require.False(t, pays(cfg))
+	_, err := LoadNet(testenv.ResNet34(t), with)
+	require.ErrorContains(t, err, why.Error())
+	return true
 }

@@ -159,6 +159,20 @@ func checkFusion(cfg NetConfig) error {
 	return torch.FusionAvailable()
 }
 
+// checkConvolutionLevers says why the oneDNN convolutions cfg asks for
+// (Winograd, FuseConvolutions) cannot apply to it, or nil.
+func checkConvolutionLevers(cfg NetConfig) error {
+	if cfg.Winograd {
+		if err := checkWinograd(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.FuseConvolutions {
+		return checkFusion(cfg)
+	}
+	return nil
+}
+
 // ErrOptimizeBackbone is returned (wrapped, with libtorch's reason) when
 // NetConfig.OptimizeBackbone is set and the backbone cannot be frozen and
 // optimised; the same backbone may still work unoptimised.
@@ -224,15 +238,8 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		return nil, fmt.Errorf("finetune: %d backbone streams with the backbone on %s: streams share a CPU's cores",
 			cfg.Streams, cfg.Device)
 	}
-	if cfg.Winograd {
-		if err := checkWinograd(cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.FuseConvolutions {
-		if err := checkFusion(cfg); err != nil {
-			return nil, err
-		}
+	if err := checkConvolutionLevers(cfg); err != nil {
+		return nil, err
 	}
 	if err := backbone.To(cfg.Device); err != nil {
 		return nil, err
@@ -307,15 +314,9 @@ func (n *Net) buildHead(hidden int, seed uint64) error {
 
 // LoadNet loads the TorchScript backbone at path and builds a Net on it.
 func LoadNet(path string, cfg NetConfig) (*Net, error) {
-	if cfg.Winograd { // before a load that could fail for the same reason, less clearly
-		if err := checkWinograd(cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	if cfg.FuseConvolutions {
-		if err := checkFusion(cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+	// Before a load that could fail for the same reason, less clearly.
+	if err := checkConvolutionLevers(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m, err := torch.Load(path, cfg.Device)
 	if err != nil {

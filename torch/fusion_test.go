@@ -86,12 +86,7 @@ func TestFuseConvolutionsTwiceOrUnoptimised(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 
-	plain, err := Load(path, CPU)
-	require.NoError(t, err)
-	defer plain.Close()
-	plain.Eval()
-	frozen, err := plain.Freeze(false)
-	require.NoError(t, err)
+	frozen := frozenModule(t, path, false)
 	defer frozen.Close()
 	n, err = frozen.FuseConvolutions()
 	require.NoError(t, err)

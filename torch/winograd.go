@@ -111,10 +111,11 @@ func (m *Module) WinogradCounts() (winograd, direct int, err error) {
 }
 
 // WinogradWeightBytes returns the bytes of weights the convolutions
-// UseWinograd swapped (or FuseConvolutions made tunetorch's) have made so far, besides the optimised module's own:
-// each Winograd layout (4× the direct weights), and any direct layout other
-// than the module's (a small batch's direct primitive reads the module's
-// own where oneDNN has a kernel for it).
+// UseWinograd swapped (or FuseConvolutions made tunetorch's) have made so
+// far, besides the optimised module's own: each Winograd layout (4× the
+// direct weights), and any direct layout other than the module's (a small
+// batch's direct primitive reads the module's own where oneDNN has a kernel
+// for it).
 func (m *Module) WinogradWeightBytes() (int64, error) {
 	_, _, bytes, err := m.winogradStats()
 	return bytes, err

@@ -48,13 +48,17 @@ func resnetInput(t *testing.T, n int64) *Tensor {
 }
 
 // frozenOptimized loads path and freezes it optimised for inference.
-func frozenOptimized(t *testing.T, path string) *Module {
+func frozenOptimized(t *testing.T, path string) *Module { return frozenModule(t, path, true) }
+
+// frozenModule is the module at path in eval mode, frozen, and optimised
+// for inference when optimize.
+func frozenModule(t *testing.T, path string, optimize bool) *Module {
 	t.Helper()
 	m, err := Load(path, CPU)
 	require.NoError(t, err)
 	defer m.Close()
 	m.Eval()
-	frozen, err := m.Freeze(true)
+	frozen, err := m.Freeze(optimize)
 	require.NoError(t, err)
 	return frozen
 }
@@ -177,12 +181,7 @@ func TestUseWinogradLeavesAnUnoptimisedModule(t *testing.T) {
 	if !winogradBuilt() {
 		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
 	}
-	m, err := Load(filepath.Join("testdata", "winograd_cnn.pt"), CPU)
-	require.NoError(t, err)
-	defer m.Close()
-	m.Eval()
-	frozen, err := m.Freeze(false)
-	require.NoError(t, err)
+	frozen := frozenModule(t, filepath.Join("testdata", "winograd_cnn.pt"), false)
 	defer frozen.Close()
 	n, err := frozen.UseWinograd()
 	require.NoError(t, err)
