@@ -130,3 +130,19 @@ func (m *Module) winogradStats() (winograd, direct int, weightBytes int64, err e
 	runtime.KeepAlive(m)
 	return int(w), int(d), int64(b), nil
 }
+
+// winogradWeightsCompare transforms seeded random [oc, ic, 3, 3] weights
+// (zeros of both signs among them) into the layout of oneDNN's Winograd
+// convolution of them twice, by oneDNN's own reorder and by the shim's
+// transform (winograd_weights.cpp, what the convolutions use), and returns
+// how many of the layout's 32-bit words differ of those compared. An error
+// where oneDNN has no Winograd kernel for the shape on this CPU or the shim
+// does not transform its layout.
+func winogradWeightsCompare(oc, ic int64, seed uint64) (compared, differing int64, err error) {
+	var c, d C.int64_t
+	if err := check("compare winograd weights", C.tt_winograd_weights_compare(C.int64_t(oc), C.int64_t(ic),
+		C.uint64_t(seed), &c, &d)); err != nil {
+		return 0, 0, err
+	}
+	return int64(c), int64(d), nil
+}

@@ -84,9 +84,10 @@ in_root "set -e; mkdir -p /var/cache/cuda-debs /opt/cuda-libtorch; cd /var/cache
 # The definitions CMake takes from the CUDA libtorch's targets (torch_cpu:
 # USE_DISTRIBUTED, USE_C10D_GLOO; torch_cuda: USE_C10D_NCCL) plus the shim's own,
 # and the sources CMake picks for a CUDA build: c10d, the Winograd stub (not
-# the oneDNN convolution sources: onednn_conv.cpp, winograd.cpp, fuse.cpp).
+# the oneDNN convolution sources: onednn_conv.cpp, winograd.cpp, fuse.cpp,
+# winograd_weights.cpp).
 in_root "set -e; P=/opt/cuda-libtorch/usr; L=\$P/lib/x86_64-linux-gnu; O=/tmp/cuda-shim; mkdir -p \$O; cd /src/tunetorch
-  for f in torch/csrc/*.cpp; do case \$f in */distributed_stub.cpp|*/winograd.cpp|*/onednn_conv.cpp|*/fuse.cpp) continue;; esac
+  for f in torch/csrc/*.cpp; do case \$f in */distributed_stub.cpp|*/winograd.cpp|*/onednn_conv.cpp|*/fuse.cpp|*/winograd_weights.cpp) continue;; esac
     g++ -std=c++17 -O1 -fPIC -Wall -Wno-stringop-overflow -D_GLIBCXX_USE_CXX11_ABI=1 \
       -DUSE_DISTRIBUTED -DUSE_C10D_GLOO -DUSE_C10D_NCCL -DTT_BUILT_WITH_CUDA -DTT_BUILT_WITH_NCCL -DTT_WITH_GLOO \
       -isystem \$P/include -isystem \$P/include/torch/csrc/api/include -Itorch/csrc -c \$f -o \$O/\$(basename \$f .cpp).o

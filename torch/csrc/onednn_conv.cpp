@@ -2,6 +2,7 @@
 // primitives, the tunetorch::conv2d operator that runs it, and the graph
 // helpers the passes share.
 #include "onednn_conv.h"
+#include "winograd_weights.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/CPUAllocator.h>
@@ -293,18 +294,22 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     }
   }
   if (!plan->weights) {
-    // Winograd's weight layout is reached from a plain one only. The
-    // plain copy and the reorders' scratchpads (the transformed weights
-    // again: 38 MB for a 512-channel layer) come from libtorch's CPU
-    // allocator, as the convolutions' scratchpads do: the caching one
-    // serves them from the activations' free memory, where oneDNN's own
-    // would map them beside it, at the first batch's peak.
+    // From a plain copy of the weights (the optimised graph holds them in a
+    // blocked layout for the direct algorithm): Winograd's transformed by
+    // tunetorch (winograd_weights.h), another layout (a direct one, or
+    // Winograd's on another ISA) by oneDNN's reorder, which reaches
+    // Winograd's from a plain one only. The plain copy and a reorder's
+    // scratchpad (the transformed weights again: 38 MB for a 512-channel
+    // layer) come from libtorch's CPU allocator, as the convolutions'
+    // scratchpads do: the caching one serves them from the activations'
+    // free memory, where oneDNN's own would map them beside it, at the
+    // first batch's peak.
     memory::desc plain_desc(wdims, dt::f32, tag::oihw);
     c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
     memory plain(plain_desc, eng, plain_buffer.get());
     reorder(wi, plain);
     plan->weights = memory(plan->pd.weights_desc(), eng);
-    reorder(plain, plan->weights);
+    if (!transform_winograd_weights(plain, plan->weights)) reorder(plain, plan->weights);
   }
   if (!plan->bias) {
     plan->bias = memory(plan->pd.bias_desc(), eng);

@@ -236,6 +236,13 @@ tt_error tt_module_fuse_convolutions(tt_module m, int64_t *fused);
  * *weight_bytes: the bytes of the weight layouts they made (Winograd's, a
  * direct one's other than the optimised graph's), each counted once. */
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes);
+/* Transforms random [oc, ic, 3, 3] weights (seeded, with zeros of both
+ * signs) into the layout of oneDNN's Winograd convolution of them twice, by
+ * oneDNN's reorder and by tunetorch's own transform (winograd_weights.cpp),
+ * and counts the 32-bit words that differ (*differing) of those compared
+ * (*compared). An error where oneDNN has no Winograd kernel for the shape on
+ * this CPU, or tunetorch does not transform its layout. */
+tt_error tt_winograd_weights_compare(int64_t oc, int64_t ic, uint64_t seed, int64_t *compared, int64_t *differing);
 
 /* ---- the caching CPU allocator (cpu_cache.cpp) ---- */
 typedef struct {

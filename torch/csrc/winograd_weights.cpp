@@ -1,0 +1,133 @@
+// winograd_weights.cpp: oneDNN's Winograd F(4x4, 3x3) weight transform
+// (winograd_weights.h), done by tunetorch.
+//
+// Each 3x3 kernel g becomes the 6x6 tile U = G g G^T with oneDNN's G (its
+// scaled F(4x4, 3x3) matrix), computed as oneDNN's reorder computes it (rows
+// of g times G^T accumulated from zero in kernel-column order, then G times
+// those in kernel-row order; no fused multiply-adds), for 16 output channels
+// at once, and written straight into the kernel's blocked layout.
+#include "winograd_weights.h"
+
+#include "onednn_conv.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstring>
+
+namespace tt {
+
+namespace {
+
+constexpr int kR = 3;       // kernel side
+constexpr int kAlpha = 6;   // tile side: 4 outputs + 3 - 1
+constexpr int kLanes = 16;  // output channels per block (the layout's oc_block)
+
+// oneDNN's G for F(4x4, 3x3), the rows scaled as its kernels expect.
+const float kG[kAlpha][kR] = {{1.13777777777778f, 0.f, 0.f},
+                              {-0.688403361344538f, -0.430252100840336f, -0.26890756302521f},
+                              {-0.688403361344538f, 0.430252100840336f, -0.26890756302521f},
+                              {0.119514472455649f, 0.179271708683473f, 0.26890756302521f},
+                              {0.119514472455649f, -0.179271708683473f, 0.26890756302521f},
+                              {0.f, 0.f, 1.f}};
+
+}  // namespace
+
+bool transform_winograd_weights(const dnnl::memory &from, const dnnl::memory &to) {
+  const auto &src = from.get_desc().data;
+  const auto &dst = to.get_desc().data;
+  if (dst.format_kind != dnnl_format_kind_wino || dst.data_type != dnnl_f32) return false;
+  const dnnl_wino_desc_t &w = dst.format_desc.wino_desc;
+  if (w.wino_format != dnnl_wino_wei_OBaaIBOIio || w.r != kR || w.alpha != kAlpha || w.oc_block != kLanes ||
+      w.ic_block <= 0 || w.ic2_block <= 0 || w.oc2_block <= 0 || w.oc % (kLanes * w.oc2_block) != 0 ||
+      w.ic % (w.ic_block * w.ic2_block) != 0)
+    return false;
+  if (src.ndims != 4 || src.data_type != dnnl_f32 || src.dims[2] != kR || src.dims[3] != kR ||
+      src.dims[0] > w.oc || src.dims[1] > w.ic)
+    return false;
+  const int64_t oc = src.dims[0], ic = src.dims[1];
+  if (from.get_desc() != dnnl::memory::desc({oc, ic, kR, kR}, dnnl::memory::data_type::f32,
+                                            dnnl::memory::format_tag::oihw))
+    return false;
+  const auto *weights = static_cast<const float *>(from.get_data_handle());
+  auto *out = static_cast<float *>(to.get_data_handle());
+  const int64_t oc_blocks = w.oc / kLanes, ic_chunk = int64_t(w.ic_block) * w.ic2_block;
+  const int64_t ic_chunks = w.ic / ic_chunk;
+  const int64_t used = int64_t(kAlpha) * kAlpha * w.oc * w.ic;
+  if (static_cast<int64_t>(w.size) > used * int64_t(sizeof(float)))
+    std::memset(out + used, 0, w.size - used * sizeof(float));
+  at::parallel_for(0, oc_blocks, 1, [&](int64_t first, int64_t last) {
+    for (int64_t block = first; block < last; ++block) {
+      const int64_t occ = block / w.oc2_block, ob = block % w.oc2_block;
+      for (int64_t c = 0; c < w.ic; ++c) {
+        // g[t][o]: the kernel of output channel block*16 + o, input channel c.
+        float g[kR * kR][kLanes];
+        for (int o = 0; o < kLanes; ++o) {
+          const int64_t co = block * kLanes + o;
+          const float *k = co < oc && c < ic ? weights + (co * ic + c) * kR * kR : nullptr;
+          for (int t = 0; t < kR * kR; ++t) g[t][o] = k != nullptr ? k[t] : 0.f;  // padding: zeros
+        }
+        // rows[h][j] = g's row h times G's row j, summed in column order.
+        float rows[kR][kAlpha][kLanes];
+        for (int h = 0; h < kR; ++h)
+          for (int j = 0; j < kAlpha; ++j)
+            for (int o = 0; o < kLanes; ++o) {
+              float s = 0.f;
+              s += g[h * kR + 0][o] * kG[j][0];
+              s += g[h * kR + 1][o] * kG[j][1];
+              s += g[h * kR + 2][o] * kG[j][2];
+              rows[h][j][o] = s;
+            }
+        const int64_t icc = c / ic_chunk, ib = c % ic_chunk / w.ic_block, i = c % w.ic_block;
+        for (int a = 0; a < kAlpha; ++a)
+          for (int j = 0; j < kAlpha; ++j) {
+            float *u = out + ((((((occ * kAlpha + a) * kAlpha + j) * ic_chunks + icc) * w.oc2_block + ob) *
+                                   w.ic2_block + ib) * w.ic_block + i) * kLanes;
+            for (int o = 0; o < kLanes; ++o) {
+              float s = 0.f;
+              s += kG[a][0] * rows[0][j][o];
+              s += kG[a][1] * rows[1][j][o];
+              s += kG[a][2] * rows[2][j][o];
+              u[o] = s;
+            }
+          }
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace tt
+
+extern "C" {
+
+tt_error tt_winograd_weights_compare(int64_t oc, int64_t ic, uint64_t seed, int64_t *compared, int64_t *differing) {
+  TT_TRY
+  using dnnl::memory;
+  bool got = false;
+  auto pd = tt::describe({32, ic, 14, 14}, {oc, ic, 3, 3}, true, &got);
+  TORCH_CHECK(got, "oneDNN has no Winograd convolution for ", oc, "x", ic, "x3x3 weights on this CPU");
+  auto gen = at::detail::createCPUGenerator(seed);
+  at::Tensor w = at::randn({oc, ic, 3, 3}, gen);
+  // Zeros of both signs, which a sum started from +0 turns positive.
+  auto *p = w.data_ptr<float>();
+  for (int64_t i = 0; i < w.numel(); i += 7) p[i] = i % 2 == 0 ? 0.f : -0.f;
+  auto &eng = ideep::engine::cpu_engine();
+  auto &s = ideep::stream::default_stream();
+  memory plain(memory::desc({oc, ic, 3, 3}, memory::data_type::f32, memory::format_tag::oihw), eng, p);
+  memory theirs(pd.weights_desc(), eng), ours(pd.weights_desc(), eng);
+  dnnl::reorder(plain, theirs).execute(s, plain, theirs);
+  s.wait();
+  TORCH_CHECK(tt::transform_winograd_weights(plain, ours), "tunetorch does not transform the Winograd weights of ",
+              oc, "x", ic, "x3x3 convolutions on this CPU (oneDNN's layout: format ",
+              pd.weights_desc().data.format_desc.wino_desc.wino_format, ")");
+  size_t n = pd.weights_desc().get_size() / sizeof(uint32_t);
+  auto *a = static_cast<const uint32_t *>(theirs.get_data_handle());
+  auto *b = static_cast<const uint32_t *>(ours.get_data_handle());
+  *compared = static_cast<int64_t>(n);
+  *differing = 0;
+  for (size_t i = 0; i < n; ++i) *differing += a[i] != b[i];
+  TT_CATCH
+}
+
+}  // extern "C"
