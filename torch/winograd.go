@@ -10,6 +10,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -145,4 +146,17 @@ func winogradWeightsCompare(oc, ic int64, seed uint64) (compared, differing int6
 		return 0, 0, err
 	}
 	return int64(c), int64(d), nil
+}
+
+// winogradWeightsTime fills fresh memory (as a convolution's plan does) with
+// the Winograd weights of [oc, ic, 3, 3] weights repeats times, by the
+// shim's transform (own) or by oneDNN's reorder, and returns how long that
+// took.
+func winogradWeightsTime(oc, ic int64, own bool, repeats int) (time.Duration, error) {
+	var ns C.int64_t
+	if err := check("time winograd weights", C.tt_winograd_weights_time(C.int64_t(oc), C.int64_t(ic), cBool(own),
+		C.int64_t(repeats), &ns)); err != nil {
+		return 0, err
+	}
+	return time.Duration(ns), nil
 }

@@ -243,6 +243,10 @@ tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *dire
  * (*compared). An error where oneDNN has no Winograd kernel for the shape on
  * this CPU, or tunetorch does not transform its layout. */
 tt_error tt_winograd_weights_compare(int64_t oc, int64_t ic, uint64_t seed, int64_t *compared, int64_t *differing);
+/* Fills fresh memory (as a plan's) with the Winograd weights of [oc, ic, 3,
+ * 3] weights repeats times, by tunetorch's transform (own) or oneDNN's
+ * reorder, and says how long that took. */
+tt_error tt_winograd_weights_time(int64_t oc, int64_t ic, int own, int64_t repeats, int64_t *nanoseconds);
 
 /* ---- the caching CPU allocator (cpu_cache.cpp) ---- */
 typedef struct {

@@ -22,5 +22,6 @@ tt_error tt_module_winograd_counts(tt_module, int64_t *, int64_t *, int64_t *) {
 tt_error tt_winograd_weights_compare(int64_t, int64_t, uint64_t, int64_t *, int64_t *) {
   return tt::dup_string(kNoWinograd);
 }
+tt_error tt_winograd_weights_time(int64_t, int64_t, int, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
 
 }  // extern "C"

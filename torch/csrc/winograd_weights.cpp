@@ -13,6 +13,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace tt {
@@ -99,34 +100,79 @@ bool transform_winograd_weights(const dnnl::memory &from, const dnnl::memory &to
 
 }  // namespace tt
 
+namespace {
+
+using dnnl::memory;
+
+// oneDNN's Winograd convolution of 32 images of 14x14 with [oc, ic, 3, 3]
+// weights, whose weights_desc is the layout to fill; an error where oneDNN
+// has none for the shape on this CPU.
+dnnl::convolution_forward::primitive_desc winograd_of(int64_t oc, int64_t ic) {
+  bool got = false;
+  auto pd = tt::describe({32, ic, 14, 14}, {oc, ic, 3, 3}, true, &got);
+  TORCH_CHECK(got, "oneDNN has no Winograd convolution for ", oc, "x", ic, "x3x3 weights on this CPU");
+  return pd;
+}
+
+// The plain (oihw) memory of w, a contiguous float32 [oc, ic, 3, 3] tensor.
+memory plain_of(const at::Tensor &w) {
+  return memory(memory::desc({w.size(0), w.size(1), 3, 3}, memory::data_type::f32, memory::format_tag::oihw),
+                ideep::engine::cpu_engine(), w.data_ptr<float>());
+}
+
+// Fills to with plain's Winograd weights: by tunetorch's transform (own),
+// else by oneDNN's reorder.
+void fill(const memory &plain, const memory &to, bool own) {
+  if (!own) {
+    auto &s = ideep::stream::default_stream();
+    memory from = plain, into = to;  // handles: execute takes them mutable
+    dnnl::reorder(from, into).execute(s, from, into);
+    s.wait();
+    return;
+  }
+  TORCH_CHECK(tt::transform_winograd_weights(plain, to), "tunetorch does not transform the Winograd weights of ",
+              plain.get_desc().dims()[0], "x", plain.get_desc().dims()[1],
+              "x3x3 convolutions on this CPU (oneDNN's layout: format ",
+              to.get_desc().data.format_desc.wino_desc.wino_format, ")");
+}
+
+}  // namespace
+
 extern "C" {
 
 tt_error tt_winograd_weights_compare(int64_t oc, int64_t ic, uint64_t seed, int64_t *compared, int64_t *differing) {
   TT_TRY
-  using dnnl::memory;
-  bool got = false;
-  auto pd = tt::describe({32, ic, 14, 14}, {oc, ic, 3, 3}, true, &got);
-  TORCH_CHECK(got, "oneDNN has no Winograd convolution for ", oc, "x", ic, "x3x3 weights on this CPU");
+  auto pd = winograd_of(oc, ic);
   auto gen = at::detail::createCPUGenerator(seed);
   at::Tensor w = at::randn({oc, ic, 3, 3}, gen);
   // Zeros of both signs, which a sum started from +0 turns positive.
   auto *p = w.data_ptr<float>();
   for (int64_t i = 0; i < w.numel(); i += 7) p[i] = i % 2 == 0 ? 0.f : -0.f;
   auto &eng = ideep::engine::cpu_engine();
-  auto &s = ideep::stream::default_stream();
-  memory plain(memory::desc({oc, ic, 3, 3}, memory::data_type::f32, memory::format_tag::oihw), eng, p);
-  memory theirs(pd.weights_desc(), eng), ours(pd.weights_desc(), eng);
-  dnnl::reorder(plain, theirs).execute(s, plain, theirs);
-  s.wait();
-  TORCH_CHECK(tt::transform_winograd_weights(plain, ours), "tunetorch does not transform the Winograd weights of ",
-              oc, "x", ic, "x3x3 convolutions on this CPU (oneDNN's layout: format ",
-              pd.weights_desc().data.format_desc.wino_desc.wino_format, ")");
+  memory plain = plain_of(w), theirs(pd.weights_desc(), eng), ours(pd.weights_desc(), eng);
+  fill(plain, theirs, false);
+  fill(plain, ours, true);
   size_t n = pd.weights_desc().get_size() / sizeof(uint32_t);
   auto *a = static_cast<const uint32_t *>(theirs.get_data_handle());
   auto *b = static_cast<const uint32_t *>(ours.get_data_handle());
   *compared = static_cast<int64_t>(n);
   *differing = 0;
   for (size_t i = 0; i < n; ++i) *differing += a[i] != b[i];
+  TT_CATCH
+}
+
+tt_error tt_winograd_weights_time(int64_t oc, int64_t ic, int own, int64_t repeats, int64_t *nanoseconds) {
+  TT_TRY
+  auto pd = winograd_of(oc, ic);
+  at::Tensor w = at::ones({oc, ic, 3, 3});
+  memory plain = plain_of(w);
+  auto &eng = ideep::engine::cpu_engine();
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < repeats; ++i) {
+    memory to(pd.weights_desc(), eng);  // fresh memory, as a plan's
+    fill(plain, to, own != 0);
+  }
+  *nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   TT_CATCH
 }
 
