@@ -10,8 +10,8 @@
 
 #include "onednn_conv.h"
 
-#include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include <chrono>
 #include <cstring>
