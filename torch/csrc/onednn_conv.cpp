@@ -46,20 +46,6 @@ struct Scratchpad {
   }
 };
 
-// Copies from into to (layouts may differ), with the reorder's scratchpad
-// from libtorch's CPU allocator.
-void reorder(const memory &from, const memory &to) {
-  auto &eng = ideep::engine::cpu_engine();
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  dnnl::reorder::primitive_desc pd(eng, from.get_desc(), eng, to.get_desc(), attr);
-  Scratchpad buffer(pd.scratchpad_desc().get_size());
-  memory scratchpad(pd.scratchpad_desc(), eng, buffer.data);
-  auto &s = ideep::stream::default_stream();
-  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  s.wait();
-}
-
 // The int list of a constant node input, or empty when it is not one.
 std::vector<int64_t> int_list(torch::jit::Value *v) {
   auto iv = torch::jit::toIValue(v);
@@ -76,6 +62,18 @@ at::Tensor mkldnn_constant(torch::jit::Value *v) {
 }
 
 }  // namespace
+
+void reorder(const memory &from, const memory &to) {
+  auto &eng = ideep::engine::cpu_engine();
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::reorder::primitive_desc pd(eng, from.get_desc(), eng, to.get_desc(), attr);
+  Scratchpad buffer(pd.scratchpad_desc().get_size());
+  memory scratchpad(pd.scratchpad_desc(), eng, buffer.data);
+  auto &s = ideep::stream::default_stream();
+  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  s.wait();
+}
 
 dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, const memory::dims &wei, bool winograd,
                                                    bool *got_winograd, const memory::desc *held, const Geometry &g) {

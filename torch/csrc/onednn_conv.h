@@ -49,6 +49,10 @@ struct Geometry {
   bool sum = false, relu = false;
 };
 
+// Copies from into to (layouts may differ) by oneDNN's reorder, with its
+// scratchpad from libtorch's CPU allocator.
+void reorder(const memory &from, const memory &to);
+
 // Creates the convolution of a [n, c, h, w] float32 input with weights
 // [o, c, kh, kw] and g's strides, padding and post-ops: Winograd when
 // allowed and oneDNN has it here (3x3, stride 1), direct otherwise. A

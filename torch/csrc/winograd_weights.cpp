@@ -43,11 +43,9 @@ bool transform_winograd_weights(const dnnl::memory &from, const dnnl::memory &to
       w.ic_block <= 0 || w.ic2_block <= 0 || w.oc2_block <= 0 || w.oc % (kLanes * w.oc2_block) != 0 ||
       w.ic % (w.ic_block * w.ic2_block) != 0)
     return false;
-  if (src.ndims != 4 || src.data_type != dnnl_f32 || src.dims[2] != kR || src.dims[3] != kR ||
-      src.dims[0] > w.oc || src.dims[1] > w.ic)
-    return false;
   const int64_t oc = src.dims[0], ic = src.dims[1];
-  if (from.get_desc() != dnnl::memory::desc({oc, ic, kR, kR}, dnnl::memory::data_type::f32,
+  if (oc > w.oc || ic > w.ic ||
+      from.get_desc() != dnnl::memory::desc({oc, ic, kR, kR}, dnnl::memory::data_type::f32,
                                             dnnl::memory::format_tag::oihw))
     return false;
   const auto *weights = static_cast<const float *>(from.get_data_handle());
@@ -124,10 +122,7 @@ memory plain_of(const at::Tensor &w) {
 // else by oneDNN's reorder.
 void fill(const memory &plain, const memory &to, bool own) {
   if (!own) {
-    auto &s = ideep::stream::default_stream();
-    memory from = plain, into = to;  // handles: execute takes them mutable
-    dnnl::reorder(from, into).execute(s, from, into);
-    s.wait();
+    tt::reorder(plain, to);  // as a plan does where the shim does not transform
     return;
   }
   TORCH_CHECK(tt::transform_winograd_weights(plain, to), "tunetorch does not transform the Winograd weights of ",
