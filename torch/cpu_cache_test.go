@@ -65,15 +65,39 @@ func TestCPUCacheReusesSplitsAndJoinsFreedMemory(t *testing.T) {
 	require.Equal(t, start.MappedBytes, CPUCache().MappedBytes, "ReleaseCPUCache unmaps the free segment")
 }
 
-// Tensors under 1 MiB are libtorch's allocator's.
+// Tensors under 256 KiB are libtorch's allocator's.
 func TestCPUCacheLeavesSmallTensorsToLibtorch(t *testing.T) {
-	before := CPUCache()
-	x, err := Zeros([]int64{1000}, Float32, CPU)
+	for _, n := range []int64{1000, 64*1024 - 1} { // 4 KB; 256 KiB less one float
+		before := CPUCache()
+		x, err := Zeros([]int64{n}, Float32, CPU)
+		require.NoError(t, err)
+		after := CPUCache()
+		x.Close()
+		require.Equal(t, before.Hits+before.Misses, after.Hits+after.Misses, "%d floats", n)
+		require.Equal(t, before.UsedBytes, after.UsedBytes, "%d floats", n)
+	}
+}
+
+// A tensor the size of the fine-tuned head's first layer (1000×256
+// float32, under a MiB: its weight, gradient and SGD's temporaries come
+// and go each batch) is the cache's: freed, its memory serves the next one
+// without a new mapping.
+func TestCPUCacheKeepsTheHeadLayersTensors(t *testing.T) {
+	ReleaseCPUCache()
+	start := CPUCache()
+	x, err := Zeros([]int64{1000, 256}, Float32, CPU)
 	require.NoError(t, err)
-	defer x.Close()
-	after := CPUCache()
-	require.Equal(t, before.Hits+before.Misses, after.Hits+after.Misses)
-	require.Equal(t, before.UsedBytes, after.UsedBytes)
+	s := CPUCache()
+	require.Equal(t, start.Hits+start.Misses+1, s.Hits+s.Misses, "1,000 KiB is the cache's")
+	require.Equal(t, start.UsedBytes+1024000, s.UsedBytes, "rounded up to whole pages")
+	x.Close()
+	y, err := Ones([]int64{256, 1000}, Float32, CPU)
+	require.NoError(t, err)
+	defer y.Close()
+	require.Equal(t, s.Misses, CPUCache().Misses, "the freed memory serves the next one")
+	require.Equal(t, s.Hits+1, CPUCache().Hits)
+	require.Equal(t, s.MappedBytes, CPUCache().MappedBytes)
+	require.Equal(t, float64(256*1000), sumOf(y))
 }
 
 // Off, new tensors come from libtorch's allocator, and one made while it

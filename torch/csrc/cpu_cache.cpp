@@ -5,7 +5,7 @@
 // mmap and unmaps it when it is freed, so each forward pass faults its
 // activations in again, a page at a time, zero-filled by the kernel: about
 // 70,000 faults per ResNet-34 batch, a fifth of a 2-core machine's time.
-// This allocator keeps the memory of requests of a MiB or more, as PyTorch's
+// This allocator keeps the memory of requests of 256 KiB or more, as PyTorch's
 // CUDA caching allocator does on the GPU: mapped segments, cut into spans
 // (the smallest free span that holds a request, its remainder split off),
 // freed spans joined with free neighbours. A network's passes repeat, so from
@@ -69,8 +69,13 @@ struct BySize {
 class CachingCPUAllocator final : public c10::Allocator {
  public:
   // Requests of at least kMinBytes are cached; a free span's remainder of at
-  // least kMinBytes is split off for later requests.
-  static constexpr size_t kMinBytes = size_t(1) << 20;
+  // least kMinBytes is split off for later requests. 256 KiB takes in the
+  // fine-tuned head's first layer (1000x256 float32: 1,000 KiB, its weight,
+  // gradient and SGD's temporaries, each batch), which went to malloc under
+  // a 1 MiB threshold: glibc gave each back to the system when it was freed
+  // (its trim threshold, below) and faulted it in again at the next batch,
+  // some 250 faults a tensor.
+  static constexpr size_t kMinBytes = size_t(256) << 10;
   // A segment wholly free is unmapped once this many large requests have
   // passed without one using it (a ResNet-34 batch of 32 makes 40 to 70:
   // some 60 to 100 batches).
@@ -274,8 +279,8 @@ bool mmap_threshold_from_env() {
 // freed, but by default raises the threshold to the size of each mapped
 // block freed (up to 32 MiB, the trim threshold to twice that); blocks of
 // that size then come from its heaps, which keep freed memory resident and
-// fragment. With the cache taking the tensors of kMinBytes or more, what else
-// a process mallocs that large (oneDNN's weight layouts and its work
+// fragment. With the cache taking libtorch's large tensors, what else a
+// process mallocs of 1 MiB or more (oneDNN's weight layouts and its work
 // buffers) is mapped and unmapped at that fixed threshold: a one-epoch
 // training run of the ResNet-34 with 26 Winograd convolutions peaked at
 // 723-729 MiB against 744-760 MiB (three runs and five, 2-core Xeon). With
@@ -290,8 +295,8 @@ void tune_malloc(bool caching) {
   static bool tuned = false;  // whether mallopt was called: glibc's own adjustment is off
   std::lock_guard<std::mutex> lock(mu);
   if (mmap_threshold_from_env() || (!caching && !tuned)) return;
-  constexpr int kGlibcMaxThreshold = 32 << 20, kGlibcTrimThreshold = 128 << 10;
-  mallopt(M_MMAP_THRESHOLD, caching ? int(CachingCPUAllocator::kMinBytes) : kGlibcMaxThreshold);
+  constexpr int kMapThreshold = 1 << 20, kGlibcMaxThreshold = 32 << 20, kGlibcTrimThreshold = 128 << 10;
+  mallopt(M_MMAP_THRESHOLD, caching ? kMapThreshold : kGlibcMaxThreshold);
   mallopt(M_TRIM_THRESHOLD, caching ? kGlibcTrimThreshold : 2 * kGlibcMaxThreshold);
   tuned = true;
 #else
