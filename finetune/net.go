@@ -50,6 +50,10 @@ type NetConfig struct {
 	// BackboneDtype runs the backbone under autocast in torch.BFloat16 or
 	// torch.Float16 (features are converted back to float32; the head always
 	// trains in float32). The zero value, torch.Float32, means full precision.
+	// NewNet runs the backbone on a probe batch both ways and refuses
+	// (ErrAutocastDisagrees) where they differ by more than the low
+	// precision's rounding: some libtorch builds compute wrong results in
+	// bfloat16 on some CPUs.
 	BackboneDtype torch.Dtype
 	// ChannelsLast lays the backbone's convolution weights and every input
 	// batch out NHWC (torch.channels_last), the layout cuDNN's tensor-core
@@ -272,6 +276,9 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		}
 	}
 	width, err := probeWidth(replicas[0], cfg.InputSize)
+	if err == nil && cfg.BackboneDtype != torch.Float32 {
+		err = checkAutocast(replicas[0], cfg.InputSize, cfg.BackboneDtype)
+	}
 	if err == nil {
 		n.FeatureDim = int(width)
 		err = n.buildHead(cfg.Hidden, cfg.Seed)

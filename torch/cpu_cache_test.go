@@ -124,7 +124,11 @@ func TestCPUCacheOff(t *testing.T) {
 // too: a second forward pass of the same shape maps nothing and gives the
 // same outputs.
 func TestCPUCacheServesOptimisedModules(t *testing.T) {
-	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+	// Optimised where optimize_for_inference is verified; frozen only
+	// elsewhere (Debian's libtorch 2.6 crashed running the optimised module
+	// on an AMD EPYC Zen 5: integer division by zero), whose activations
+	// come from the cache all the same.
+	m := frozenModule(t, filepath.Join("testdata", "winograd_cnn.pt"), OptimizeForInferenceVerified())
 	defer m.Close()
 	ManualSeed(3)
 	x, err := Randn([]int64{8, 3, 64, 64}, Float32, CPU) // 8×16×64×64 activations: 2 MiB

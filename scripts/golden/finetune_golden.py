@@ -11,6 +11,10 @@ Writes under finetune/testdata/:
   tiny_backbone.pt  a small TorchScript image classifier (conv, BatchNorm with
                     non-trivial running statistics, pooling, linear to 16) used as
                     a fast stand-in for ResNet-34 in tests
+  autocast_skewed.pt  a small TorchScript classifier whose output under
+                    autocast is twice its float32 output: what a libtorch whose
+                    reduced-precision kernels compute wrong results gives (the
+                    finetune package must refuse it as a bfloat16 backbone)
 """
 import json
 import os
@@ -45,6 +49,20 @@ class TinyBackbone(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+class SkewedUnderAutocast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 16)
+
+    def forward(self, x):
+        y = self.fc(torch.flatten(self.pool(torch.relu(self.conv(x))), 1))
+        if y.dtype != torch.float32:  # under autocast: a wrong kernel's result
+            y = y * 2
+        return y.float()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = []
@@ -67,6 +85,7 @@ def main():
         m.bn.running_mean.uniform_(-0.3, 0.3)
         m.bn.running_var.uniform_(0.5, 1.5)
     torch.jit.script(m.eval()).save(os.path.join(OUT, "tiny_backbone.pt"))
+    torch.jit.script(SkewedUnderAutocast().eval()).save(os.path.join(OUT, "autocast_skewed.pt"))
     print("wrote", OUT)
 
 
