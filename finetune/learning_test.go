@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -54,6 +55,12 @@ func TestHeadLearnsOnRandomResNet34Features(t *testing.T) {
 	} {
 		t.Run(backbone.name, func(t *testing.T) {
 			net, err := LoadNet(backbone.path, backbone.cfg)
+			if backbone.cfg.BackboneDtype != torch.Float32 && errors.Is(err, ErrAutocastDisagrees) {
+				// This libtorch's reduced-precision kernels are wrong on this
+				// CPU (Debian's libtorch 2.6 on an AMD EPYC Zen 5): refused.
+				t.Logf("refused: %v", err)
+				return
+			}
 			require.NoError(t, err)
 			defer net.Close()
 			cfg := TrainConfig{Epochs: 200, LR: 1e-6, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 50, LRDecay: 0.9,

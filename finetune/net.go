@@ -277,7 +277,7 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	}
 	width, err := probeWidth(replicas[0], cfg.InputSize)
 	if err == nil && cfg.BackboneDtype != torch.Float32 {
-		err = checkAutocast(replicas[0], cfg.InputSize, cfg.BackboneDtype)
+		err = checkAutocast(replicas[0], cfg.InputSize, cfg.BackboneDtype, cfg.ChannelsLast)
 	}
 	if err == nil {
 		n.FeatureDim = int(width)
