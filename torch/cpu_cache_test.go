@@ -89,7 +89,7 @@ func TestCPUCacheKeepsTheHeadLayersTensors(t *testing.T) {
 	require.NoError(t, err)
 	s := CPUCache()
 	require.Equal(t, start.Hits+start.Misses+1, s.Hits+s.Misses, "1,000 KiB is the cache's")
-	require.Equal(t, start.UsedBytes+1024000, s.UsedBytes, "rounded up to whole pages")
+	require.Equal(t, start.UsedBytes+1024000, s.UsedBytes, "1,024,000 bytes: 250 whole pages")
 	x.Close()
 	y, err := Ones([]int64{256, 1000}, Float32, CPU)
 	require.NoError(t, err)
