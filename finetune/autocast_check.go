@@ -60,11 +60,7 @@ func checkAutocast(r replica, inputSize int, dtype torch.Dtype, channelsLast boo
 	if len(w) != len(g) {
 		return fmt.Errorf("finetune: the backbone gives %d outputs in float32 and %d under %s autocast", len(w), len(g), dtype)
 	}
-	var worst, scale float64
-	for i := range w {
-		worst = math.Max(worst, math.Abs(float64(w[i]-g[i])))
-		scale = math.Max(scale, math.Abs(float64(w[i])))
-	}
+	worst, scale := worstDifference(w, g)
 	if worst > autocastTolerance*scale || math.IsNaN(worst) {
 		return fmt.Errorf("finetune: %w: under %s autocast its outputs on a probe batch differ by up to %.4g, "+
 			"%.0f%% of the largest float32 output (%.4g; bfloat16's rounding stays under 1%%): libtorch %s's %s kernels "+
@@ -73,4 +69,14 @@ func checkAutocast(r replica, inputSize int, dtype torch.Dtype, channelsLast boo
 			ErrAutocastDisagrees, dtype, worst, 100*worst/scale, scale, torch.Version(), dtype)
 	}
 	return nil
+}
+
+// worstDifference returns the largest |want[i]-got[i]| and the largest
+// |want[i]|, the scale to compare it with (worst is NaN where either holds a NaN).
+func worstDifference(want, got []float32) (worst, scale float64) {
+	for i := range want {
+		worst = math.Max(worst, math.Abs(float64(want[i]-got[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	return worst, scale
 }

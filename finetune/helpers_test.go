@@ -63,16 +63,6 @@ func chapterConfig(epochs int) TrainConfig {
 	return TrainConfig{Epochs: epochs, LR: 1e-2, WeightDecay: 1e-4, Momentum: 0.9, LRPeriod: 2, LRDecay: 0.9}
 }
 
-// worstDifference returns the largest |want[i]-got[i]| and the largest
-// |want[i]|, the scale to compare it with.
-func worstDifference(want, got []float32) (worst, scale float64) {
-	for i := range want {
-		worst = math.Max(worst, math.Abs(float64(want[i]-got[i])))
-		scale = math.Max(scale, math.Abs(float64(want[i])))
-	}
-	return worst, scale
-}
-
 // waveBatch is a batch of n 224×224 RGB images whose values follow a sine:
 // one input for every net of a comparison.
 func waveBatch(n int) *dataset.Batch {
