@@ -82,6 +82,7 @@ func init() {
 			"Go's build cache holds this package compiled against an older torch/csrc/tunetorch.h "+
 			"(it does not track that folder): go clean -cache", got, want))
 	}
+	initHugePages()
 	installCPUCache()
 	initThreads()
 	initBLASCore()

@@ -79,21 +79,29 @@ func mallocMapsAfterFree(bytes int64) bool { return C.tt_malloc_maps_after_free(
 // installCPUCache makes the caching allocator libtorch's CPU allocator before
 // any tensor exists, on unless TUNETORCH_CPU_CACHE says otherwise.
 func installCPUCache() {
-	on, err := cpuCacheFromEnv(os.LookupEnv(CPUCacheEnv))
+	on, err := switchFromEnv(CPUCacheEnv)
 	if err != nil {
 		panic(err)
 	}
 	C.tt_cpu_cache_install(cBool(on))
 }
 
-// cpuCacheFromEnv reads TUNETORCH_CPU_CACHE: unset or empty is on.
-func cpuCacheFromEnv(v string, set bool) (bool, error) {
+// switchFromEnv reads the on/off environment variable name: unset or empty
+// is on.
+func switchFromEnv(name string) (bool, error) {
+	v, set := os.LookupEnv(name)
+	return parseSwitch(name, v, set)
+}
+
+// parseSwitch reads value v of the on/off environment variable name (set
+// says whether it is set at all): unset or empty is on.
+func parseSwitch(name, v string, set bool) (bool, error) {
 	if !set || v == "" {
 		return true, nil
 	}
 	on, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("torch: %s=%q: want 1 or 0 (true or false)", CPUCacheEnv, v)
+		return false, fmt.Errorf("torch: %s=%q: want 1 or 0 (true or false)", name, v)
 	}
 	return on, nil
 }

@@ -163,7 +163,7 @@ func TestCPUCacheFromEnv(t *testing.T) {
 		{"", false, true, ""}, {"", true, true, ""}, {"1", true, true, ""}, {"true", true, true, ""},
 		{"0", true, false, ""}, {"false", true, false, ""}, {"no", true, false, `TUNETORCH_CPU_CACHE="no"`},
 	} {
-		on, err := cpuCacheFromEnv(c.v, c.set)
+		on, err := parseSwitch(CPUCacheEnv, c.v, c.set)
 		if c.errMsg != "" {
 			require.ErrorContains(t, err, c.errMsg)
 			continue

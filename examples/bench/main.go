@@ -54,7 +54,7 @@ type config struct {
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
-	noCPUCache                                         bool
+	noCPUCache, noHugePages                            bool
 	openBLASThreaded                                   bool
 	noSIMD                                             bool
 	bracket                                            bool
@@ -114,6 +114,7 @@ func main() {
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
+	fs.BoolVar(&c.noHugePages, "no-huge-pages", false, "internal: with --worker, the shim's large mappings in small pages (torch.SetHugePages(false))")
 	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")
@@ -339,6 +340,11 @@ func orchestrate(c config) error {
 	// libtorch's own CPU allocator, which faults a pass's activations in
 	// afresh each batch: what the caching one saves.
 	steps = append(steps, leverPair(true, "--no-cpu-cache")...)
+	// dogbreed's default backbone with the shim's mappings (the caching
+	// allocator's segments, the Winograd weights) in small pages, each
+	// faulted in apart at the load and the first batch: what the huge
+	// pages save.
+	steps = append(steps, leverPair(winograd && fused, append(slices.Clone(defaultFlags), "--no-huge-pages")...)...)
 	// OpenBLAS (the head's and the fc layer's matrix products) on a thread
 	// per libtorch thread, its own default, whose idle threads poll between
 	// products: what running it on one saves. Only where libtorch calls OpenBLAS.

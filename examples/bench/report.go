@@ -105,6 +105,7 @@ func markdown(c config, all []result) string {
 	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), defaultFused+" "+streamsTag(benchStreams))
 	backboneLever(fmt.Sprintf("int8, frozen + optimized, on %d streams", benchStreams), "+optimize-backbone +int8 "+streamsTag(benchStreams))
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
+	backboneLever(noHugePagesRow, defaultFused+" +no-huge-pages")
 	backboneLever(openBLASThreadedRow, "+openblas-threaded")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("loader only, the transforms' Go code without its AVX2 assembly (÷ the chapter's loader)", field("Go", "loader +no-simd", img),
@@ -245,6 +246,10 @@ func streamsTag(n int) string { return fmt.Sprintf("+streams=%d", n) }
 // benchStreams is how many backbone streams the streams rows run.
 const benchStreams = 2
 
+// noHugePagesRow names the --no-huge-pages lever's rows: dogbreed's default
+// backbone with huge pages off.
+const noHugePagesRow = "dogbreed's default, the shim's large mappings in small pages (huge pages off; on since stop 40)"
+
 // openBLASThreadedRow names the --openblas-threaded lever's rows.
 const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own default; one since stop 24)"
 
@@ -273,6 +278,7 @@ var trainLevers = []lever{
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
+	{defaultFused + " +no-huge-pages", "dogbreed's default in small pages", noHugePagesRow, "CPUs with oneDNN's Winograd kernels only; "},
 	{"+openblas-threaded", "OpenBLAS threaded", openBLASThreadedRow, "where libtorch calls OpenBLAS; "},
 	{"+no-simd", "without the AVX2 assembly", "the transforms' Go code without its AVX2 assembly", "amd64 CPUs with AVX2 only; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},

@@ -26,6 +26,9 @@ func runWorker(c config) error {
 	if c.noCPUCache {
 		torch.SetCPUCaching(false)
 	}
+	if c.noHugePages {
+		torch.SetHugePages(false)
+	}
 	if c.openBLASThreaded && !torch.SetBLASThreads(c.threads) {
 		return errors.New("--openblas-threaded: libtorch does not call OpenBLAS here")
 	}
@@ -99,6 +102,9 @@ func runWorker(c config) error {
 	}
 	if c.noCPUCache {
 		what += " +no-cpu-cache"
+	}
+	if c.noHugePages {
+		what += " +no-huge-pages"
 	}
 	if c.openBLASThreaded {
 		what += " +openblas-threaded"

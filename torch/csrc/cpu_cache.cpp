@@ -13,7 +13,8 @@
 // the passes' peak of live tensors (an activation freed early serves several
 // smaller later ones). Smaller requests, and every request while caching is
 // off, go to libtorch's own allocator (c10::alloc_cpu). A segment that no
-// request has used for a while is unmapped once wholly free.
+// request has used for a while is unmapped once wholly free. Segments of
+// 2 MiB or more are advised for transparent huge pages (huge_pages.h).
 //
 // It is installed once (tt_cpu_cache_install, from the Go package's init)
 // and never replaced: oneDNN's tensors are freed through whichever CPU
@@ -33,6 +34,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "huge_pages.h"
 #include "shim.h"
 
 namespace {
@@ -147,12 +149,12 @@ class CachingCPUAllocator final : public c10::Allocator {
       }
       ++misses_;
     }
-    void *p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    void *p = tt::map_memory(want);
+    if (p == nullptr) {
       release();  // the cache's free spans may be what the mapping lacked
-      p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      p = tt::map_memory(want);
     }
-    TORCH_CHECK(p != MAP_FAILED, "CPU allocator: out of memory allocating ", n, " bytes");
+    TORCH_CHECK(p != nullptr, "CPU allocator: out of memory allocating ", n, " bytes");
     std::lock_guard<std::mutex> lock(mu_);
     auto *seg = new Segment{static_cast<char *>(p), want};
     ++segments_;

@@ -2,6 +2,7 @@
 // primitives, the tunetorch::conv2d operator that runs it, and the graph
 // helpers the passes share.
 #include "onednn_conv.h"
+#include "huge_pages.h"
 #include "winograd_weights.h"
 
 #include <ATen/Parallel.h>
@@ -20,6 +21,9 @@ struct Plan {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward conv;
   memory weights, bias;
+  // The weights' memory where the plan made them (Winograd's: large, kept
+  // while a plan reads them, in huge pages where the kernel has them).
+  std::shared_ptr<Mapping> weights_memory;
   bool winograd = false;
   // Its input and output lay the images out one after the other (nChw16c):
   // a smaller batch can run on it, padded.
@@ -286,6 +290,7 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
       auto &other = kv.second->pd;
       if (other.weights_desc() == plan->pd.weights_desc() && other.bias_desc() == plan->pd.bias_desc()) {
         plan->weights = kv.second->weights;
+        plan->weights_memory = kv.second->weights_memory;
         plan->bias = kv.second->bias;
         break;
       }
@@ -306,7 +311,8 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
     memory plain(plain_desc, eng, plain_buffer.get());
     reorder(wi, plain);
-    plan->weights = memory(plan->pd.weights_desc(), eng);
+    plan->weights_memory = std::make_shared<Mapping>(plan->pd.weights_desc().get_size());
+    plan->weights = memory(plan->pd.weights_desc(), eng, plan->weights_memory->data());
     if (!transform_winograd_weights(plain, plan->weights)) reorder(plain, plan->weights);
   }
   if (!plan->bias) {

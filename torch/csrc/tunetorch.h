@@ -274,6 +274,13 @@ tt_cpu_cache_stats tt_cpu_cache_get_stats(void);
  * of memory. */
 int tt_malloc_maps_after_free(int64_t bytes);
 
+/* ---- transparent huge pages (huge_pages.cpp) ---- */
+/* Whether the shim's new mappings of 2 MiB or more (the caching allocator's
+ * segments, the Winograd weights) are aligned and advised for transparent
+ * huge pages (on by default); mappings already made keep their advice. */
+void tt_huge_pages_set(int enabled);
+int tt_huge_pages_enabled(void);
+
 /* ---- distributed (c10d) ---- */
 /* Joins a process group of world_size processes, meeting at a TCPStore on
  * master_addr:master_port, which this process serves when serve_store != 0

@@ -8,6 +8,7 @@
 // at once, and written straight into the kernel's blocked layout.
 #include "winograd_weights.h"
 
+#include "huge_pages.h"
 #include "onednn_conv.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -164,7 +165,8 @@ tt_error tt_winograd_weights_time(int64_t oc, int64_t ic, int own, int64_t repea
   auto &eng = ideep::engine::cpu_engine();
   auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < repeats; ++i) {
-    memory to(pd.weights_desc(), eng);  // fresh memory, as a plan's
+    tt::Mapping fresh(pd.weights_desc().get_size());  // fresh memory, as a plan's (onednn_conv.cpp)
+    memory to(pd.weights_desc(), eng, fresh.data());
     fill(plain, to, own != 0);
   }
   *nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();

@@ -1,0 +1,115 @@
+package torch
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
+)
+
+// advisedBytes sums the sizes of this process's mappings advised for huge
+// pages (VmFlags "hg" in /proc/self/smaps); the kernel notes the advice
+// whether or not it backs the mapping with huge pages.
+func advisedBytes(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if os.IsNotExist(err) {
+		t.Skip("no /proc/self/smaps (not Linux)")
+	}
+	require.NoError(t, err)
+	defer f.Close()
+	var total, size int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			a, errA := strconv.ParseUint(lo, 16, 64)
+			b, errB := strconv.ParseUint(hi, 16, 64)
+			if errA == nil && errB == nil {
+				size = int64(b - a)
+				continue
+			}
+		}
+		if fields[0] == "VmFlags:" && strings.Contains(" "+strings.Join(fields[1:], " ")+" ", " hg ") {
+			total += size
+		}
+	}
+	require.NoError(t, sc.Err())
+	return total
+}
+
+// The caching allocator's segments of 2 MiB or more are advised for huge
+// pages while SetHugePages is on (the default), and not while it is off.
+func TestCPUCacheSegmentsAreAdvisedForHugePages(t *testing.T) {
+	require.True(t, HugePages(), "on by default")
+	require.True(t, CPUCache().Enabled, "on by default")
+	ReleaseCPUCache()
+	for _, on := range []bool{true, false} {
+		SetHugePages(on)
+		before, misses := advisedBytes(t), CPUCache().Misses
+		// 64 MiB: larger than any free span other tests leave, so it maps a
+		// segment of its own.
+		x := bigZeros(t, 64)
+		require.Equal(t, misses+1, CPUCache().Misses, "a new segment")
+		require.Zero(t, sumOf(x), "the memory reads as zeros")
+		want := int64(0)
+		if on {
+			want = 64 * mib
+		}
+		require.Equal(t, want, advisedBytes(t)-before, "bytes newly advised for huge pages, huge pages on: %v", on)
+		x.Close()
+		ReleaseCPUCache()
+		require.Equal(t, before, advisedBytes(t), "the segment unmapped")
+	}
+	SetHugePages(true)
+}
+
+// A Winograd convolution's weights (4× the direct ones) are made at its
+// first batch in mappings of their own, advised for huge pages while
+// SetHugePages is on: with the caching allocator off (its segments would be
+// advised too), the bytes newly advised by ResNet-34's first Winograd batch
+// are the weights made but the 64-channel layers' (each under 2 MiB), and
+// none with huge pages off.
+func TestWinogradWeightsAreAdvisedForHugePages(t *testing.T) {
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	if err := WinogradAvailable(); err != nil {
+		t.Skipf("no Winograd weights to make on this CPU: %v", err)
+	}
+	SetCPUCaching(false)
+	defer SetCPUCaching(true)
+	defer SetHugePages(true)
+	x := resnetInput(t, 4)
+	for _, on := range []bool{true, false} {
+		SetHugePages(on)
+		m := frozenOptimized(t, testenv.ResNet34(t))
+		_, err := m.UseWinograd()
+		require.NoError(t, err)
+		before := advisedBytes(t)
+		out, err := m.ForwardNoGrad(x)
+		require.NoError(t, err)
+		out.Close()
+		advised := advisedBytes(t) - before
+		made, err := m.WinogradWeightBytes()
+		require.NoError(t, err)
+		m.Close()
+		t.Logf("huge pages %v: %d bytes of Winograd weights made, %d newly advised", on, made, advised)
+		require.Greater(t, made, int64(100*mib), "ResNet-34's Winograd weights")
+		if on {
+			// All but the six 64-channel layers' (64×64×36 float32s: 590 KB
+			// each, under 2 MiB, in small pages).
+			require.Equal(t, made-6*64*64*36*4, advised)
+		} else {
+			require.Zero(t, advised)
+		}
+	}
+}
