@@ -6,8 +6,8 @@
 // A fresh mapping faults in a page at a time, each zero-filled by the
 // kernel: on some virtual machines a fault costs 10 us or more (a
 // paravirtualised AMD EPYC: 11 us), so that a ResNet-34's first batch
-// spends most of a second faulting in its activations and the 190 MB of
-// Winograd weights. Where the kernel's transparent huge pages are set to
+// spent most of a second faulting in its activations and the Winograd
+// weights (192 MiB with dogbreed's default). Where the kernel's transparent huge pages are set to
 // "madvise" (Debian's default) or "always", one fault then maps 2 MiB.
 #pragma once
 
@@ -17,7 +17,7 @@ namespace tt {
 
 // Maps n bytes (rounded up to whole pages) of zeroed, private, anonymous
 // memory, aligned to 2 MiB and advised for huge pages when it spans at
-// least one while huge pages are on (set_huge_pages); nullptr when the
+// least one while huge pages are on (tt_huge_pages_set); nullptr when the
 // system has no memory for it. Unmap it with munmap(p, n rounded up to
 // whole pages).
 void *map_memory(size_t n);
