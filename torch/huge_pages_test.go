@@ -3,6 +3,7 @@ package torch
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,4 +113,28 @@ func TestWinogradWeightsAreAdvisedForHugePages(t *testing.T) {
 			require.Zero(t, advised)
 		}
 	}
+}
+
+// hugePagesChildEnv marks the processes TestHugePagesFromEnv starts.
+const hugePagesChildEnv = "TUNETORCH_TEST_HUGE_PAGES_CHILD"
+
+// TUNETORCH_HUGE_PAGES=0 starts a process with huge pages off; a value that
+// is not a boolean stops it with a message that names the variable.
+func TestHugePagesFromEnv(t *testing.T) {
+	if os.Getenv(hugePagesChildEnv) != "" {
+		require.False(t, HugePages(), "off from the start")
+		return
+	}
+	run := func(value string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHugePagesFromEnv$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), hugePagesChildEnv+"=1", HugePagesEnv+"="+value)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("0")
+	require.NoError(t, err, "the test in a process started with %s=0:\n%s", HugePagesEnv, out)
+	require.Contains(t, out, "--- PASS: TestHugePagesFromEnv")
+	out, err = run("no")
+	require.Error(t, err, out)
+	require.Contains(t, out, `torch: TUNETORCH_HUGE_PAGES="no": want 1 or 0`)
 }
