@@ -309,7 +309,9 @@ func ensureDemoData(o *options, out io.Writer) error {
 // With the model on the CPU, libtorch's threads get every core and the
 // loader the cores left, at least 1: loader goroutines competing with
 // libtorch's threads slow every parallel region down (measured on 2 cores:
-// 2 workers beside 2 threads trained 8% slower than 1 worker). With the
+// 2 workers beside 2 threads trained 8% slower than 1 worker; on stop 40's
+// Zen 5 VM with dogbreed's default backbone 1.01x at the median of 13
+// alternating pairs, 0.86-1.13x: no gain to change the default for). With the
 // model on a GPU, libtorch's CPU work is copies and the head's small ops:
 // it gets 2 threads and the loader the other cores (all cores to libtorch
 // left one worker on a 16-core H200 machine: a third of the speed).
