@@ -17,8 +17,8 @@ const HugePagesEnv = "TUNETORCH_HUGE_PAGES"
 // kernel a page at a time as it is first written, and on some virtual
 // machines a fault costs 10 µs or more (11 µs on a paravirtualised AMD
 // EPYC): there a ResNet-34's load and first batch fault in about 140,000
-// small pages (the model's optimised weights, the activations, 190 MB of
-// Winograd weights), 1.5 s of CPU. Huge pages take no more memory where the
+// small pages (the model's optimised weights, the activations, up to 192
+// MiB of Winograd weights with dogbreed's default), 1.5 s of CPU. Huge pages take no more memory where the
 // mapping is written whole, as these are; with "never" the advice does
 // nothing. Mappings already made keep theirs. Off, mappings are the
 // kernel's small pages, as before. The environment variable
