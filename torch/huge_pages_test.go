@@ -85,12 +85,7 @@ func TestCPUCacheSegmentsAreAdvisedForHugePages(t *testing.T) {
 // are the weights made but the 64-channel layers' (each under 2 MiB), and
 // none with huge pages off.
 func TestWinogradWeightsAreAdvisedForHugePages(t *testing.T) {
-	if !winogradBuilt() {
-		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
-	}
-	if err := WinogradAvailable(); err != nil {
-		t.Skipf("no Winograd weights to make on this CPU: %v", err)
-	}
+	skipWithoutWinogradPlans(t)
 	SetCPUCaching(false)
 	defer SetCPUCaching(true)
 	defer SetHugePages(true)

@@ -47,6 +47,18 @@ func resnetInput(t *testing.T, n int64) *Tensor {
 	return x
 }
 
+// skipWithoutWinogradPlans skips the test where no Winograd plan can be
+// made: a shim built without Winograd, or a CPU without its kernels.
+func skipWithoutWinogradPlans(t *testing.T) {
+	t.Helper()
+	if !winogradBuilt() {
+		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
+	}
+	if err := WinogradAvailable(); err != nil {
+		t.Skipf("no Winograd plans to make on this CPU: %v", err)
+	}
+}
+
 // frozenOptimized loads path and freezes it optimised for inference.
 func frozenOptimized(t *testing.T, path string) *Module { return frozenModule(t, path, true) }
 
@@ -233,12 +245,7 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 // convolution whose plain weights take a MiB or more (ResNet-34's 256- and
 // 512-channel ones: 16).
 func TestWinogradPlansTakeTheirTemporariesFromTheCPUAllocator(t *testing.T) {
-	if !winogradBuilt() {
-		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
-	}
-	if err := WinogradAvailable(); err != nil {
-		t.Skipf("no Winograd plans to make on this CPU: %v", err)
-	}
+	skipWithoutWinogradPlans(t)
 	SetCPUCaching(true)
 	m := frozenOptimized(t, testenv.ResNet34(t))
 	defer m.Close()

@@ -39,10 +39,6 @@
 
 namespace {
 
-constexpr size_t kPage = 4096;
-
-size_t page_round(size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
-
 // A span of a mapped segment, in use or free; a segment's spans tile it in
 // address order (prev, next).
 struct Span {
@@ -132,7 +128,7 @@ class CachingCPUAllocator final : public c10::Allocator {
   // A block of at least n bytes: a cached span, a new segment, or c10's.
   void *take(size_t n) {
     if (n < kMinBytes) return c10::alloc_cpu(n);
-    size_t want = page_round(n);
+    size_t want = tt::page_round(n);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!enabled_) return c10::alloc_cpu(n);

@@ -11,7 +11,6 @@
 namespace tt {
 namespace {
 
-constexpr size_t kPage = 4096;
 constexpr size_t kHugePage = size_t(2) << 20;
 
 std::atomic<bool> g_huge{true};
@@ -21,7 +20,7 @@ std::atomic<bool> g_huge{true};
 bool huge_pages() { return g_huge.load(std::memory_order_relaxed); }
 
 void *map_memory(size_t n) {
-  size_t size = (n + kPage - 1) & ~(kPage - 1);
+  size_t size = page_round(n);
   bool huge = huge_pages() && size >= kHugePage;
   // A huge page maps an aligned 2 MiB: map that much more and unmap what
   // lies before the first boundary and after the block.
@@ -39,7 +38,7 @@ void *map_memory(size_t n) {
   return p;
 }
 
-Mapping::Mapping(size_t n) : data_(map_memory(n)), size_((n + kPage - 1) & ~(kPage - 1)) {
+Mapping::Mapping(size_t n) : data_(map_memory(n)), size_(page_round(n)) {
   TORCH_CHECK(data_ != nullptr, "out of memory mapping ", n, " bytes");
 }
 

@@ -15,11 +15,14 @@
 
 namespace tt {
 
+// The size of a small page, and n rounded up to whole ones.
+constexpr size_t kPage = 4096;
+constexpr size_t page_round(size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
+
 // Maps n bytes (rounded up to whole pages) of zeroed, private, anonymous
 // memory, aligned to 2 MiB and advised for huge pages when it spans at
 // least one while huge pages are on (tt_huge_pages_set); nullptr when the
-// system has no memory for it. Unmap it with munmap(p, n rounded up to
-// whole pages).
+// system has no memory for it. Unmap it with munmap(p, page_round(n)).
 void *map_memory(size_t n);
 
 // Whether map_memory advises huge pages (on by default;
