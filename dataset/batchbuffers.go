@@ -1,6 +1,9 @@
 package dataset
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // batchBuffers keeps the image buffers of batches their consumer gave back
 // (Loader.Recycle) for the batches after them: a training epoch then cycles
@@ -8,11 +11,80 @@ import "sync"
 // fresh one per batch (19 MB for 32 float32 images of 224×224), and the Go
 // heap stays near what is in use instead of growing by the garbage between
 // collections.
+//
+// Every loader of the process shares one (sharedBuffers), and the buffers
+// outlive the pass that gave them back by idle: the next epoch, or the
+// validation pass between two epochs, starts on them instead of on fresh
+// memory, which in a training run cost each epoch's first batch a 19 MB
+// buffer's page faults (about 50 ms where a fault costs 11 µs) while the
+// backbone waited for it; and a validation loader takes the training
+// loader's buffers instead of adding its own beside them.
 type batchBuffers struct {
 	mu     sync.Mutex
 	keep   int // the most buffers of each kind kept
 	floats [][]float32
 	bytes  [][]uint8
+
+	// idle is how long the buffers stay once no pass runs (0: let go at
+	// once); running counts the passes between begin and end, need sums
+	// their keeps, and idleSince numbers the idle periods, so that a
+	// release armed in an earlier one does nothing.
+	idle      time.Duration
+	running   int
+	need      int
+	idleSince uint64
+	release   *time.Timer
+}
+
+// buffersIdle is how long sharedBuffers keeps its buffers once no loader's
+// pass runs: longer than what a training loop does between two passes (the
+// last batch's step, the loss of the cached validation features), short
+// against a program's life.
+const buffersIdle = 5 * time.Second
+
+// sharedBuffers is the pool every Loader's batches take their buffers from.
+var sharedBuffers = &batchBuffers{idle: buffersIdle}
+
+// begin says a pass that has up to n batches alive at once starts: the
+// pool keeps as many buffers as the passes running at once need at most
+// (the limit only grows until the pool is let go), and an armed release is
+// called off.
+func (p *batchBuffers) begin(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running++
+	p.need += n
+	p.keep = max(p.keep, p.need)
+	if p.release != nil {
+		p.release.Stop()
+		p.release = nil
+	}
+	p.idleSince++
+}
+
+// end says a pass begun with n ended; once none runs, the buffers are let
+// go after p.idle unless a pass begins first.
+func (p *batchBuffers) end(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running--
+	p.need -= n
+	if p.running > 0 {
+		return
+	}
+	p.idleSince++
+	if p.idle <= 0 {
+		p.letGo()
+		return
+	}
+	period := p.idleSince
+	p.release = time.AfterFunc(p.idle, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.running == 0 && p.idleSince == period {
+			p.letGo()
+		}
+	})
 }
 
 // takeFloats returns a buffer of n float32s, a kept one when one is large
@@ -37,15 +109,14 @@ func (p *batchBuffers) give(b *Batch) {
 	keep(p, &p.bytes, b.Crops)
 }
 
-// drop lets go of every kept buffer: a pass over the batches ended, and
-// the loader may sit idle for long (a training loader while validation
-// runs, a validation loader while an epoch trains).
-func (p *batchBuffers) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// letGo lets go of every kept buffer, and of the limit: no pass has run
+// for p.idle, and the program may not start one for long. p.mu is held.
+func (p *batchBuffers) letGo() {
 	clear(p.floats)
 	clear(p.bytes)
 	p.floats, p.bytes = p.floats[:0], p.bytes[:0]
+	p.keep = 0
+	p.release = nil
 }
 
 // take removes the first buffer of list with room for n values and returns

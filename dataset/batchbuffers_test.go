@@ -3,9 +3,11 @@ package dataset
 import (
 	"os"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/transforms"
 )
 
 // TestRecycledBatchesEqualFreshOnes: a consumer that gives every batch back
@@ -105,4 +107,70 @@ func TestBatchBuffersKeepTheLargestUpToTheirLimit(t *testing.T) {
 	none.give(&Batch{Images: small, Pixels: pix})
 	require.Empty(t, none.floats)
 	require.Empty(t, none.bytes)
+}
+
+// TestLoadersShareBuffersAcrossPasses: loaders take their buffers from the
+// process's one pool, and a pass starts on the buffers the passes before it
+// gave back: a validation loader on the training loader's, the next epoch
+// on those again, none allocated afresh once the first epoch has made them.
+func TestLoadersShareBuffersAcrossPasses(t *testing.T) {
+	ds := jpegFolder(t, 23)
+	cfg := LoaderConfig{BatchSize: 5, Shuffle: true, Seed: 3, Transform: trainTransform(), Workers: 2, Prefetch: 1}
+	train := mustLoader(t, ds, cfg)
+	cfg.Shuffle, cfg.Transform = false, transforms.MustCompose(transforms.ResizeShorter(32), transforms.CenterCropSquare(24),
+		transforms.ToTensor{}, transforms.ImageNetNormalize)
+	valid := mustLoader(t, ds, cfg)
+	require.Same(t, sharedBuffers, train.buffers)
+	require.Same(t, sharedBuffers, valid.buffers)
+
+	pool := &batchBuffers{idle: time.Hour} // this test's own: other tests' loaders share sharedBuffers
+	train.buffers, valid.buffers = pool, pool
+	made := map[unsafe.Pointer]bool{}
+	pass := func(l *Loader, epoch int) (fresh int) {
+		for b, err := range l.Batches(t.Context(), epoch) {
+			require.NoError(t, err)
+			if p := first(b.Images); !made[p] {
+				made[p] = true
+				fresh++
+			}
+			l.Recycle(b)
+		}
+		return fresh
+	}
+	require.Positive(t, pass(train, 0))
+	require.Zero(t, pass(valid, 0), "the validation pass allocated its own buffers")
+	require.Zero(t, pass(train, 1), "the second epoch allocated its own buffers")
+}
+
+// TestBatchBuffersLetGoOnceIdle: the buffers stay while a pass runs and
+// for the pool's idle time after the last one ends, unless a pass begins
+// in it; then they, and the limit, are let go.
+func TestBatchBuffersLetGoOnceIdle(t *testing.T) {
+	kept := func(p *batchBuffers) int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.floats)
+	}
+	p := &batchBuffers{idle: 200 * time.Millisecond}
+	p.begin(2)
+	p.give(&Batch{Images: make([]float32, 10)})
+	p.end(2)
+	p.begin(3) // within the idle time: the release is called off
+	time.Sleep(3 * p.idle)
+	require.Equal(t, 1, kept(p))
+	require.Equal(t, 3, p.keep, "the limit: the most the passes asked for")
+	p.end(3)
+	require.Eventually(t, func() bool { return kept(p) == 0 }, 10*time.Second, 10*time.Millisecond)
+	p.mu.Lock()
+	require.Zero(t, p.keep)
+	p.mu.Unlock()
+	p.give(&Batch{Images: make([]float32, 10)}) // after the release, with no pass: not kept
+	require.Zero(t, kept(p))
+
+	now := &batchBuffers{} // idle 0: let go as the last pass ends
+	now.begin(1)
+	now.give(&Batch{Images: make([]float32, 10)})
+	require.Equal(t, 1, kept(now))
+	now.end(1)
+	require.Zero(t, kept(now))
 }

@@ -117,8 +117,9 @@ type Loader struct {
 	mean, std []float32
 	// planner plans each sample's augmentation (AugmentOnDevice), else nil.
 	planner *transforms.AugmentPlanner
-	// buffers holds the image buffers of recycled batches (Recycle).
-	buffers batchBuffers
+	// buffers holds the image buffers of recycled batches (Recycle):
+	// sharedBuffers, or a test's own.
+	buffers *batchBuffers
 }
 
 // NewLoader checks the configuration and returns a loader over ds.
@@ -148,8 +149,8 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 		return nil, fmt.Errorf("dataset: the transform %s ends with an image: add ToTensor", cfg.Transform)
 	}
 	c, isCompose := cfg.Transform.(*transforms.Compose)
-	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c}
-	l.buffers.keep = cfg.Prefetch + 2 // the batches alive at once (the consumer's and the queue's) and a spare
+	l := &Loader{ds: ds, cfg: cfg, ownsTensors: isCompose && c.EndsWithNewTensor(), steps: cfg.Transform, compose: c,
+		buffers: sharedBuffers}
 	var norm *transforms.Normalize
 	switch {
 	case cfg.AugmentOnDevice:
@@ -366,8 +367,10 @@ type sampleJob struct {
 }
 
 // Recycle gives the image buffers of b, a batch of this loader its caller
-// is done with, back to the loader for its later batches, which then need
-// not allocate (and zero) their own; it clears b's Images, Pixels, Crops
+// is done with, back for later batches, which then need not allocate (and
+// zero) their own: this loader's, or another's (the loaders of a process
+// share one pool, which lets the buffers go 5 s after the last pass over
+// any loader's batches ended); it clears b's Images, Pixels, Crops
 // and Plans (whose crops are windows of Crops). b's labels, ids and
 // indices stay valid. Nothing may use the buffers after the call, through
 // a copy of b or a slice of them: a later batch overwrites them.
@@ -391,7 +394,9 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 // an uninterrupted epoch yields from there, e.g. to resume mid-epoch.
 func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
-		defer l.buffers.drop()
+		keep := l.cfg.Prefetch + 2 // the batches alive at once (the consumer's and the queue's) and a spare
+		l.buffers.begin(keep)
+		defer l.buffers.end(keep)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		order := l.Order(epoch)
@@ -421,7 +426,7 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 				go func() {
 					job.pending.Wait()
 					if job.b.Plans != nil && job.err == nil {
-						job.packCrops(l.cfg.RegionPlans, &l.buffers)
+						job.packCrops(l.cfg.RegionPlans, l.buffers)
 					}
 					close(job.done)
 				}()
