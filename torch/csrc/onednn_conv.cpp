@@ -24,6 +24,10 @@ struct Plan {
   // The weights' memory where the plan made them (Winograd's: large, kept
   // while a plan reads them, in huge pages where the kernel has them).
   std::shared_ptr<Mapping> weights_memory;
+  // The optimised graph's weights where the plan reads them as they are (a
+  // direct plan's): held, so that a release leaves them to a plan still
+  // running.
+  at::Tensor module_weights;
   bool winograd = false;
   // Its input and output lay the images out one after the other (nChw16c):
   // a smaller batch can run on it, padded.
@@ -123,6 +127,24 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
 }
 
 at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor> &residual) {
+  std::vector<int64_t> key;
+  auto y = convolve(x, residual, &key);
+  int64_t batch = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!kept) batch = release_batch;
+  }
+  if (batch > 0) {
+    // The plan of the batch size asked for, which lets go of the direct
+    // weights as it is made (plan_for), now that this one has run.
+    key[0] = batch;
+    plan_for(key);
+  }
+  return y;
+}
+
+at::Tensor Convolution::convolve(const at::Tensor &x, const c10::optional<at::Tensor> &residual,
+                                 std::vector<int64_t> *planned_key) {
   // libtorch reads oneDNN tensors below autograd only (as its own
   // MkldnnCPU kernels run).
   at::AutoDispatchBelowADInplaceOrView below_autograd;
@@ -148,6 +170,7 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
     fused = memory::dims(rd.begin(), rd.end()) == out_dims(key);
   }
   key.push_back(fused);
+  *planned_key = key;
   auto plan = plan_for(key);
   auto &eng = ideep::engine::cpu_engine();
   auto &s = ideep::stream::default_stream();
@@ -198,8 +221,8 @@ at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor>
 void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
   std::lock_guard<std::mutex> lock(mu);
   at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
-  void *held = at::native::itensor_from_mkldnn(weight).get_data_handle();
-  std::vector<void *> seen{held};
+  std::vector<void *> seen;
+  if (weight.defined()) seen.push_back(at::native::itensor_from_mkldnn(weight).get_data_handle());
   for (auto &kv : plans) {
     ++*(kv.second->winograd ? winograd : direct);
     void *w = kv.second->weights.get_data_handle();
@@ -226,7 +249,7 @@ void Convolution::execute(const Plan &plan, const memory &src, const memory &dst
 
 // The output's dimensions for key's input.
 memory::dims Convolution::out_dims(const std::vector<int64_t> &key) {
-  auto wd = at::native::itensor_from_mkldnn(weight).get_dims();
+  const auto &wd = weight_dims;
   return {key[0], wd[0], (key[2] + 2 * geometry.padding[0] - wd[2]) / geometry.stride[0] + 1,
           (key[3] + 2 * geometry.padding[1] - wd[3]) / geometry.stride[1] + 1};
 }
@@ -237,10 +260,10 @@ memory::desc Convolution::blocked(const std::vector<int64_t> &key, int64_t chann
 }
 
 // The plan for key (the input's dimensions, then the thread count): its
-// own, else, for a batch Winograd would run, a Winograd plan of a larger
-// batch of the same images whose layout lets the batch be padded (the
-// last batch of the validation or test set then adds no weights), else a
-// new one.
+// own, else, for a batch Winograd would run (any, once the direct weights
+// are released), a Winograd plan of a larger batch of the same images
+// whose layout lets the batch be padded (the last batch of the validation
+// or test set then adds no weights), else a new one.
 std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
   std::lock_guard<std::mutex> lock(mu);
   auto found = plans.end();
@@ -250,7 +273,7 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
       found = it;
       break;
     }
-    if (found == plans.end() && key[0] >= kMinWinogradBatch && it->second->paddable && k[0] > key[0] &&
+    if (found == plans.end() && (key[0] >= kMinWinogradBatch || kept) && it->second->paddable && k[0] > key[0] &&
         std::equal(k.begin() + 1, k.end(), key.begin() + 1))
       found = it;  // a larger batch's, unless the exact one comes later
   }
@@ -259,44 +282,72 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     return found->second;
   }
   at::AutoDispatchBelowADInplaceOrView below_autograd;
-  auto &eng = ideep::engine::cpu_engine();
   auto &s = ideep::stream::default_stream();
-  ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
-  auto wd = wi.get_dims();
-  memory::dims wdims(wd.begin(), wd.end());
+  memory::dims wdims(weight_dims.begin(), weight_dims.end());
   memory::dims src(key.begin(), key.end() - 2);
   TORCH_CHECK(wdims.size() == 4 && src.size() == 4 && src[1] == wdims[1], "tunetorch::conv2d: weights of ",
               wdims.size(), " dimensions for an input of ", src.size(), ": want [o, c, kh, kw] and [n, c, h, w]");
   Geometry g = geometry;
   if (!key.back()) g.sum = g.relu = false;  // a broadcast residual: added after
   auto plan = std::make_shared<Plan>();
-  // A batch of a few images (NewNet's probe of one, a last batch) runs
-  // direct, on the weights as they are: Winograd's 4x larger copy of them
-  // would cost more memory than it saves time.
-  auto held = wi.get_desc();
-  plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held, g);
-  plan->conv = dnnl::convolution_forward(plan->pd);
+  if (kept) {
+    // The direct weights are gone: Winograd, on the Winograd weights kept.
+    plan->pd = describe(src, wdims, true, &plan->winograd, nullptr, g);
+    TORCH_CHECK(plan->winograd && plan->pd.weights_desc() == kept->pd.weights_desc() &&
+                    plan->pd.bias_desc() == kept->pd.bias_desc(),
+                "tunetorch::conv2d: this convolution released its direct weights (Module.ReleaseDirectWeights) and an "
+                "input of ", c10::IntArrayRef(src), " needs them (oneDNN reads other weights for it): load the module "
+                "again to run inputs of that shape");
+    plan->conv = dnnl::convolution_forward(plan->pd);
+    plan->weights = kept->weights;
+    plan->weights_memory = kept->weights_memory;
+    plan->bias = kept->bias;
+  } else {
+    // A batch of a few images (NewNet's probe of one, a last batch) runs
+    // direct, on the weights as they are: Winograd's 4x larger copy of them
+    // would cost more memory than it saves time.
+    ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
+    auto held = wi.get_desc();
+    plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held, g);
+    plan->conv = dnnl::convolution_forward(plan->pd);
+    make_weights(*plan, wi);
+  }
   std::vector<int64_t> out_key(key);
   out_key[1] = wdims[0];
   plan->paddable = plan->winograd && plan->pd.src_desc() == blocked(key, src[1]) &&
                    plan->pd.dst_desc() == blocked(out_key, wdims[0]);
-  // The weights as they are where the primitive reads their layout, else
-  // shared with a plan that reads the same one (Winograd's are 4x the
-  // direct ones: 38 MB for a 512-channel layer), else made.
-  if (plan->pd.weights_desc() == wi.get_desc()) {
-    plan->weights = wi;
+  s.wait();
+  plans.emplace_front(key, plan);
+  // Two shapes at a time (a training batch and the last batch of the
+  // validation or test set): each Winograd layout of the weights costs 4x
+  // the direct ones (300 MB for ResNet-34's), the plan of a shape that
+  // comes back is made again (a fraction of a second).
+  if (plans.size() > kMaxPlans) plans.pop_back();
+  if (release_batch > 0 && !kept && plan->winograd && key[0] == release_batch) release_direct(plan);
+  return plan;
+}
+
+// Gives plan its weights and bias from wi, the direct weights: wi itself
+// where the primitive reads its layout, else shared with a plan that reads
+// the same one (Winograd's are 4x the direct ones: 38 MB for a 512-channel
+// layer), else made. mu is held.
+void Convolution::make_weights(Plan &plan, ideep::tensor &wi) {
+  auto &eng = ideep::engine::cpu_engine();
+  if (plan.pd.weights_desc() == wi.get_desc()) {
+    plan.weights = wi;
+    plan.module_weights = weight;
   } else {
     for (auto &kv : plans) {
       auto &other = kv.second->pd;
-      if (other.weights_desc() == plan->pd.weights_desc() && other.bias_desc() == plan->pd.bias_desc()) {
-        plan->weights = kv.second->weights;
-        plan->weights_memory = kv.second->weights_memory;
-        plan->bias = kv.second->bias;
+      if (other.weights_desc() == plan.pd.weights_desc() && other.bias_desc() == plan.pd.bias_desc()) {
+        plan.weights = kv.second->weights;
+        plan.weights_memory = kv.second->weights_memory;
+        plan.bias = kv.second->bias;
         break;
       }
     }
   }
-  if (!plan->weights) {
+  if (!plan.weights) {
     // From a plain copy of the weights (the optimised graph holds them in a
     // blocked layout for the direct algorithm): Winograd's transformed by
     // tunetorch (winograd_weights.h), another layout (a direct one, or
@@ -307,30 +358,46 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     // scratchpads do: the caching one serves them from the activations'
     // free memory, where oneDNN's own would map them beside it, at the
     // first batch's peak.
+    memory::dims wdims(weight_dims.begin(), weight_dims.end());
     memory::desc plain_desc(wdims, dt::f32, tag::oihw);
     c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
     memory plain(plain_desc, eng, plain_buffer.get());
     reorder(wi, plain);
-    plan->weights_memory = std::make_shared<Mapping>(plan->pd.weights_desc().get_size());
-    plan->weights = memory(plan->pd.weights_desc(), eng, plan->weights_memory->data());
-    if (!transform_winograd_weights(plain, plan->weights)) reorder(plain, plan->weights);
+    plan.weights_memory = std::make_shared<Mapping>(plan.pd.weights_desc().get_size());
+    plan.weights = memory(plan.pd.weights_desc(), eng, plan.weights_memory->data());
+    if (!transform_winograd_weights(plain, plan.weights)) reorder(plain, plan.weights);
   }
-  if (!plan->bias) {
-    plan->bias = memory(plan->pd.bias_desc(), eng);
+  if (!plan.bias) {
+    plan.bias = memory(plan.pd.bias_desc(), eng);
     if (bias.defined()) {
-      reorder(at::native::itensor_from_mkldnn(bias), plan->bias);
+      reorder(at::native::itensor_from_mkldnn(bias), plan.bias);
     } else {
-      std::memset(plan->bias.get_data_handle(), 0, plan->pd.bias_desc().get_size());
+      std::memset(plan.bias.get_data_handle(), 0, plan.pd.bias_desc().get_size());
     }
   }
-  s.wait();
-  plans.emplace_front(key, plan);
-  // Two shapes at a time (a training batch and the last batch of the
-  // validation or test set): each Winograd layout of the weights costs 4x
-  // the direct ones (300 MB for ResNet-34's), the plan of a shape that
-  // comes back is made again (a fraction of a second).
-  if (plans.size() > kMaxPlans) plans.pop_back();
-  return plan;
+}
+
+bool Convolution::release_direct_weights(int64_t batch) {
+  TORCH_CHECK(batch >= kMinWinogradBatch, "tunetorch::conv2d: the direct weights go once a Winograd plan of ",
+              kMinWinogradBatch, " images or more is made: a batch of ", batch, " runs direct");
+  std::lock_guard<std::mutex> lock(mu);
+  if (!winograd || kept) return winograd;
+  release_batch = batch;
+  for (auto &kv : plans) {
+    if (kv.second->winograd && kv.first[0] == batch) {
+      release_direct(kv.second);
+      break;
+    }
+  }
+  return true;
+}
+
+void Convolution::release_direct(const std::shared_ptr<Plan> &plan) {
+  // The direct primitives read weight's memory (a small batch's, NewNet's
+  // probe): they go with it.
+  plans.remove_if([](const std::pair<std::vector<int64_t>, std::shared_ptr<Plan>> &kv) { return !kv.second->winograd; });
+  kept = plan;
+  weight = at::Tensor();  // freed once no running plan holds it (Plan::module_weights)
 }
 
 namespace {
@@ -396,7 +463,14 @@ torch::jit::Node *replace_with_convolution(const std::shared_ptr<torch::jit::Gra
   node->insertBefore(n);
   node->output()->setType(n->output()->type());
   n->output()->replaceAllUsesWith(node->output());
+  // The weights' and bias's constants go with n: left unused in the graph,
+  // they would keep the weights alive in every copy the graph executor
+  // makes of it, whatever the convolution lets go (release_direct_weights).
+  torch::jit::Node *constants[] = {n->input(1)->node(), n->input(2)->node()};
   n->destroy();
+  for (auto *c : constants)
+    if (c->kind() == c10::Symbol::fromQualString("prim::ConstantMKLDNNTensor") && c->output()->uses().empty())
+      c->destroy();
   return node;
 }
 

@@ -71,7 +71,8 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
 // threads that run the module: the plans are made under a lock.
 struct Convolution : torch::CustomClassHolder {
   Convolution(at::Tensor w, at::Tensor b, Geometry g, bool winograd)
-      : weight(std::move(w)), bias(std::move(b)), geometry(std::move(g)), winograd(winograd) {}
+      : weight(std::move(w)), bias(std::move(b)), geometry(std::move(g)), winograd(winograd),
+        weight_dims(weight.sizes().vec()) {}
 
   // The convolution of x (a float32 oneDNN tensor), with the residual added
   // where geometry.sum.
@@ -82,12 +83,32 @@ struct Convolution : torch::CustomClassHolder {
   // the convolution came with (each counted once).
   void counts(int64_t *winograd, int64_t *direct, int64_t *made);
 
-  at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined
+  // Asks a convolution that may run Winograd to let go of its direct
+  // weights (weight, and its direct primitives) once it has made its
+  // Winograd primitive for batches of batch images (at least
+  // kMinWinogradBatch) and the image size it runs: at once where it has,
+  // else after its next run, of any batch (NewNet's probe of one image),
+  // which makes it. Returns whether it will (false: it runs direct only).
+  // From then on it runs Winograd only: a smaller batch padded to a
+  // primitive of the same images and threads, or a new primitive that
+  // reads the Winograd weights it holds; one that needs other weights
+  // (oneDNN's Winograd layout depends on the batch and image size) is an
+  // error.
+  bool release_direct_weights(int64_t batch);
+
+  at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined, weight too once released
   Geometry geometry;
   bool winograd;                    // whether it may run Winograd
   bool overwrite_residual = false;  // whether no node reads the residual after this one
 
  private:
+  // The convolution of x (run's), the key of the plan it ran on in *planned_key.
+  at::Tensor convolve(const at::Tensor &x, const c10::optional<at::Tensor> &residual, std::vector<int64_t> *planned_key);
+  // Lets go of the direct weights and primitives, keeping plan's Winograd
+  // weights; mu is held.
+  void release_direct(const std::shared_ptr<Plan> &plan);
+  // Gives plan its weights and bias from wi, the direct weights; mu is held.
+  void make_weights(Plan &plan, ideep::tensor &wi);
   static void execute(const Plan &plan, const memory &src, const memory &dst);
   memory::dims out_dims(const std::vector<int64_t> &key);
   static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels);
@@ -97,6 +118,9 @@ struct Convolution : torch::CustomClassHolder {
   static constexpr int64_t kMinWinogradBatch = 4;
   std::mutex mu;
   std::list<std::pair<std::vector<int64_t>, std::shared_ptr<Plan>>> plans;  // most recent first
+  std::vector<int64_t> weight_dims;  // [o, c, kh, kw], kept when weight is released
+  int64_t release_batch = 0;         // release_direct_weights's batch, 0 before it is called
+  std::shared_ptr<Plan> kept;        // once released: the plan whose Winograd weights the new ones share
 };
 
 // The kind of the graph nodes that run a Convolution:

@@ -236,6 +236,11 @@ tt_error tt_module_fuse_convolutions(tt_module m, int64_t *fused);
  * *weight_bytes: the bytes of the weight layouts they made (Winograd's, a
  * direct one's other than the optimised graph's), each counted once. */
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes);
+/* Has each convolution tt_module_use_winograd swapped let go of its direct
+ * weights once it has made its Winograd ones for batches of batch images (at
+ * once where it has, else after its next run): it then runs Winograd only,
+ * padding a smaller batch; *releasing: how many will. */
+tt_error tt_module_release_direct_weights(tt_module m, int64_t batch, int64_t *releasing);
 /* Transforms random [oc, ic, 3, 3] weights (seeded, with zeros of both
  * signs) into the layout of oneDNN's Winograd convolution of them twice, by
  * oneDNN's reorder and by tunetorch's own transform (winograd_weights.cpp),

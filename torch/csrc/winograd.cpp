@@ -74,6 +74,13 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
   TT_CATCH
 }
 
+tt_error tt_module_release_direct_weights(tt_module m, int64_t batch, int64_t *releasing) {
+  TT_TRY
+  *releasing = 0;
+  for (auto &c : convolutions_of(m)) *releasing += c->release_direct_weights(batch);
+  TT_CATCH
+}
+
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes) {
   TT_TRY
   *winograd = *direct = *weight_bytes = 0;

@@ -19,6 +19,7 @@ int tt_winograd_available(char **why) {
 tt_error tt_module_use_winograd(tt_module, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_fuse_convolutions(tt_module, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_winograd_counts(tt_module, int64_t *, int64_t *, int64_t *) { return tt::dup_string(kNoWinograd); }
+tt_error tt_module_release_direct_weights(tt_module, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_winograd_weights_compare(int64_t, int64_t, uint64_t, int64_t *, int64_t *) {
   return tt::dup_string(kNoWinograd);
 }

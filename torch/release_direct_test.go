@@ -1,0 +1,109 @@
+package torch
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/testenv"
+)
+
+// ResNet-34's Winograd convolutions, asked after a batch of 4 made their
+// Winograd weights, let go of their direct weights at once (78 MB of the
+// caching allocator's memory) and keep giving the same logits: the batch
+// of 4 as before, its first image alone (too few for Winograd's own
+// primitive: padded into the batch of 4's) within float32 rounding of the
+// batch's; no direct primitive is left. A batch of 32 runs where oneDNN's
+// Winograd layout for it is the same, else is refused, saying why (here:
+// another layout).
+func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
+	skipWithoutWinogradPlans(t)
+	SetCPUCaching(true)
+	m := frozenOptimized(t, testenv.ResNet34(t))
+	defer m.Close()
+	n, err := m.UseWinograd()
+	require.NoError(t, err)
+	require.Equal(t, 29, n)
+
+	x := resnetInput(t, 4)
+	one := x.Narrow(0, 0, 1)
+	defer one.Close()
+	probe, err := m.ForwardNoGrad(one) // direct, on the module's weights, as NewNet's probe
+	require.NoError(t, err)
+	defer probe.Close()
+	want, err := m.ForwardNoGrad(x) // the Winograd plans
+	require.NoError(t, err)
+	defer want.Close()
+	winograd, direct, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.Positive(t, direct, "the probe's direct primitives")
+
+	used := CPUCache().UsedBytes
+	released, err := m.ReleaseDirectWeights(4)
+	require.NoError(t, err)
+	require.Equal(t, 29, released)
+	freed := used - CPUCache().UsedBytes
+	t.Logf("freed %.1f MB", float64(freed)/1e6)
+	require.GreaterOrEqual(t, freed, int64(70<<20), "the 3×3 stride-1 convolutions' direct weights (78 MB)")
+
+	got, err := m.ForwardNoGrad(x)
+	require.NoError(t, err)
+	defer got.Close()
+	require.Equal(t, want.Float32s(), got.Float32s(), "the same Winograd primitives")
+	first, err := m.ForwardNoGrad(one)
+	require.NoError(t, err)
+	defer first.Close()
+	head := want.Narrow(0, 0, 1)
+	defer head.Close()
+	maxDiff, maxAbs := worstDifference(head.Float32s(), first.Float32s())
+	require.Less(t, maxDiff, 1e-5*maxAbs, "one image, padded into the batch of 4's primitive")
+	nowWinograd, nowDirect, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.Zero(t, nowDirect, "direct primitives left")
+	require.Equal(t, winograd, nowWinograd)
+
+	big, err := m.ForwardNoGrad(resnetInput(t, 32))
+	if err != nil {
+		require.ErrorContains(t, err, "released its direct weights (Module.ReleaseDirectWeights) and an input of [32, ")
+		return
+	}
+	defer big.Close()
+	require.Equal(t, []int64{32, 1000}, big.Shape())
+}
+
+// Asked before any batch, each Winograd convolution makes its Winograd
+// weights for the batch size given right after its first run (a small
+// batch's, direct), then lets go of the direct ones: the outputs of both
+// batch sizes stay PyTorch's. A convolution that runs direct only keeps
+// its weights; one whose Winograd kernel oneDNN lacks (3 input channels,
+// on some CPUs) too.
+func TestDirectWeightsReleasedAfterTheFirstRun(t *testing.T) {
+	g, x := winogradFixture(t)
+	skipWithoutWinogradPlans(t)
+	m := frozenOptimized(t, "testdata/winograd_cnn.pt")
+	defer m.Close()
+	released, err := m.ReleaseDirectWeights(6)
+	require.NoError(t, err)
+	require.Zero(t, released, "nothing swapped yet: every convolution runs direct")
+	_, err = m.UseWinograd()
+	require.NoError(t, err)
+	_, err = m.ReleaseDirectWeights(2)
+	require.ErrorContains(t, err, "a batch of 2 runs direct")
+	released, err = m.ReleaseDirectWeights(6)
+	require.NoError(t, err)
+	require.Equal(t, 3, released)
+
+	classes := g.Eval.Shape[1]
+	for _, batch := range []int64{2, 6} {
+		in := x.Narrow(0, 0, batch)
+		out, err := m.ForwardNoGrad(in)
+		require.NoError(t, err)
+		want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: g.Eval.Data[:batch*classes]}
+		requireClose(t, want, out, 1e-4, fmt.Sprintf("eval output, batch %d", batch))
+		CloseAll(in, out)
+		winograd, direct, err := m.WinogradCounts()
+		require.NoError(t, err)
+		require.Positive(t, winograd, "after batch %d", batch)
+		require.Equal(t, 2*(3-winograd), direct, "direct primitives after batch %d: those of the convolutions without a Winograd kernel", batch)
+	}
+}
