@@ -33,6 +33,16 @@ type NetConfig struct {
 	// fewest channels are swapped, up to that many bytes of them
 	// (torch.Module.UseWinogradWithin). Zero swaps every one.
 	WinogradBytes int64
+	// ReleaseDirectWeights, when positive (at least 4), is the batch size
+	// the backbone will run, the loaders': with Winograd, each Winograd
+	// convolution makes its Winograd weights for it at NewNet's probe and
+	// lets go of its direct ones (torch.Module.ReleaseDirectWeights: 78 MB
+	// for all of ResNet-34's), which the Winograd weights then replace in
+	// memory instead of adding to the first batch's peak. Smaller batches
+	// run padded to it; larger ones, or another image size, fail where
+	// oneDNN's Winograd layout for them differs (load the net again to run
+	// them). 0, the default, keeps the direct weights.
+	ReleaseDirectWeights int
 	// FuseConvolutions folds the ReLU or residual sum after each of the
 	// optimised backbone's convolutions into it as a oneDNN post-op
 	// (torch.Module.FuseConvolutions: ResNet-34's 33 ReLUs and 16 sums, each
@@ -170,6 +180,8 @@ func checkConvolutionLevers(cfg NetConfig) error {
 		if err := checkWinograd(cfg); err != nil {
 			return err
 		}
+	} else if cfg.ReleaseDirectWeights != 0 {
+		return errors.New("finetune: ReleaseDirectWeights applies to Winograd convolutions: set Winograd too")
 	}
 	if cfg.FuseConvolutions {
 		return checkFusion(cfg)
@@ -276,6 +288,13 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		}
 	}
 	width, err := probeWidth(replicas[0], cfg.InputSize)
+	if err == nil && cfg.ReleaseDirectWeights != 0 {
+		// The direct weights the probe let go of are the caching
+		// allocator's free blocks now, too small for a batch's
+		// activations: back to the system, so that the Winograd weights
+		// take their place instead of adding to the first batch's peak.
+		torch.ReleaseCPUCache()
+	}
 	if err == nil && cfg.BackboneDtype != torch.Float32 {
 		err = checkAutocast(replicas[0], cfg.InputSize, cfg.BackboneDtype, cfg.ChannelsLast)
 	}

@@ -81,6 +81,12 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 				return nil, fmt.Errorf("finetune: fused convolutions: %w", err)
 			}
 		}
+		if cfg.ReleaseDirectWeights != 0 {
+			if _, err = m.ReleaseDirectWeights(cfg.ReleaseDirectWeights); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("finetune: releasing the direct weights: %w", err)
+			}
+		}
 		kept = kept || m == backbone
 		out = append(out, r)
 	}

@@ -58,3 +58,35 @@ func TestWinogradNeedsAnOptimisedFloat32CPUBackbone(t *testing.T) {
 		require.ErrorContains(t, err, c.want)
 	}
 }
+
+// NetConfig.ReleaseDirectWeights: NewNet's probe makes the Winograd
+// weights for the batch size given and the direct ones go, leaving no
+// direct primitive; the features of that batch and of a smaller one
+// (padded) stay the optimised backbone's. Without Winograd it is an error.
+func TestReleasedDirectWeightsNetGivesTheOptimisedNetsFeatures(t *testing.T) {
+	_, err := LoadNet(tinyBackbone, NetConfig{Classes: 3, Device: torch.CPU, OptimizeBackbone: true, ReleaseDirectWeights: 4})
+	require.ErrorContains(t, err, "ReleaseDirectWeights applies to Winograd convolutions")
+	if torch.WinogradAvailable() != nil {
+		t.Skip("no Winograd kernels on this CPU: nothing to release")
+	}
+	cfg := NetConfig{Classes: 3, Device: torch.CPU, OptimizeBackbone: true, Seed: 1}
+	direct, err := LoadNet(testenv.ResNet34(t), cfg)
+	require.NoError(t, err)
+	defer direct.Close()
+	cfg.Winograd, cfg.ReleaseDirectWeights = true, 4
+	released, err := LoadNet(testenv.ResNet34(t), cfg)
+	require.NoError(t, err)
+	defer released.Close()
+	winograd, direct2, err := released.Backbone.WinogradCounts()
+	require.NoError(t, err)
+	require.Zero(t, direct2, "direct primitives left after the probe")
+	require.GreaterOrEqual(t, winograd, 20, "Winograd primitives made for batches of 4 at the probe")
+
+	for _, n := range []int{4, 2} {
+		b := waveBatch(n)
+		want, err := direct.Features(b)
+		require.NoError(t, err)
+		requireFeaturesOf(t, want, released, b, "direct weights released")
+		want.Close()
+	}
+}

@@ -50,7 +50,7 @@ type config struct {
 	scale                                              float64
 	worker                                             string
 	optimize, bf16, int8, channelsLast, cacheImages    bool
-	winograd, fuse                                     bool
+	winograd, fuse, releaseDirect                      bool
 	pixelBatches                                       bool
 	augmentOnDevice                                    bool
 	prefetchInputs, deviceImages                       bool
@@ -114,6 +114,7 @@ func main() {
 	fs.BoolVar(&c.pixelBatches, "pixel-batches", false, "internal: with --worker loader or train, batches of bytes converted on the model's device (dataset.LoaderConfig.PixelBatches)")
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
+	fs.BoolVar(&c.releaseDirect, "release-direct-weights", false, "internal: with --worker and --winograd, the Winograd convolutions' direct weights let go once planned (finetune.NetConfig.ReleaseDirectWeights)")
 	fs.BoolVar(&c.noHugePages, "no-huge-pages", false, "internal: with --worker, the shim's large mappings in small pages (torch.SetHugePages(false))")
 	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
@@ -328,6 +329,10 @@ func orchestrate(c config) error {
 	steps = append(steps, leverPair(optimized && !slices.Equal(defaultFlags, []string{"--optimize-backbone"}), "--optimize-backbone")...)
 	steps = append(steps, leverPair(winograd && fused, winogradWithinFlags()...)...)
 	steps = append(steps, leverPair(winograd, "--optimize-backbone", "--winograd")...)
+	// Every convolution Winograd and fused, the direct weights let go once
+	// planned: what the default's bound on the Winograd weights (for its
+	// memory) costs, at less memory than the unbounded row above.
+	steps = append(steps, leverPair(winograd && fused, "--optimize-backbone", "--winograd", "--fuse-convolutions", "--release-direct-weights")...)
 	steps = append(steps, leverPair(int8Model != "" && optimized, "--optimize-backbone", "--int8", "--model", int8Model)...)
 	// Two backbone streams on a CPU (finetune.NetConfig.Streams), each on
 	// one thread of two, against the rows above: dogbreed's default

@@ -95,6 +95,7 @@ func markdown(c config, all []result) string {
 	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
 	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default)",
 		finetune.DefaultWinogradBytes>>20), defaultFused)
+	backboneLever(allWinogradReleasedRow, allWinogradReleased)
 	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36)",
 		finetune.DefaultWinogradBytes>>20), winogradWithin)
 	backboneLever("frozen + optimized, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)", "+optimize-backbone "+fuseTag)
@@ -246,6 +247,13 @@ func streamsTag(n int) string { return fmt.Sprintf("+streams=%d", n) }
 // benchStreams is how many backbone streams the streams rows run.
 const benchStreams = 2
 
+// allWinogradReleased is the What of the --release-direct-weights lever:
+// every convolution Winograd and fused, the direct weights let go.
+const allWinogradReleased = "+optimize-backbone +winograd " + fuseTag + " +release-direct-weights"
+
+// allWinogradReleasedRow names its rows.
+const allWinogradReleasedRow = "frozen + optimized, every convolution Winograd, fused, its direct weights let go once planned (finetune.NetConfig.ReleaseDirectWeights)"
+
 // noHugePagesRow names the --no-huge-pages lever's rows: dogbreed's default
 // backbone with huge pages off.
 const noHugePagesRow = "dogbreed's default, the shim's large mappings in small pages (huge pages off; on since stop 40)"
@@ -263,6 +271,7 @@ var trainLevers = []lever{
 		fmt.Sprintf("Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default), frozen + optimized backbone",
 			finetune.DefaultWinogradBytes>>20),
 		"CPUs with oneDNN's Winograd kernels only; "},
+	{allWinogradReleased, "all Winograd, direct weights let go", allWinogradReleasedRow, "CPUs with oneDNN's Winograd kernels only; "},
 	{winogradWithin, fmt.Sprintf("Winograd within %d MiB", finetune.DefaultWinogradBytes>>20),
 		fmt.Sprintf("Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36), frozen + optimized backbone",
 			finetune.DefaultWinogradBytes>>20),

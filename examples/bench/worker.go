@@ -82,6 +82,10 @@ func runWorker(c config) error {
 		netCfg.FuseConvolutions = true
 		what += " " + fuseTag
 	}
+	if c.releaseDirect {
+		netCfg.ReleaseDirectWeights = c.batchSize
+		what += " +release-direct-weights"
+	}
 	if c.bf16 {
 		netCfg.BackboneDtype = torch.BFloat16
 		what += " +bf16"

@@ -30,7 +30,7 @@ type options struct {
 	dataDir, model, device, out, plot, checkpoint, saveHead, distBackend string
 	cacheImages, deviceImages                                            string
 	demo, resume, skipFinal, inMemory, optimizeBackbone, bf16, fp16      bool
-	winograd, fuseConvolutions                                           bool
+	winograd, fuseConvolutions, releaseDirectWeights                     bool
 	skipBad, channelsLast, pixelBatches, prefetchInputs, augmentOnDevice bool
 	epochs, batchSize, lrPeriod, workers, threads, inputSize             int
 	prefetchThreads, streams                                             int
@@ -73,6 +73,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on where verified (libtorch 1.x and 2.11 on), off with 2.0-2.10 (Debian's 2.6 crashes running it)")
 	fs.BoolVar(&o.winograd, "winograd", false, "run the optimised backbone's 3×3 stride-1 convolutions with oneDNN's Winograd F(4×4,3×3) algorithm (4× fewer multiplications; outputs within float32 rounding, 1e-6 of the largest logit for ResNet-34). Default: on where it applies (the model on a CPU that oneDNN has Winograd kernels for, i.e. AVX-512; float32; --optimize-backbone), off elsewhere")
+	fs.BoolVar(&o.releaseDirectWeights, "release-direct-weights", false, "with --winograd, have the Winograd convolutions make their Winograd weights for --batch-size at the model's load and let go of their direct ones, which they then replace in memory (78 MB for all of ResNet-34's: with --winograd-memory all, a peak about 0.08 GB lower, near the default's). A batch larger than --batch-size then fails where oneDNN lays the Winograd weights out otherwise for it. Default off")
 	fs.BoolVar(&o.fuseConvolutions, "fuse-convolutions", false, "fold the ReLU or residual sum after each of the optimised backbone's convolutions into it (oneDNN post-ops: ResNet-34's 33 ReLUs and 16 sums no longer pass over their activations on their own; outputs within float32 rounding). Default: on where it applies (the model on a CPU, float32, --optimize-backbone, a libtunetorch built with oneDNN's headers), off elsewhere")
 	fs.StringVar(&o.winogradMemory, "winograd-memory", defaultWinogradMemory, "with --winograd, the most memory the Winograd weights may take (4× the direct ones): the convolutions with the fewest channels are swapped up to that size, or all of them with \"all\" (313 MB for ResNet-34: 2-6% faster than the default's 26 convolutions here, for about 0.11 GB more peak memory)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")

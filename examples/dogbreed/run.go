@@ -139,6 +139,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 	netCfg.WinogradBytes = o.winogradBytes
+	if o.releaseDirectWeights {
+		netCfg.ReleaseDirectWeights = o.batchSize
+	}
 	netCfg.FuseConvolutions = o.flagOr("fuse-convolutions", o.fuseConvolutions, finetune.FusionPays(netCfg))
 
 	// Train with validation.
@@ -479,6 +482,6 @@ func loadNet(path string, cfg finetune.NetConfig, out io.Writer) (*finetune.Net,
 		return net, err
 	}
 	fmt.Fprintf(out, "warning: %v; using the backbone unoptimised (--optimize-backbone=false skips this)\n", err)
-	cfg.OptimizeBackbone, cfg.Winograd, cfg.FuseConvolutions = false, false, false
+	cfg.OptimizeBackbone, cfg.Winograd, cfg.FuseConvolutions, cfg.ReleaseDirectWeights = false, false, false, 0
 	return finetune.LoadNet(path, cfg)
 }
