@@ -209,7 +209,11 @@ type Net struct {
 	// FusedConvolutions is how many of each backbone replica's convolutions
 	// took the ReLU or residual sum after them in (NetConfig.FuseConvolutions), or 0.
 	FusedConvolutions int
-	replicas          []replica // the backbone on each device it runs on (one, or NetConfig.BackboneDevices)
+	// DirectWeightsReleased is how many of each backbone replica's Winograd
+	// convolutions let go of their direct weights at NewNet's probe
+	// (NetConfig.ReleaseDirectWeights), or 0.
+	DirectWeightsReleased int
+	replicas              []replica // the backbone on each device it runs on (one, or NetConfig.BackboneDevices)
 	// images keeps decoded images on each device a replica runs on
 	// (NetConfig.DeviceImageBytes); nil without.
 	images  map[torch.Device]*imageStore
@@ -279,7 +283,8 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 	// waiting in the caching CPU allocator for requests of its sizes.
 	torch.ReleaseCPUCache()
 	n := &Net{Backbone: replicas[0].m, Device: cfg.Device, Classes: cfg.Classes, BackboneDtype: cfg.BackboneDtype,
-		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, FusedConvolutions: replicas[0].fused, replicas: replicas,
+		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, FusedConvolutions: replicas[0].fused,
+		DirectWeightsReleased: replicas[0].released, replicas: replicas,
 		streams: max(1, cfg.Streams)}
 	if cfg.DeviceImageBytes > 0 {
 		n.images = map[torch.Device]*imageStore{}

@@ -22,6 +22,7 @@ type replica struct {
 	dev      torch.Device
 	winograd int // convolutions swapped for Winograd ones (NetConfig.Winograd)
 	fused    int // convolutions that took a ReLU or residual sum in (NetConfig.FuseConvolutions)
+	released int // Winograd convolutions that let go of their direct weights (NetConfig.ReleaseDirectWeights)
 }
 
 // makeReplicas puts a copy of backbone (on cfg.Device, in eval mode, in its
@@ -82,7 +83,7 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 			}
 		}
 		if cfg.ReleaseDirectWeights != 0 {
-			if _, err = m.ReleaseDirectWeights(cfg.ReleaseDirectWeights); err != nil {
+			if r.released, err = m.ReleaseDirectWeights(cfg.ReleaseDirectWeights); err != nil {
 				m.Close()
 				return nil, fmt.Errorf("finetune: releasing the direct weights: %w", err)
 			}

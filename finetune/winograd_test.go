@@ -77,6 +77,7 @@ func TestReleasedDirectWeightsNetGivesTheOptimisedNetsFeatures(t *testing.T) {
 	released, err := LoadNet(testenv.ResNet34(t), cfg)
 	require.NoError(t, err)
 	defer released.Close()
+	require.Equal(t, 29, released.DirectWeightsReleased)
 	winograd, direct2, err := released.Backbone.WinogradCounts()
 	require.NoError(t, err)
 	require.Zero(t, direct2, "direct primitives left after the probe")

@@ -278,12 +278,8 @@ func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 	require.Contains(t, out.String(), " (bfloat16 autocast, channels-last): ")
 }
 
-// TestWinogradDefaultFollowsTheMachine: with the ResNet-34 on a CPU that has
-// oneDNN's Winograd kernels, 26 of its 29 3×3 stride-1 convolutions (its
-// first three stages', two of its fourth's) run them (--winograd-memory's
-// default, 192MiB), all 29 with
-// --winograd-memory all, none with --winograd=false; elsewhere none do, and
-// asking is an error that says why.
+// TestWinogradMemoryFlag: "all", or a size; anything else is an error
+// that names the value.
 func TestWinogradMemoryFlag(t *testing.T) {
 	for _, c := range []struct {
 		v    string
@@ -299,6 +295,13 @@ func TestWinogradMemoryFlag(t *testing.T) {
 	}
 }
 
+// TestWinogradDefaultFollowsTheMachine: with the ResNet-34 on a CPU that has
+// oneDNN's Winograd kernels, 26 of its 29 3×3 stride-1 convolutions (its
+// first three stages', two of its fourth's) run them (--winograd-memory's
+// default, 192MiB), all 29 with --winograd-memory all, and the same with
+// their direct weights let go (--release-direct-weights: the same losses),
+// none with --winograd=false; elsewhere none do, and asking is an error
+// that says why, as is --release-direct-weights without them.
 func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 	resnet := testenv.ResNet34(t)
 	runLog := func(extra ...string) (string, error) {
@@ -315,15 +318,24 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 		// (--optimize-backbone given: off by default on libtorch 2.0-2.10.)
 		_, err := runLog("--winograd", "--optimize-backbone")
 		require.ErrorContains(t, err, why.Error())
+		_, err = runLog("--release-direct-weights")
+		require.ErrorContains(t, err, "--release-direct-weights applies to the Winograd convolutions, off here")
 		return
 	}
 	require.Contains(t, log, "26 Winograd convolutions): ")
 	log, err = runLog("--winograd-memory", "all")
 	require.NoError(t, err)
 	require.Contains(t, log, "29 Winograd convolutions): ")
+	released, err := runLog("--winograd-memory", "all", "--release-direct-weights")
+	require.NoError(t, err)
+	require.Contains(t, released, "29 Winograd convolutions, 29 of them without their direct weights): ")
+	require.NotEmpty(t, lossLines(log))
+	require.Equal(t, lossLines(log), lossLines(released), "the losses with the direct weights let go")
 	log, err = runLog("--winograd=false")
 	require.NoError(t, err)
 	require.NotContains(t, log, "Winograd convolutions")
+	_, err = runLog("--winograd=false", "--release-direct-weights")
+	require.ErrorContains(t, err, "--release-direct-weights applies to the Winograd convolutions, off here")
 	_, err = runLog("--winograd", "--optimize-backbone=false")
 	require.ErrorContains(t, err, "they need OptimizeBackbone")
 }
@@ -371,4 +383,9 @@ func TestBF16NoteWithoutTheInstructions(t *testing.T) {
 	require.Empty(t, bf16Note(true, torch.CPU, true))
 	require.Empty(t, bf16Note(false, torch.CPU, false))
 	require.Empty(t, bf16Note(true, torch.CUDA(0), false))
+}
+
+// lossLines returns a run log's summary lines ("train loss ..."), in order.
+func lossLines(log string) []string {
+	return regexp.MustCompile(`(?m)^train loss .*$`).FindAllString(log, -1)
 }

@@ -140,6 +140,9 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
 	netCfg.WinogradBytes = o.winogradBytes
 	if o.releaseDirectWeights {
+		if !netCfg.Winograd {
+			return errors.New("--release-direct-weights applies to the Winograd convolutions, off here (see --winograd)")
+		}
 		netCfg.ReleaseDirectWeights = o.batchSize
 	}
 	netCfg.FuseConvolutions = o.flagOr("fuse-convolutions", o.fuseConvolutions, finetune.FusionPays(netCfg))
@@ -463,6 +466,9 @@ func backboneLayout(n *finetune.Net) string {
 	}
 	if n.WinogradConvolutions > 0 {
 		parts = append(parts, fmt.Sprintf("%d Winograd convolutions", n.WinogradConvolutions))
+	}
+	if n.DirectWeightsReleased > 0 {
+		parts = append(parts, fmt.Sprintf("%d of them without their direct weights", n.DirectWeightsReleased))
 	}
 	if n.Streams() > 1 {
 		parts = append(parts, fmt.Sprintf("%d streams", n.Streams()))
