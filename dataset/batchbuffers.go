@@ -33,7 +33,6 @@ type batchBuffers struct {
 	running   int
 	need      int
 	idleSince uint64
-	release   *time.Timer
 }
 
 // buffersIdle is how long sharedBuffers keeps its buffers once no loader's
@@ -47,18 +46,14 @@ var sharedBuffers = &batchBuffers{idle: buffersIdle}
 
 // begin says a pass that has up to n batches alive at once starts: the
 // pool keeps as many buffers as the passes running at once need at most
-// (the limit only grows until the pool is let go), and an armed release is
-// called off.
+// (the limit only grows until the pool is let go), and an armed release
+// does nothing when it comes.
 func (p *batchBuffers) begin(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running++
 	p.need += n
 	p.keep = max(p.keep, p.need)
-	if p.release != nil {
-		p.release.Stop()
-		p.release = nil
-	}
 	p.idleSince++
 }
 
@@ -78,10 +73,10 @@ func (p *batchBuffers) end(n int) {
 		return
 	}
 	period := p.idleSince
-	p.release = time.AfterFunc(p.idle, func() {
+	time.AfterFunc(p.idle, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.running == 0 && p.idleSince == period {
+		if p.idleSince == period { // no pass began since
 			p.letGo()
 		}
 	})
@@ -116,7 +111,6 @@ func (p *batchBuffers) letGo() {
 	clear(p.bytes)
 	p.floats, p.bytes = p.floats[:0], p.bytes[:0]
 	p.keep = 0
-	p.release = nil
 }
 
 // take removes the first buffer of list with room for n values and returns

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
 // ResNet-34's Winograd convolutions, asked after a batch of 4 made their
@@ -18,13 +17,7 @@ import (
 // another layout).
 func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
 	skipWithoutWinogradPlans(t)
-	SetCPUCaching(true)
-	m := frozenOptimized(t, testenv.ResNet34(t))
-	defer m.Close()
-	n, err := m.UseWinograd()
-	require.NoError(t, err)
-	require.Equal(t, 29, n)
-
+	m := winogradResNet34(t)
 	x := resnetInput(t, 4)
 	one := x.Narrow(0, 0, 1)
 	defer one.Close()

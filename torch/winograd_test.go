@@ -59,6 +59,20 @@ func skipWithoutWinogradPlans(t *testing.T) {
 	}
 }
 
+// winogradResNet34 is the optimised ResNet-34 with its 29 3×3 stride-1
+// convolutions swapped (UseWinograd), on the caching CPU allocator; closed
+// when the test ends.
+func winogradResNet34(t *testing.T) *Module {
+	t.Helper()
+	SetCPUCaching(true)
+	m := frozenOptimized(t, testenv.ResNet34(t))
+	t.Cleanup(m.Close)
+	n, err := m.UseWinograd()
+	require.NoError(t, err)
+	require.Equal(t, 29, n)
+	return m
+}
+
 // frozenOptimized loads path and freezes it optimised for inference.
 func frozenOptimized(t *testing.T, path string) *Module { return frozenModule(t, path, true) }
 
@@ -209,11 +223,7 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	path := testenv.ResNet34(t)
 	direct := frozenOptimized(t, path)
 	defer direct.Close()
-	wino := frozenOptimized(t, path)
-	defer wino.Close()
-	n, err := wino.UseWinograd()
-	require.NoError(t, err)
-	require.Equal(t, 29, n)
+	wino := winogradResNet34(t)
 
 	x := resnetInput(t, 4)
 	a, err := direct.ForwardNoGrad(x)
@@ -246,12 +256,7 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 // 512-channel ones: 16).
 func TestWinogradPlansTakeTheirTemporariesFromTheCPUAllocator(t *testing.T) {
 	skipWithoutWinogradPlans(t)
-	SetCPUCaching(true)
-	m := frozenOptimized(t, testenv.ResNet34(t))
-	defer m.Close()
-	n, err := m.UseWinograd()
-	require.NoError(t, err)
-	require.Equal(t, 29, n)
+	m := winogradResNet34(t)
 	x := resnetInput(t, 4)
 
 	largeRequests := func() int64 {

@@ -129,14 +129,17 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
 at::Tensor Convolution::run(const at::Tensor &x, const c10::optional<at::Tensor> &residual) {
   std::vector<int64_t> key;
   auto y = convolve(x, residual, &key);
-  int64_t batch = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!kept) batch = release_batch;
-  }
-  if (batch > 0) {
-    // The plan of the batch size asked for, which lets go of the direct
-    // weights as it is made (plan_for), now that this one has run.
+  // Once, after a release_direct_weights that could not let go at once (no
+  // lock taken on the batches after it): the plan of the batch size asked
+  // for, which lets go of the direct weights as it is made (plan_for), now
+  // that this run is done with them; a direct one (no Winograd kernel for
+  // the shape) leaves them.
+  if (release_pending.exchange(false)) {
+    int64_t batch;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      batch = release_batch;
+    }
     key[0] = batch;
     plan_for(key);
   }
@@ -386,9 +389,10 @@ bool Convolution::release_direct_weights(int64_t batch) {
   for (auto &kv : plans) {
     if (kv.second->winograd && kv.first[0] == batch) {
       release_direct(kv.second);
-      break;
+      return true;
     }
   }
+  release_pending = true;
   return true;
 }
 
@@ -397,6 +401,7 @@ void Convolution::release_direct(const std::shared_ptr<Plan> &plan) {
   // probe): they go with it.
   plans.remove_if([](const std::pair<std::vector<int64_t>, std::shared_ptr<Plan>> &kv) { return !kv.second->winograd; });
   kept = plan;
+  release_pending = false;
   weight = at::Tensor();  // freed once no running plan holds it (Plan::module_weights)
 }
 

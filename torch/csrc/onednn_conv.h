@@ -18,6 +18,7 @@
 #include <torch/custom_class.h>
 #include <torch/script.h>
 
+#include <atomic>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -120,6 +121,7 @@ struct Convolution : torch::CustomClassHolder {
   std::list<std::pair<std::vector<int64_t>, std::shared_ptr<Plan>>> plans;  // most recent first
   std::vector<int64_t> weight_dims;  // [o, c, kh, kw], kept when weight is released
   int64_t release_batch = 0;         // release_direct_weights's batch, 0 before it is called
+  std::atomic<bool> release_pending{false};  // run makes release_batch's plan after it, once
   std::shared_ptr<Plan> kept;        // once released: the plan whose Winograd weights the new ones share
 };
 
