@@ -67,15 +67,32 @@ func BenchmarkResNet34ForwardWinograd(b *testing.B) {
 }
 
 // BenchmarkResNet34ForwardDefault is dogbreed's default CPU backbone:
-// optimised, Winograd within DefaultWinogradBytes where oneDNN has the
-// kernels, the ReLUs and residual sums fused into the convolutions.
+// optimised, every convolution Winograd with its direct weights let go
+// where oneDNN has the kernels, the ReLUs and residual sums fused into the
+// convolutions.
 func BenchmarkResNet34ForwardDefault(b *testing.B) {
-	cfg := NetConfig{OptimizeBackbone: true, WinogradBytes: DefaultWinogradBytes}
+	cfg := NetConfig{OptimizeBackbone: true}
 	if err := torch.FusionAvailable(); err != nil {
 		b.Skip(err)
 	}
 	cfg.Winograd, cfg.FuseConvolutions = WinogradPays(cfg), true
+	if cfg.Winograd {
+		cfg.ReleaseDirectWeights = 32
+	}
 	benchmarkBackbone(b, cfg)
+}
+
+// BenchmarkResNet34ForwardWinogradWithin is dogbreed's default CPU
+// backbone of stops 36-41 where oneDNN has the Winograd kernels: within
+// DefaultWinogradBytes, fused, the direct weights kept.
+func BenchmarkResNet34ForwardWinogradWithin(b *testing.B) {
+	if err := torch.WinogradAvailable(); err != nil {
+		b.Skip(err)
+	}
+	if err := torch.FusionAvailable(); err != nil {
+		b.Skip(err)
+	}
+	benchmarkBackbone(b, NetConfig{OptimizeBackbone: true, Winograd: true, WinogradBytes: DefaultWinogradBytes, FuseConvolutions: true})
 }
 
 func BenchmarkResNet34ForwardBF16(b *testing.B) {

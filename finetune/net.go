@@ -33,15 +33,16 @@ type NetConfig struct {
 	// fewest channels are swapped, up to that many bytes of them
 	// (torch.Module.UseWinogradWithin). Zero swaps every one.
 	WinogradBytes int64
-	// ReleaseDirectWeights, when positive (at least 4), is the batch size
-	// the backbone will run, the loaders': with Winograd, each Winograd
-	// convolution makes its Winograd weights for it at NewNet's probe and
-	// lets go of its direct ones (torch.Module.ReleaseDirectWeights: 78 MB
-	// for all of ResNet-34's), which the Winograd weights then replace in
-	// memory instead of adding to the first batch's peak. Smaller batches
-	// run padded to it; larger ones, or another image size, fail where
-	// oneDNN's Winograd layout for them differs (load the net again to run
-	// them). 0, the default, keeps the direct weights.
+	// ReleaseDirectWeights, when positive (at least torch.MinReleaseBatch),
+	// is the batch size the backbone will run, the loaders': with Winograd,
+	// each Winograd convolution makes its Winograd weights for it at
+	// NewNet's probe and lets go of its direct ones
+	// (torch.Module.ReleaseDirectWeights: 78 MB for all of ResNet-34's),
+	// which the Winograd weights then replace in memory instead of adding
+	// to the first batch's peak. Smaller batches run padded to it; larger
+	// ones, or another image size, fail where oneDNN's Winograd layout for
+	// them differs (load the net again to run them). 0, the default, keeps
+	// the direct weights.
 	ReleaseDirectWeights int
 	// FuseConvolutions folds the ReLU or residual sum after each of the
 	// optimised backbone's convolutions into it as a oneDNN post-op

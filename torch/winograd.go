@@ -102,20 +102,24 @@ func (m *Module) FuseConvolutions() (int, error) {
 	return int(n), nil
 }
 
+// MinReleaseBatch is the smallest batch size ReleaseDirectWeights takes:
+// the Winograd convolutions run batches of fewer images direct.
+const MinReleaseBatch = 4
+
 // ReleaseDirectWeights has each convolution UseWinograd swapped let go of
 // the optimised module's weights for it (the direct algorithm's: 78 MB for
 // ResNet-34's 3×3 stride-1 convolutions) once it has made its Winograd
-// weights for batches of batch images (at least 4) of the image size it
-// runs: at once where it has, else right after its next forward, of any
-// batch size (a probe of one image), which then makes them. It returns how
-// many convolutions will. Made before the first full batch, the Winograd
-// weights take the direct ones' place in memory instead of adding to the
-// peak that batch sets. From then on those convolutions run Winograd only:
-// a smaller batch padded to batch images, a larger one or another image
-// size only where oneDNN's Winograd layout for it is the same (it depends
-// on both): else the forward fails, saying so (load the module again to
-// run it). Call it after UseWinograd and FuseConvolutions, which read the
-// weights.
+// weights for batches of batch images (at least MinReleaseBatch) of the
+// image size it runs: at once where it has, else right after its next
+// forward, of any batch size (a probe of one image), which then makes
+// them. It returns how many convolutions will. Made before the first full
+// batch, the Winograd weights take the direct ones' place in memory
+// instead of adding to the peak that batch sets. From then on those
+// convolutions run Winograd only: a smaller batch padded to batch images,
+// a larger one or another image size only where oneDNN's Winograd layout
+// for it is the same (it depends on both): else the forward fails, saying
+// so (load the module again to run it). Call it after UseWinograd and
+// FuseConvolutions, which read the weights.
 func (m *Module) ReleaseDirectWeights(batch int) (int, error) {
 	var n C.int64_t
 	if err := check("release direct weights", C.tt_module_release_direct_weights(m.handle(), C.int64_t(batch), &n)); err != nil {

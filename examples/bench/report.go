@@ -93,20 +93,18 @@ func markdown(c config, all []result) string {
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
 	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
-	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default)",
-		finetune.DefaultWinogradBytes>>20), defaultFused)
-	backboneLever(allWinogradReleasedRow, allWinogradReleased)
-	backboneLever(fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36)",
-		finetune.DefaultWinogradBytes>>20), winogradWithin)
+	backboneLever(defaultRow+" (dogbreed's default)", defaultWhat)
+	backboneLever(defaultUnfusedRow, defaultUnfused)
+	backboneLever(withinFusedRow, withinFused)
 	backboneLever("frozen + optimized, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)", "+optimize-backbone "+fuseTag)
 	backboneLever("bf16 autocast", "+bf16")
 	backboneLever("channels-last", "+channels-last")
 	backboneLever("bf16 autocast + channels-last", "+bf16 +channels-last")
 	backboneLever("int8, frozen + optimized", "+optimize-backbone +int8")
-	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), defaultFused+" "+streamsTag(benchStreams))
+	backboneLever(fmt.Sprintf("dogbreed's default on %d streams (CPUs)", benchStreams), defaultWhat+" "+streamsTag(benchStreams))
 	backboneLever(fmt.Sprintf("int8, frozen + optimized, on %d streams", benchStreams), "+optimize-backbone +int8 "+streamsTag(benchStreams))
 	backboneLever("libtorch's own CPU allocator (the caching one off)", "+no-cpu-cache")
-	backboneLever(noHugePagesRow, defaultFused+" +no-huge-pages")
+	backboneLever(noHugePagesRow, defaultWhat+" +no-huge-pages")
 	backboneLever(openBLASThreadedRow, "+openblas-threaded")
 	row("loader only (decode + train augmentation)", field("Go", "loader", img), field("PyTorch", "loader", img), "img/s")
 	row("loader only, the transforms' Go code without its AVX2 assembly (÷ the chapter's loader)", field("Go", "loader +no-simd", img),
@@ -227,16 +225,31 @@ func markdown(c config, all []result) string {
 // its short name, and its end-to-end row's name and note on when it runs.
 type lever struct{ what, name, row, note string }
 
-// winogradWithin is the What of the Winograd runs within dogbreed's default
-// bound on the Winograd weights.
-var winogradWithin = "+optimize-backbone +winograd " + winogradBytesTag(finetune.DefaultWinogradBytes)
-
 // fuseTag is what a run's What says of --fuse-convolutions.
 const fuseTag = "+fuse-convolutions"
 
-// defaultFused is the What of dogbreed's default backbone where oneDNN has
-// Winograd kernels: Winograd within its bound, the convolutions fused.
-var defaultFused = winogradWithin + " " + fuseTag
+// defaultWhat is the What of dogbreed's default backbone where oneDNN has
+// Winograd kernels (since stop 42): every 3×3 stride-1 convolution
+// Winograd, fused, its direct weights let go once planned.
+const defaultWhat = "+optimize-backbone +winograd " + fuseTag + " +release-direct-weights"
+
+// defaultRow names dogbreed's default backbone's rows.
+const defaultRow = "frozen + optimized, every convolution Winograd, ReLUs and sums fused into the convolutions, their direct weights let go once planned"
+
+// defaultUnfused is the What of dogbreed's default backbone unfused: what
+// the fusion saves.
+const defaultUnfused = "+optimize-backbone +winograd +release-direct-weights"
+
+// defaultUnfusedRow names its rows.
+const defaultUnfusedRow = "frozen + optimized, every convolution Winograd, their direct weights let go, unfused"
+
+// withinFused is the What of dogbreed's default backbone of stops 36-41:
+// Winograd within its bound, fused, the direct weights kept.
+var withinFused = "+optimize-backbone +winograd " + winogradBytesTag(finetune.DefaultWinogradBytes) + " " + fuseTag
+
+// withinFusedRow names its rows.
+var withinFusedRow = fmt.Sprintf("frozen + optimized, Winograd convolutions within %d MiB of weights, fused, their direct weights kept (dogbreed's default until stop 42)",
+	finetune.DefaultWinogradBytes>>20)
 
 // winogradBytesTag is what a run's What says of --winograd-bytes n.
 func winogradBytesTag(n int64) string { return fmt.Sprintf("+winograd-bytes=%d", n) }
@@ -246,13 +259,6 @@ func streamsTag(n int) string { return fmt.Sprintf("+streams=%d", n) }
 
 // benchStreams is how many backbone streams the streams rows run.
 const benchStreams = 2
-
-// allWinogradReleased is the What of the --release-direct-weights lever:
-// every convolution Winograd and fused, the direct weights let go.
-const allWinogradReleased = "+optimize-backbone +winograd " + fuseTag + " +release-direct-weights"
-
-// allWinogradReleasedRow names its rows.
-const allWinogradReleasedRow = "frozen + optimized, every convolution Winograd, fused, its direct weights let go once planned (finetune.NetConfig.ReleaseDirectWeights)"
 
 // noHugePagesRow names the --no-huge-pages lever's rows: dogbreed's default
 // backbone with huge pages off.
@@ -267,19 +273,14 @@ const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own de
 var trainLevers = []lever{
 	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
 	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with oneDNN's Winograd kernels only; "},
-	{defaultFused, "dogbreed's default",
-		fmt.Sprintf("Winograd convolutions within %d MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default), frozen + optimized backbone",
-			finetune.DefaultWinogradBytes>>20),
-		"CPUs with oneDNN's Winograd kernels only; "},
-	{allWinogradReleased, "all Winograd, direct weights let go", allWinogradReleasedRow, "CPUs with oneDNN's Winograd kernels only; "},
-	{winogradWithin, fmt.Sprintf("Winograd within %d MiB", finetune.DefaultWinogradBytes>>20),
-		fmt.Sprintf("Winograd convolutions within %d MiB of weights, unfused (dogbreed's default until stop 36), frozen + optimized backbone",
-			finetune.DefaultWinogradBytes>>20),
+	{defaultWhat, "dogbreed's default", defaultRow + " (dogbreed's default)", "CPUs with oneDNN's Winograd kernels only; "},
+	{defaultUnfused, "dogbreed's default unfused", defaultUnfusedRow, "CPUs with oneDNN's Winograd kernels only; "},
+	{withinFused, fmt.Sprintf("Winograd within %d MiB, fused", finetune.DefaultWinogradBytes>>20), withinFusedRow,
 		"CPUs with oneDNN's Winograd kernels only; "},
 	{"+optimize-backbone " + fuseTag, "frozen + optimized, fused", "frozen + optimized backbone, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)",
 		"CPUs only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
-	{defaultFused + " " + streamsTag(benchStreams), fmt.Sprintf("dogbreed's default, %d streams", benchStreams),
+	{defaultWhat + " " + streamsTag(benchStreams), fmt.Sprintf("dogbreed's default, %d streams", benchStreams),
 		fmt.Sprintf("dogbreed's default backbone on %d streams (finetune.NetConfig.Streams)", benchStreams), "CPUs only; "},
 	{"+optimize-backbone +int8 " + streamsTag(benchStreams), fmt.Sprintf("int8, %d streams", benchStreams),
 		fmt.Sprintf("int8 backbone, frozen + optimized, on %d streams", benchStreams), "CPUs only; "},
@@ -287,7 +288,7 @@ var trainLevers = []lever{
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
-	{defaultFused + " +no-huge-pages", "dogbreed's default in small pages", noHugePagesRow, "CPUs with oneDNN's Winograd kernels only; "},
+	{defaultWhat + " +no-huge-pages", "dogbreed's default in small pages", noHugePagesRow, "CPUs with oneDNN's Winograd kernels only; "},
 	{"+openblas-threaded", "OpenBLAS threaded", openBLASThreadedRow, "where libtorch calls OpenBLAS; "},
 	{"+no-simd", "without the AVX2 assembly", "the transforms' Go code without its AVX2 assembly", "amd64 CPUs with AVX2 only; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},

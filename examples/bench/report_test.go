@@ -124,10 +124,10 @@ func TestTrainingRunsArePairedWithTheChaptersOfTheirRepetition(t *testing.T) {
 	all := []result{
 		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
-		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 44, WallSeconds: 40, Rep: 1},
+		{Side: "Go", What: "train " + defaultWhat, ExamplesPerSec: 44, WallSeconds: 40, Rep: 1},
 		{Side: "Go", What: "train", ExamplesPerSec: 33, WallSeconds: 60, Rep: 2},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 30, WallSeconds: 80, Rep: 2},
-		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 63, WallSeconds: 40, Rep: 2},
+		{Side: "Go", What: "train " + defaultWhat, ExamplesPerSec: 63, WallSeconds: 40, Rep: 2},
 		{Side: "Go", What: "train +optimize-backbone +int8", ExamplesPerSec: 90, WallSeconds: 20},
 	}
 	md := markdown(config{device: "cpu", classes: 12, batchSize: 32, threads: 2, epochs: 3, batches: 12, reps: 2}, all)
@@ -150,10 +150,10 @@ func TestRepetitionsBackboneRunsSpreadIsReported(t *testing.T) {
 		{Side: "Go", What: "backbone", ImagesPerSec: 31.7, Rep: 2},
 		{Side: "PyTorch", What: "backbone", ImagesPerSec: 24.5, Rep: 1},
 		{Side: "PyTorch", What: "backbone", ImagesPerSec: 21.3, Rep: 2},
-		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 46, Rep: 1},
-		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 71.8, Rep: 2},
-		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 99}, // a lever's single run
-		{Side: "Go", What: "backbone " + defaultFused + " " + epochsTag(10), ImagesPerSec: 10, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultWhat, ImagesPerSec: 46, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultWhat, ImagesPerSec: 71.8, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultWhat, ImagesPerSec: 99}, // a lever's single run
+		{Side: "Go", What: "backbone " + defaultWhat + " " + epochsTag(10), ImagesPerSec: 10, Rep: 1},
 		{Side: "Go", What: "backbone +optimize-backbone +int8", ImagesPerSec: 120},
 		{Side: "Go", What: "train", ExamplesPerSec: 30, Rep: 1},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, Rep: 1},
@@ -175,20 +175,20 @@ func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
 		{Side: "Go", What: "train", ExamplesPerSec: 30, WallSeconds: 60, Rep: 1},
 		{Side: "Go", What: "backbone", ImagesPerSec: 30, Rep: 1},
 		{Side: "PyTorch", What: "train", ExamplesPerSec: 20, WallSeconds: 80, Rep: 1},
-		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 50},
-		{Side: "Go", What: "train " + defaultFused, ExamplesPerSec: 44, WallSeconds: 40},
-		{Side: "Go", What: "backbone " + defaultFused, ImagesPerSec: 50},
+		{Side: "Go", What: "backbone " + defaultWhat, ImagesPerSec: 50},
+		{Side: "Go", What: "train " + defaultWhat, ExamplesPerSec: 44, WallSeconds: 40},
+		{Side: "Go", What: "backbone " + defaultWhat, ImagesPerSec: 50},
 		// Repetition 1 of the chapter's length: 52 / ((50+54)/2) = 1.000;
 		// repetition 2: 45 / 50 = 0.900; int8 120 / 125 = 0.960.
-		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 1},
-		{Side: "Go", What: "train " + defaultFused + tag, ExamplesPerSec: 52, WallSeconds: 110, BackboneImages: 5780, Rep: 1},
-		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 54, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultWhat + tag, ImagesPerSec: 50, Rep: 1},
+		{Side: "Go", What: "train " + defaultWhat + tag, ExamplesPerSec: 52, WallSeconds: 110, BackboneImages: 5780, Rep: 1},
+		{Side: "Go", What: "backbone " + defaultWhat + tag, ImagesPerSec: 54, Rep: 1},
 		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
 		{Side: "Go", What: "train +optimize-backbone +int8" + tag, ExamplesPerSec: 120, WallSeconds: 48, BackboneImages: 5820, Rep: 1},
 		{Side: "Go", What: "backbone +optimize-backbone +int8" + tag, ImagesPerSec: 125, Rep: 1},
-		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 2},
-		{Side: "Go", What: "train " + defaultFused + tag, ExamplesPerSec: 45, WallSeconds: 120, BackboneImages: 5460, Rep: 2},
-		{Side: "Go", What: "backbone " + defaultFused + tag, ImagesPerSec: 50, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultWhat + tag, ImagesPerSec: 50, Rep: 2},
+		{Side: "Go", What: "train " + defaultWhat + tag, ExamplesPerSec: 45, WallSeconds: 120, BackboneImages: 5460, Rep: 2},
+		{Side: "Go", What: "backbone " + defaultWhat + tag, ImagesPerSec: 50, Rep: 2},
 	}
 	c := config{device: "cpu", classes: 12, batchSize: 32, threads: 2, cores: 2, epochs: 3, batches: 12, reps: 1, bracket: true,
 		chapterEpochs: -1}
@@ -198,8 +198,8 @@ func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
 	require.Contains(t, md, "\nOver the chapter's 10 epochs (after the runs above, each training run between two backbone-only runs with the same backbone, "+
 		"in its own process; median, then each run's): dogbreed's default 0.95 (1.000, 0.900); int8 0.96 (0.960). "+
 		"Their bound, as above: dogbreed's default 0.96, int8 0.93.\n")
-	require.Contains(t, md, "| end-to-end, Winograd convolutions within 192 MiB of weights, ReLUs and sums fused into the convolutions (dogbreed's default), frozen + optimized backbone "+
-		"(CPUs with oneDNN's Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
+	require.Contains(t, md, "| end-to-end, frozen + optimized, every convolution Winograd, ReLUs and sums fused into the convolutions, their direct weights let go once planned "+
+		"(dogbreed's default) (CPUs with oneDNN's Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
 	require.Contains(t, md, "(median, then each repetition's): plain 1.50× (1.50×).\n")
 	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): dogbreed's default 0.88.")
 	require.Contains(t, md, "then PyTorch's two)", "no default-backbone runs in the repetitions: the chapter-length ones are not")

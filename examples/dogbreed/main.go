@@ -37,7 +37,7 @@ type options struct {
 	prefetch                                                             int   // batches the loader prepares ahead; 0: finetune.LoaderPrefetch
 	deviceImageBytes                                                     int64 // --device-images, parsed
 	winogradMemory                                                       string
-	winogradBytes                                                        int64 // --winograd-memory, parsed (0: all)
+	winogradBytes                                                        int64 // --winograd-memory, parsed (0: all; autoWinogradMemory)
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
 	demoScale                                                            float64
@@ -73,9 +73,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.inMemory, "in-memory", false, "split in memory instead of writing train_valid_test/ (the chapter's layout)")
 	fs.BoolVar(&o.optimizeBackbone, "optimize-backbone", torch.OptimizeForInferenceVerified(), "freeze and optimise the TorchScript backbone for inference (torch.jit.freeze + optimize_for_inference: faster, same outputs up to float rounding); =false runs it as exported. Default: on where verified (libtorch 1.x and 2.11 on), off with 2.0-2.10 (Debian's 2.6 crashes running it)")
 	fs.BoolVar(&o.winograd, "winograd", false, "run the optimised backbone's 3×3 stride-1 convolutions with oneDNN's Winograd F(4×4,3×3) algorithm (4× fewer multiplications; outputs within float32 rounding, 1e-6 of the largest logit for ResNet-34). Default: on where it applies (the model on a CPU that oneDNN has Winograd kernels for, i.e. AVX-512; float32; --optimize-backbone), off elsewhere")
-	fs.BoolVar(&o.releaseDirectWeights, "release-direct-weights", false, "with --winograd, have the Winograd convolutions make their Winograd weights for --batch-size at the model's load and let go of their direct ones, which they then replace in memory (78 MB for all of ResNet-34's: with --winograd-memory all, on a 2-core AMD EPYC (Zen 5), a peak 0.08 GB lower, 0.03 GB above the default's, for a backbone 9-16% faster than the default's). A batch larger than --batch-size then fails where oneDNN lays the Winograd weights out otherwise for it. Default off")
+	fs.BoolVar(&o.releaseDirectWeights, "release-direct-weights", false, "with --winograd, have the Winograd convolutions make their Winograd weights for the run's batch size (--batch-size, or the largest set's size if smaller) at the model's load and let go of their direct ones, which they then replace in memory (78 MB for all of ResNet-34's); a smaller batch runs padded to it. With --winograd-memory auto, every convolution then runs Winograd: on a 2-core AMD EPYC (Zen 5), a backbone 9-16% faster than within 192MiB with the direct weights kept, for a peak about 0.03 GB higher, under the chapter's. Default: on with --winograd, for batches of at least 4 images")
 	fs.BoolVar(&o.fuseConvolutions, "fuse-convolutions", false, "fold the ReLU or residual sum after each of the optimised backbone's convolutions into it (oneDNN post-ops: ResNet-34's 33 ReLUs and 16 sums no longer pass over their activations on their own; outputs within float32 rounding). Default: on where it applies (the model on a CPU, float32, --optimize-backbone, a libtunetorch built with oneDNN's headers), off elsewhere")
-	fs.StringVar(&o.winogradMemory, "winograd-memory", defaultWinogradMemory, "with --winograd, the most memory the Winograd weights may take (4× the direct ones): the convolutions with the fewest channels are swapped up to that size, or all of them with \"all\" (313 MB for ResNet-34: 2-6% faster than the default's 26 convolutions here, for about 0.11 GB more peak memory)")
+	fs.StringVar(&o.winogradMemory, "winograd-memory", "auto", "with --winograd, the most memory the Winograd weights may take (4× the direct ones): the convolutions with the fewest channels are swapped up to that size, or all of them with \"all\" (313 MB for ResNet-34); auto: all where their direct weights go (--release-direct-weights), else "+defaultWinogradMemory+" (ResNet-34's 26 convolutions with the fewest channels, 2-6% slower than all 29 on a 2-core Xeon without AMX, for about 0.11 GB less peak memory)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
 	fs.BoolVar(&o.channelsLast, "channels-last", false, "lay the backbone and its batches out NHWC (torch.channels_last), what GPUs' fast convolutions read; same outputs up to float rounding. Default: on with the backbone on a GPU, off on the CPU (no faster there)")
@@ -163,19 +163,22 @@ func main() {
 	}
 }
 
-// defaultWinogradMemory is --winograd-memory's default:
-// finetune.DefaultWinogradBytes.
+// defaultWinogradMemory is finetune.DefaultWinogradBytes as
+// --winograd-memory takes it.
 var defaultWinogradMemory = fmt.Sprintf("%dMiB", finetune.DefaultWinogradBytes>>20)
 
-// parseWinogradMemory reads --winograd-memory: "all" (0: no bound) or a
-// positive size.
+// parseWinogradMemory reads --winograd-memory: "all" (0: no bound), "auto"
+// (autoWinogradMemory) or a positive size.
 func parseWinogradMemory(s string) (int64, error) {
-	if s == "all" {
+	switch s {
+	case "all":
 		return 0, nil
+	case "auto":
+		return autoWinogradMemory, nil
 	}
 	v, err := parseByteSize("--winograd-memory", s)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("--winograd-memory %q: want all, or a size such as 128MiB", s)
+		return 0, fmt.Errorf("--winograd-memory %q: want auto, all, or a size such as 128MiB", s)
 	}
 	return v, nil
 }

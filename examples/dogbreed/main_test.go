@@ -278,30 +278,34 @@ func TestGPUDefaultsFollowTheDeviceUnlessGiven(t *testing.T) {
 	require.Contains(t, out.String(), " (bfloat16 autocast, channels-last): ")
 }
 
-// TestWinogradMemoryFlag: "all", or a size; anything else is an error
-// that names the value.
+// TestWinogradMemoryFlag: auto (the default), "all", or a size; anything
+// else is an error that names the value.
 func TestWinogradMemoryFlag(t *testing.T) {
+	o, err := parseFlags(nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(autoWinogradMemory), o.winogradBytes)
 	for _, c := range []struct {
 		v    string
 		want int64
-	}{{"all", 0}, {"128MiB", 128 << 20}, {"2GB", 2e9}} {
+	}{{"auto", autoWinogradMemory}, {"all", 0}, {"128MiB", 128 << 20}, {"2GB", 2e9}} {
 		o, err := parseFlags([]string{"--winograd-memory", c.v})
 		require.NoError(t, err, c.v)
 		require.Equal(t, c.want, o.winogradBytes, c.v)
 	}
 	for _, bad := range []string{"off", "0", "-1MiB", "lots"} {
 		_, err := parseFlags([]string{"--winograd-memory", bad})
-		require.ErrorContains(t, err, fmt.Sprintf("--winograd-memory %q: want all, or a size such as 128MiB", bad))
+		require.ErrorContains(t, err, fmt.Sprintf("--winograd-memory %q: want auto, all, or a size such as 128MiB", bad))
 	}
 }
 
 // TestWinogradDefaultFollowsTheMachine: with the ResNet-34 on a CPU that has
-// oneDNN's Winograd kernels, 26 of its 29 3×3 stride-1 convolutions (its
-// first three stages', two of its fourth's) run them (--winograd-memory's
-// default, 192MiB), all 29 with --winograd-memory all, and the same with
-// their direct weights let go (--release-direct-weights: the same losses),
-// none with --winograd=false; elsewhere none do, and asking is an error
-// that says why, as is --release-direct-weights without them.
+// oneDNN's Winograd kernels, all 29 of its 3×3 stride-1 convolutions run
+// them by default, their direct weights let go; with
+// --release-direct-weights=false, 26 (their first three stages', two of
+// their fourth's: --winograd-memory auto's bound where the direct weights
+// stay, 192MiB), with the same losses, and all 29 with --winograd-memory
+// all; none with --winograd=false; elsewhere none do, and asking is an
+// error that says why, as is --release-direct-weights without them.
 func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 	resnet := testenv.ResNet34(t)
 	runLog := func(extra ...string) (string, error) {
@@ -322,15 +326,15 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 		require.ErrorContains(t, err, "--release-direct-weights applies to the Winograd convolutions, off here")
 		return
 	}
-	require.Contains(t, log, "26 Winograd convolutions): ")
-	log, err = runLog("--winograd-memory", "all")
+	require.Contains(t, log, "29 Winograd convolutions, 29 of them without their direct weights): ")
+	kept, err := runLog("--release-direct-weights=false")
 	require.NoError(t, err)
-	require.Contains(t, log, "29 Winograd convolutions): ")
-	released, err := runLog("--winograd-memory", "all", "--release-direct-weights")
-	require.NoError(t, err)
-	require.Contains(t, released, "29 Winograd convolutions, 29 of them without their direct weights): ")
+	require.Contains(t, kept, "26 Winograd convolutions): ")
 	require.NotEmpty(t, lossLines(log))
-	require.Equal(t, lossLines(log), lossLines(released), "the losses with the direct weights let go")
+	require.Equal(t, lossLines(kept), lossLines(log), "the losses with the direct weights let go")
+	kept, err = runLog("--release-direct-weights=false", "--winograd-memory", "all")
+	require.NoError(t, err)
+	require.Contains(t, kept, "29 Winograd convolutions): ")
 	log, err = runLog("--winograd=false")
 	require.NoError(t, err)
 	require.NotContains(t, log, "Winograd convolutions")

@@ -138,12 +138,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages, Streams: o.streams}
 	netCfg.BackboneDtype = o.backboneDtype()
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
-	netCfg.WinogradBytes = o.winogradBytes
-	if o.releaseDirectWeights {
-		if !netCfg.Winograd {
-			return errors.New("--release-direct-weights applies to the Winograd convolutions, off here (see --winograd)")
-		}
-		netCfg.ReleaseDirectWeights = o.batchSize
+	if err := o.setReleaseDirectWeights(&netCfg, largestBatch(o.batchSize, split)); err != nil {
+		return err
 	}
 	netCfg.FuseConvolutions = o.flagOr("fuse-convolutions", o.fuseConvolutions, finetune.FusionPays(netCfg))
 
