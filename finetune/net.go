@@ -106,8 +106,10 @@ func ChannelsLastPays(dev torch.Device, dtype torch.Dtype) bool {
 }
 
 // DefaultWinogradBytes is the bound on the Winograd weights
-// (NetConfig.WinogradBytes) that examples/dogbreed and the bench use by
-// default: ResNet-34's first three stages and two of the five convolutions
+// (NetConfig.WinogradBytes) that examples/dogbreed uses where the direct
+// weights stay (NetConfig.ReleaseDirectWeights 0; its default until stop
+// 42, when it lets them go and swaps every convolution): ResNet-34's first
+// three stages and two of the five convolutions
 // of its fourth (124 + 75 MB; all four stages take 313), 26 of its 29 3×3
 // stride-1 convolutions. Each convolution of the fourth stage does about a
 // sixth of a stage's work for 38 MB of Winograd weights. Measured on a
