@@ -127,7 +127,7 @@ func take[T any](p *batchBuffers, list *[][]T, n int) []T {
 		}
 	}
 	p.mu.Unlock()
-	return make([]T, n)
+	return newBuffer[T](n)
 }
 
 // keep adds s to list, within p.keep buffers (see give); p.mu is held.

@@ -1,14 +1,12 @@
 package torch
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tunetorch/tunetorch/internal/procstat"
 	"github.com/tunetorch/tunetorch/internal/testenv"
 )
 
@@ -22,33 +20,17 @@ func advisedBytes(t *testing.T) int64 {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
 		t.Skipf("this kernel has no transparent huge pages (%v): it refuses the advice", err)
 	}
-	f, err := os.Open("/proc/self/smaps")
+	maps, err := procstat.Mappings()
 	if os.IsNotExist(err) {
 		t.Skip("no /proc/self/smaps (not Linux)")
 	}
 	require.NoError(t, err)
-	defer f.Close()
-	var total, size int64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
-			a, errA := strconv.ParseUint(lo, 16, 64)
-			b, errB := strconv.ParseUint(hi, 16, 64)
-			if errA == nil && errB == nil {
-				size = int64(b - a)
-				continue
-			}
-		}
-		if fields[0] == "VmFlags:" && strings.Contains(" "+strings.Join(fields[1:], " ")+" ", " hg ") {
-			total += size
+	var total int64
+	for _, m := range maps {
+		if m.HugePagesAdvised() {
+			total += int64(m.End - m.Start)
 		}
 	}
-	require.NoError(t, sc.Err())
 	return total
 }
 

@@ -115,7 +115,7 @@ func main() {
 	fs.BoolVar(&c.deviceImages, "device-images", false, "internal: with --worker train, --cache-images and --augment-on-device, the decoded images kept on the model's device, the crops read there (finetune.NetConfig.DeviceImageBytes)")
 	fs.BoolVar(&c.noCPUCache, "no-cpu-cache", false, "internal: with --worker, libtorch's own CPU allocator instead of the caching one (torch.SetCPUCaching(false))")
 	fs.BoolVar(&c.releaseDirect, "release-direct-weights", false, "internal: with --worker and --winograd, the Winograd convolutions' direct weights let go once planned (finetune.NetConfig.ReleaseDirectWeights)")
-	fs.BoolVar(&c.noHugePages, "no-huge-pages", false, "internal: with --worker, the shim's large mappings in small pages (torch.SetHugePages(false))")
+	fs.BoolVar(&c.noHugePages, "no-huge-pages", false, "internal: with --worker, the shim's large mappings and the loaders' batch buffers in small pages (torch.SetHugePages(false), dataset.SetHugePages(false))")
 	fs.BoolVar(&c.openBLASThreaded, "openblas-threaded", false, "internal: with --worker, OpenBLAS on as many threads as libtorch (torch.SetBLASThreads(--threads)) instead of the torch package's one")
 	fs.BoolVar(&c.noSIMD, "no-simd", false, "internal: with --worker, the transforms' Go code without its AVX2 assembly (transforms.UseSIMD(false))")
 	fs.IntVar(&c.streams, "streams", 0, "internal: with --worker backbone or train on a CPU, the backbone on that many batches at once, each on its share of the threads (finetune.NetConfig.Streams)")

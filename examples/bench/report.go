@@ -262,7 +262,7 @@ const benchStreams = 2
 
 // noHugePagesRow names the --no-huge-pages lever's rows: dogbreed's default
 // backbone with huge pages off.
-const noHugePagesRow = "dogbreed's default, the shim's large mappings in small pages (huge pages off; on since stop 40)"
+const noHugePagesRow = "dogbreed's default, the shim's large mappings and the batch buffers in small pages (huge pages off; on since stop 40, for the batch buffers since stop 42)"
 
 // openBLASThreadedRow names the --openblas-threaded lever's rows.
 const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own default; one since stop 24)"

@@ -28,6 +28,7 @@ func runWorker(c config) error {
 	}
 	if c.noHugePages {
 		torch.SetHugePages(false)
+		dataset.SetHugePages(false)
 	}
 	if c.openBLASThreaded && !torch.SetBLASThreads(c.threads) {
 		return errors.New("--openblas-threaded: libtorch does not call OpenBLAS here")

@@ -3,6 +3,7 @@ package procstat
 import (
 	"os"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -24,4 +25,28 @@ func TestFiguresMatchProc(t *testing.T) {
 	require.Zero(t, kibField("/proc/meminfo", "NoSuchField:"))
 	require.Zero(t, kibField("/nonexistent", "MemTotal:"))
 	_ = big[len(big)-1]
+}
+
+// Mappings lists the mapping that holds a heap object, and the huge-page
+// advice it reads follows VmFlags.
+func TestMappingsHoldTheProcessMemory(t *testing.T) {
+	maps, err := Mappings()
+	if os.IsNotExist(err) {
+		t.Skip("no /proc/self/smaps (not Linux)")
+	}
+	require.NoError(t, err)
+	buf := make([]byte, 1<<20)
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	held := 0
+	for _, m := range maps {
+		require.Less(t, m.Start, m.End)
+		require.NotEmpty(t, m.VmFlags, "%#x-%#x", m.Start, m.End)
+		if m.Start <= addr && addr < m.End {
+			held++
+			require.Contains(t, m.VmFlags, "rd", "the heap is readable")
+		}
+	}
+	require.Equal(t, 1, held, "one mapping holds the buffer")
+	require.True(t, Mapping{VmFlags: []string{"rd", "wr", "hg"}}.HugePagesAdvised())
+	require.False(t, Mapping{VmFlags: []string{"rd", "wr", "nh"}}.HugePagesAdvised())
 }
