@@ -2,30 +2,27 @@ package dataset
 
 import (
 	"os"
-	"strconv"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/tunetorch/tunetorch/internal/envswitch"
 )
 
 // hugePages says whether new batch buffers are advised for huge pages (see
 // SetHugePages).
 var hugePages atomic.Bool
 
-func init() { hugePages.Store(hugePagesFrom(os.Getenv(hugePagesEnv))) }
+func init() { hugePages.Store(hugePagesFrom(os.LookupEnv(envswitch.HugePages))) }
 
 // hugePagesFrom is SetHugePages's setting at the start for the value v of
-// TUNETORCH_HUGE_PAGES: off for a false value ("0", "false"); on when it
-// is empty or not a boolean (the torch package, which reads the same
-// variable, stops a process whose value is not one).
-func hugePagesFrom(v string) bool {
-	on, err := strconv.ParseBool(v)
+// TUNETORCH_HUGE_PAGES (set: whether it is set at all): off for a false
+// value ("0", "false"); on when it is unset, empty or not a boolean (the
+// torch package, which reads the same variable, stops a process whose
+// value is not one).
+func hugePagesFrom(v string, set bool) bool {
+	on, err := envswitch.Parse(envswitch.HugePages, v, set)
 	return err != nil || on
 }
-
-// hugePagesEnv is the environment variable that, set to a false value,
-// starts the process with SetHugePages off: torch.HugePagesEnv, whose
-// package this one does not import.
-const hugePagesEnv = "TUNETORCH_HUGE_PAGES"
 
 // SetHugePages turns on (the default) or off the advice for transparent
 // huge pages on the loaders' new batch buffers (on Linux): the 2 MiB pages

@@ -6,7 +6,8 @@ import "C"
 import (
 	"fmt"
 	"os"
-	"strconv"
+
+	"github.com/tunetorch/tunetorch/internal/envswitch"
 )
 
 // CPUCacheEnv names the environment variable that, set to a false value
@@ -86,22 +87,18 @@ func installCPUCache() {
 	C.tt_cpu_cache_install(cBool(on))
 }
 
-// switchFromEnv reads the on/off environment variable name: unset or empty
-// is on.
+// switchFromEnv reads the on/off environment variable name
+// (envswitch.Parse), its error said to be the torch package's.
 func switchFromEnv(name string) (bool, error) {
 	v, set := os.LookupEnv(name)
 	return parseSwitch(name, v, set)
 }
 
-// parseSwitch reads value v of the on/off environment variable name (set
-// says whether it is set at all): unset or empty is on.
+// parseSwitch is envswitch.Parse, its error said to be the torch package's.
 func parseSwitch(name, v string, set bool) (bool, error) {
-	if !set || v == "" {
-		return true, nil
-	}
-	on, err := strconv.ParseBool(v)
+	on, err := envswitch.Parse(name, v, set)
 	if err != nil {
-		return false, fmt.Errorf("torch: %s=%q: want 1 or 0 (true or false)", name, v)
+		return false, fmt.Errorf("torch: %w", err)
 	}
 	return on, nil
 }

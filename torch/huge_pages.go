@@ -3,9 +3,11 @@ package torch
 // #include "tunetorch.h"
 import "C"
 
+import "github.com/tunetorch/tunetorch/internal/envswitch"
+
 // HugePagesEnv names the environment variable that, set to a false value
 // ("0", "false"), starts the process with huge pages off (see SetHugePages).
-const HugePagesEnv = "TUNETORCH_HUGE_PAGES"
+const HugePagesEnv = envswitch.HugePages
 
 // SetHugePages turns on (the default) or off the advice for transparent
 // huge pages on the shim's new mappings of 2 MiB or more: the caching CPU

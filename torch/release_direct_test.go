@@ -86,14 +86,8 @@ func TestDirectWeightsReleasedAfterTheFirstRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, released)
 
-	classes := g.Eval.Shape[1]
 	for _, batch := range []int64{2, 6} {
-		in := x.Narrow(0, 0, batch)
-		out, err := m.ForwardNoGrad(in)
-		require.NoError(t, err)
-		want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: g.Eval.Data[:batch*classes]}
-		requireClose(t, want, out, 1e-4, fmt.Sprintf("eval output, batch %d", batch))
-		CloseAll(in, out)
+		requireFirstOutputs(t, m, x, g.Eval, batch, fmt.Sprintf("eval output, batch %d", batch))
 		winograd, direct, err := m.WinogradCounts()
 		require.NoError(t, err)
 		require.Positive(t, winograd, "after batch %d", batch)

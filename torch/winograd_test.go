@@ -36,6 +36,21 @@ func winogradFixture(t *testing.T) (winogradCNNGolden, *Tensor) {
 	return g, x
 }
 
+// requireFirstOutputs runs the first batch images of x through m and
+// requires its outputs within 1e-4 of the first batch rows of eval,
+// PyTorch's outputs for all of x.
+func requireFirstOutputs(t *testing.T, m *Module, x *Tensor, eval goldenTensor, batch int64, what string) {
+	t.Helper()
+	in := x.Narrow(0, 0, batch)
+	defer in.Close()
+	out, err := m.ForwardNoGrad(in)
+	require.NoError(t, err, what)
+	defer out.Close()
+	classes := eval.Shape[1]
+	want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: eval.Data[:batch*classes]}
+	requireClose(t, want, out, 1e-4, what)
+}
+
 // resnetInput is a batch of n random 224×224 images after ManualSeed(0),
 // closed when the test ends (4: enough images for Winograd).
 func resnetInput(t *testing.T, n int64) *Tensor {
@@ -113,14 +128,8 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 
 	x := g.Input.tensor(t)
 	defer x.Close()
-	classes := g.Eval.Shape[1]
 	for _, batch := range []int64{6, 4, 2} {
-		in := x.Narrow(0, 0, batch)
-		out, err := m.ForwardNoGrad(in)
-		require.NoError(t, err)
-		want := goldenTensor{Shape: []int64{batch, classes}, Dtype: "float32", Data: g.Eval.Data[:batch*classes]}
-		requireClose(t, want, out, 1e-4, fmt.Sprintf("eval output, batch %d", batch))
-		CloseAll(in, out)
+		requireFirstOutputs(t, m, x, g.Eval, batch, fmt.Sprintf("eval output, batch %d", batch))
 	}
 
 	// Two primitives per convolution are kept: batch 6's (or 4's) and batch 2's.
