@@ -15,7 +15,12 @@ import (
 // benchmarkBackbone measures the ResNet-34 fixture's forward on a ready
 // 32×3×224×224 batch of random normal values, as the training loop runs it
 // (no grad).
-func benchmarkBackbone(b *testing.B, cfg NetConfig) {
+func benchmarkBackbone(b *testing.B, cfg NetConfig) { benchmarkBackboneBatch(b, cfg, 32) }
+
+// benchmarkBackboneBatch is benchmarkBackbone timing batches of timed
+// images (after two of 32, as a validation or test set's last batch comes
+// after full ones).
+func benchmarkBackboneBatch(b *testing.B, cfg NetConfig, timed int) {
 	cfg.Classes, cfg.Device = 10, torch.CPU
 	net, err := LoadNet(testenv.ResNet34(b), cfg)
 	if err != nil {
@@ -33,22 +38,26 @@ func benchmarkBackbone(b *testing.B, cfg NetConfig) {
 	// Two batches before the timing, as examples/bench's backbone-only runs
 	// (TorchScript specialises the graph over its first runs, and the
 	// Winograd convolutions make their primitives and weights for the
-	// batch's shape).
-	for range 2 {
-		f, err := net.Features(batch)
+	// batch's shape), then two of the timed size where it is another.
+	forward := func(x *dataset.Batch) {
+		f, err := net.Features(x)
 		if err != nil {
 			b.Fatal(err)
 		}
 		f.Close()
+	}
+	forward(batch)
+	forward(batch)
+	x := batch
+	if timed != batch.N {
+		x = &dataset.Batch{N: timed, C: 3, H: 224, W: 224, Images: batch.Images[:timed*3*224*224]}
+		forward(x)
+		forward(x)
 	}
 	for b.Loop() {
-		f, err := net.Features(batch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		f.Close()
+		forward(x)
 	}
-	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "images/s")
+	b.ReportMetric(float64(timed*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
 func BenchmarkResNet34Forward(b *testing.B) { benchmarkBackbone(b, NetConfig{}) }
@@ -70,7 +79,11 @@ func BenchmarkResNet34ForwardWinograd(b *testing.B) {
 // optimised, every convolution Winograd with its direct weights let go
 // where oneDNN has the kernels, the ReLUs and residual sums fused into the
 // convolutions.
-func BenchmarkResNet34ForwardDefault(b *testing.B) {
+func BenchmarkResNet34ForwardDefault(b *testing.B) { benchmarkBackbone(b, defaultCPUBackbone(b)) }
+
+// defaultCPUBackbone is dogbreed's default CPU backbone for batches of 32,
+// or skips b where the shim lacks the fused convolutions.
+func defaultCPUBackbone(b *testing.B) NetConfig {
 	cfg := NetConfig{OptimizeBackbone: true}
 	if err := torch.FusionAvailable(); err != nil {
 		b.Skip(err)
@@ -79,7 +92,15 @@ func BenchmarkResNet34ForwardDefault(b *testing.B) {
 	if cfg.Winograd {
 		cfg.ReleaseDirectWeights = 32
 	}
-	benchmarkBackbone(b, cfg)
+	return cfg
+}
+
+// BenchmarkResNet34ForwardDefaultLastBatch is dogbreed's default CPU
+// backbone on a batch of 16 after batches of 32 (a validation or test
+// set's last batch): each Winograd convolution on a primitive of its own
+// where oneDNN reads the batch of 32's weights for it, else padded to 32.
+func BenchmarkResNet34ForwardDefaultLastBatch(b *testing.B) {
+	benchmarkBackboneBatch(b, defaultCPUBackbone(b), 16)
 }
 
 // BenchmarkResNet34ForwardWinogradWithin is dogbreed's default CPU

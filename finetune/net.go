@@ -39,10 +39,11 @@ type NetConfig struct {
 	// NewNet's probe and lets go of its direct ones
 	// (torch.Module.ReleaseDirectWeights: 78 MB for all of ResNet-34's),
 	// which the Winograd weights then replace in memory instead of adding
-	// to the first batch's peak. Smaller batches run padded to it; larger
-	// ones, or another image size, fail where oneDNN's Winograd layout for
-	// them differs (load the net again to run them). 0, the default, keeps
-	// the direct weights.
+	// to the first batch's peak. A smaller batch runs on primitives of its
+	// own where oneDNN reads those weights for it, else padded to it;
+	// larger ones, or another image size, fail where oneDNN's Winograd
+	// layout for them differs (load the net again to run them). 0, the
+	// default, keeps the direct weights.
 	ReleaseDirectWeights int
 	// FuseConvolutions folds the ReLU or residual sum after each of the
 	// optimised backbone's convolutions into it as a oneDNN post-op

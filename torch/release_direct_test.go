@@ -10,11 +10,12 @@ import (
 // ResNet-34's Winograd convolutions, asked after a batch of 4 made their
 // Winograd weights, let go of their direct weights at once (78 MB of the
 // caching allocator's memory) and keep giving the same logits: the batch
-// of 4 as before, its first image alone (too few for Winograd's own
-// primitive: padded into the batch of 4's) within float32 rounding of the
-// batch's; no direct primitive is left. A batch of 32 runs where oneDNN's
-// Winograd layout for it is the same, else is refused, saying why (here:
-// another layout).
+// of 4 as before, its first image alone within float32 rounding of the
+// batch's, each convolution on a Winograd primitive of its own for the one
+// image where oneDNN lays the weights out as for 4 images, else padded
+// into the batch of 4's, with no new weights; no direct primitive is left.
+// A batch of 32 runs where every convolution's layout for it is the same,
+// else is refused, saying why.
 func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
 	skipWithoutWinogradPlans(t)
 	m := winogradResNet34(t)
@@ -30,6 +31,8 @@ func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
 	winograd, direct, err := m.WinogradCounts()
 	require.NoError(t, err)
 	require.Positive(t, direct, "the probe's direct primitives")
+	madeFor4, err := m.WinogradWeightBytes()
+	require.NoError(t, err)
 
 	used := CPUCache().UsedBytes
 	released, err := m.ReleaseDirectWeights(4)
@@ -49,19 +52,45 @@ func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
 	head := want.Narrow(0, 0, 1)
 	defer head.Close()
 	maxDiff, maxAbs := worstDifference(head.Float32s(), first.Float32s())
-	require.Less(t, maxDiff, 1e-5*maxAbs, "one image, padded into the batch of 4's primitive")
+	require.Less(t, maxDiff, 1e-5*maxAbs, "one image, on the batch of 4's Winograd weights")
 	nowWinograd, nowDirect, err := m.WinogradCounts()
 	require.NoError(t, err)
 	require.Zero(t, nowDirect, "direct primitives left")
-	require.Equal(t, winograd, nowWinograd)
+	own, sameFor32 := 0, true
+	for _, c := range resnet34WinogradConvolutions {
+		equal, err := winogradLayoutsEqual(c.channels, c.channels, c.size, 4, 1)
+		require.NoError(t, err)
+		if equal {
+			own += c.count
+		}
+		equal, err = winogradLayoutsEqual(c.channels, c.channels, c.size, 4, 32)
+		require.NoError(t, err)
+		sameFor32 = sameFor32 && equal
+	}
+	t.Logf("one image: %d of 29 convolutions on a primitive of their own", own)
+	require.Equal(t, winograd+own, nowWinograd, "the batch of 4's primitives, and the image's own where not padded")
+	made, err := m.WinogradWeightBytes()
+	require.NoError(t, err)
+	require.Equal(t, madeFor4, made, "the image made no Winograd weights")
 
 	big, err := m.ForwardNoGrad(resnetInput(t, 32))
-	if err != nil {
+	if !sameFor32 {
 		require.ErrorContains(t, err, "released its direct weights (Module.ReleaseDirectWeights) and an input of [32, ")
 		return
 	}
+	require.NoError(t, err)
 	defer big.Close()
 	require.Equal(t, []int64{32, 1000}, big.Shape())
+}
+
+// resnet34WinogradConvolutions are ResNet-34's 3×3 stride-1 convolutions
+// by stage: their channels (in and out), image size at 224×224 input, and
+// how many.
+var resnet34WinogradConvolutions = []struct {
+	channels, size int64
+	count          int
+}{
+	{64, 56, 6}, {128, 28, 7}, {256, 14, 11}, {512, 7, 5},
 }
 
 // Asked before any batch, each Winograd convolution makes its Winograd

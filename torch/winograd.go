@@ -115,10 +115,11 @@ const MinReleaseBatch = 4
 // them. It returns how many convolutions will. Made before the first full
 // batch, the Winograd weights take the direct ones' place in memory
 // instead of adding to the peak that batch sets. From then on those
-// convolutions run Winograd only: a smaller batch padded to batch images,
-// a larger one or another image size only where oneDNN's Winograd layout
-// for it is the same (it depends on both): else the forward fails, saying
-// so (load the module again to run it). Call it after UseWinograd and
+// convolutions run Winograd only: a smaller batch on primitives of its
+// own where oneDNN lays the Winograd weights out the same for it, else
+// padded to batch images; a larger one or another image size only where
+// the layout is the same (it depends on both): else the forward fails,
+// saying so (load the module again to run it). Call it after UseWinograd and
 // FuseConvolutions, which read the weights.
 func (m *Module) ReleaseDirectWeights(batch int) (int, error) {
 	var n C.int64_t
@@ -186,4 +187,19 @@ func winogradWeightsTime(oc, ic int64, own bool, repeats int) (time.Duration, er
 		return 0, err
 	}
 	return time.Duration(ns), nil
+}
+
+// winogradLayoutsEqual reports whether oneDNN's Winograd convolutions of a
+// batch of a and of b images of size×size with [oc, ic, 3, 3] weights read
+// the weights in the same layout (on the calling thread's thread count):
+// where they do, a convolution's plan for one batch shares the other's
+// Winograd weights. An error where oneDNN has no Winograd kernel for
+// either on this CPU.
+func winogradLayoutsEqual(oc, ic, size, a, b int64) (bool, error) {
+	var equal C.int
+	if err := check("compare winograd layouts", C.tt_winograd_layouts_equal(C.int64_t(oc), C.int64_t(ic),
+		C.int64_t(size), C.int64_t(a), C.int64_t(b), &equal)); err != nil {
+		return false, err
+	}
+	return equal != 0, nil
 }

@@ -105,10 +105,11 @@ func frozenModule(t *testing.T, path string, optimize bool) *Module {
 }
 
 // The swapped convolutions give PyTorch's outputs for batches of 6
-// (Winograd), 4 (Winograd, padded into batch 6's primitive where its layout
-// allows, else its own) and 2 (too few images for Winograd: direct), and run
-// Winograd wherever WinogradAvailable says so (the direct algorithm
-// elsewhere: same outputs).
+// (Winograd), 4 (Winograd: on a primitive of its own that reads batch 6's
+// Winograd weights where oneDNN lays them out the same for both, else
+// padded into batch 6's) and 2 (too few images for Winograd: direct), and
+// run Winograd wherever WinogradAvailable says so (the direct algorithm
+// elsewhere: same outputs). Batch 4 makes no Winograd weights.
 func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	if !winogradBuilt() {
 		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
@@ -128,14 +129,27 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 
 	x := g.Input.tensor(t)
 	defer x.Close()
+	made := map[int64]int64{}
 	for _, batch := range []int64{6, 4, 2} {
 		requireFirstOutputs(t, m, x, g.Eval, batch, fmt.Sprintf("eval output, batch %d", batch))
+		made[batch], err = m.WinogradWeightBytes()
+		require.NoError(t, err)
 	}
+	require.Equal(t, made[6], made[4], "batch 4 reads batch 6's Winograd weights")
 
-	// Two primitives per convolution are kept: batch 6's (or 4's) and batch 2's.
+	// Per convolution, batch 6's primitive and batch 2's, and batch 4's own
+	// unless it ran padded into batch 6's (another Winograd layout).
+	want := 0
+	for _, c := range winogradCNNConvolutions {
+		want += 2
+		// An error: no Winograd kernel, every batch runs on its own direct primitive.
+		if equal, err := winogradLayoutsEqual(c[0], c[1], 18, 6, 4); err != nil || equal {
+			want++
+		}
+	}
 	winograd, direct, err := m.WinogradCounts()
 	require.NoError(t, err)
-	require.Equal(t, 6, winograd+direct, "one primitive per swapped convolution and batch shape kept")
+	require.Equal(t, want, winograd+direct, "primitives of batches 6, 4 (where not padded) and 2")
 	if why := WinogradAvailable(); why != nil {
 		t.Logf("%v: all %d ran the direct algorithm", why, direct)
 		require.Zero(t, winograd)
@@ -145,6 +159,54 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 		require.GreaterOrEqual(t, winograd, 2, "convolutions that ran Winograd (%d ran direct)", direct)
 		require.GreaterOrEqual(t, direct, 3, "convolutions of batch 2, direct")
 	}
+}
+
+// winogradCNNConvolutions are the output and input channels of the
+// winograd_cnn.pt fixture's 3×3 stride-1 convolutions, which run on 18×18
+// images.
+var winogradCNNConvolutions = [][2]int64{{16, 3}, {32, 16}, {32, 32}}
+
+// Each convolution keeps the primitives of the last 8 batch shapes it ran
+// (a training batch, the last batches of the validation and test sets, a
+// few more), the oldest dropped: after batches of 4 to 13 images, 8 each
+// where oneDNN lays the Winograd weights out the same for all of them, as
+// on the CPUs seen so far (else a batch padded into a larger batch's
+// primitive has none of its own), all on the first batch's weights.
+func TestConvolutionsKeepTheLastShapesPrimitives(t *testing.T) {
+	skipWithoutWinogradPlans(t)
+	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
+	defer m.Close()
+	_, err := m.UseWinograd()
+	require.NoError(t, err)
+	sameLayouts := true
+	var first int64
+	for batch := int64(4); batch <= 13; batch++ {
+		x, err := Randn([]int64{batch, 3, 18, 18}, Float32, CPU)
+		require.NoError(t, err)
+		out, err := m.ForwardNoGrad(x)
+		require.NoError(t, err, "batch %d", batch)
+		require.Equal(t, []int64{batch, 10}, out.Shape())
+		CloseAll(x, out)
+		if batch == 4 {
+			first, err = m.WinogradWeightBytes()
+			require.NoError(t, err)
+		}
+		for _, c := range winogradCNNConvolutions {
+			equal, err := winogradLayoutsEqual(c[0], c[1], 18, 4, batch)
+			sameLayouts = sameLayouts && err == nil && equal
+		}
+	}
+	winograd, direct, err := m.WinogradCounts()
+	require.NoError(t, err)
+	require.LessOrEqual(t, winograd+direct, 3*8, "primitives kept")
+	if !sameLayouts {
+		t.Logf("other Winograd layouts among batches of 4 to 13 on this CPU: %d primitives kept", winograd+direct)
+		return
+	}
+	require.Equal(t, 3*8, winograd+direct, "primitives kept: the last 8 batch shapes' of each convolution")
+	made, err := m.WinogradWeightBytes()
+	require.NoError(t, err)
+	require.Equal(t, first, made, "weights: the batch of 4's, shared")
 }
 
 // UseWinogradWithin swaps the convolutions with the fewest channels whose

@@ -225,8 +225,11 @@ void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
   std::lock_guard<std::mutex> lock(mu);
   at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
   std::vector<void *> seen;
+  std::vector<const Plan *> counted;  // a batch padded into a larger batch's plan has no plan of its own
   if (weight.defined()) seen.push_back(at::native::itensor_from_mkldnn(weight).get_data_handle());
   for (auto &kv : plans) {
+    if (std::find(counted.begin(), counted.end(), kv.second.get()) != counted.end()) continue;
+    counted.push_back(kv.second.get());
     ++*(kv.second->winograd ? winograd : direct);
     void *w = kv.second->weights.get_data_handle();
     if (std::find(seen.begin(), seen.end(), w) != seen.end()) continue;
@@ -264,9 +267,10 @@ memory::desc Convolution::blocked(const std::vector<int64_t> &key, int64_t chann
 
 // The plan for key (the input's dimensions, then the thread count): its
 // own, else, for a batch Winograd would run (any, once the direct weights
-// are released), a Winograd plan of a larger batch of the same images
-// whose layout lets the batch be padded (the last batch of the validation
-// or test set then adds no weights), else a new one.
+// are released), one that reads the Winograd weights of a plan of a larger
+// batch of the same images (the last batch of the validation or test set
+// then adds no weights and computes its own images only), else that plan,
+// the batch padded where the plan's layout allows, else a new one.
 std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
   std::lock_guard<std::mutex> lock(mu);
   auto found = plans.end();
@@ -280,7 +284,7 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
         std::equal(k.begin() + 1, k.end(), key.begin() + 1))
       found = it;  // a larger batch's, unless the exact one comes later
   }
-  if (found != plans.end()) {
+  if (found != plans.end() && found->first == key) {
     if (found != plans.begin()) plans.splice(plans.begin(), plans, found);  // most recent first
     return found->second;
   }
@@ -290,44 +294,94 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
   memory::dims src(key.begin(), key.end() - 2);
   TORCH_CHECK(wdims.size() == 4 && src.size() == 4 && src[1] == wdims[1], "tunetorch::conv2d: weights of ",
               wdims.size(), " dimensions for an input of ", src.size(), ": want [o, c, kh, kw] and [n, c, h, w]");
-  Geometry g = geometry;
-  if (!key.back()) g.sum = g.relu = false;  // a broadcast residual: added after
-  auto plan = std::make_shared<Plan>();
-  if (kept) {
+  std::shared_ptr<Plan> plan;
+  if (found != plans.end()) {
+    // Remembered for key either way (padded: that plan, under key), so that
+    // the next batch of this size finds it at once.
+    plan = sharing(key, *found->second);
+    if (!plan) plan = found->second;
+  } else if (kept) {
     // The direct weights are gone: Winograd, on the Winograd weights kept.
-    plan->pd = describe(src, wdims, true, &plan->winograd, nullptr, g);
-    TORCH_CHECK(plan->winograd && plan->pd.weights_desc() == kept->pd.weights_desc() &&
-                    plan->pd.bias_desc() == kept->pd.bias_desc(),
-                "tunetorch::conv2d: this convolution released its direct weights (Module.ReleaseDirectWeights) and an "
-                "input of ", c10::IntArrayRef(src), " needs them (oneDNN reads other weights for it): load the module "
-                "again to run inputs of that shape");
-    plan->conv = dnnl::convolution_forward(plan->pd);
-    plan->weights = kept->weights;
-    plan->weights_memory = kept->weights_memory;
-    plan->bias = kept->bias;
+    plan = sharing(key, *kept);
+    TORCH_CHECK(plan, "tunetorch::conv2d: this convolution released its direct weights (Module.ReleaseDirectWeights) "
+                "and an input of ", c10::IntArrayRef(src), " needs them (oneDNN reads other weights for it): load the "
+                "module again to run inputs of that shape");
   } else {
     // A batch of a few images (NewNet's probe of one, a last batch) runs
     // direct, on the weights as they are: Winograd's 4x larger copy of them
     // would cost more memory than it saves time.
+    plan = std::make_shared<Plan>();
     ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
     auto held = wi.get_desc();
-    plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held, g);
+    plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held,
+                        geometry_for(key));
     plan->conv = dnnl::convolution_forward(plan->pd);
     make_weights(*plan, wi);
+    plan->paddable = paddable(*plan, key);
   }
-  std::vector<int64_t> out_key(key);
-  out_key[1] = wdims[0];
-  plan->paddable = plan->winograd && plan->pd.src_desc() == blocked(key, src[1]) &&
-                   plan->pd.dst_desc() == blocked(out_key, wdims[0]);
   s.wait();
   plans.emplace_front(key, plan);
-  // Two shapes at a time (a training batch and the last batch of the
-  // validation or test set): each Winograd layout of the weights costs 4x
-  // the direct ones (300 MB for ResNet-34's), the plan of a shape that
-  // comes back is made again (a fraction of a second).
-  if (plans.size() > kMaxPlans) plans.pop_back();
+  // A few shapes at a time (a training batch, the last batch of the
+  // validation or test set), and two layouts of the weights besides the
+  // module's at most: each Winograd layout costs 4x the direct weights (300
+  // MB for ResNet-34's). The plan of a shape that comes back is made again
+  // (a fraction of a second).
+  while (plans.size() > kMaxPlans || weight_copies() > kMaxWeightCopies) plans.pop_back();
   if (release_batch > 0 && !kept && plan->winograd && key[0] == release_batch) release_direct(plan);
   return plan;
+}
+
+// The geometry key's plan runs: what is fused after the convolution, none of
+// it where the residual is broadcast (added after, as the graph did).
+Geometry Convolution::geometry_for(const std::vector<int64_t> &key) const {
+  Geometry g = geometry;
+  if (!key.back()) g.sum = g.relu = false;
+  return g;
+}
+
+// Whether plan lays its input and output out image after image (nChw16c),
+// so that a smaller batch can run on it padded.
+bool Convolution::paddable(const Plan &plan, const std::vector<int64_t> &key) const {
+  memory::dims wdims(weight_dims.begin(), weight_dims.end());
+  std::vector<int64_t> out_key(key);
+  out_key[1] = wdims[0];
+  return plan.winograd && plan.pd.src_desc() == blocked(key, key[1]) &&
+         plan.pd.dst_desc() == blocked(out_key, wdims[0]);
+}
+
+// A Winograd plan for key that reads with's weights and bias, or null where
+// oneDNN's Winograd primitive for key reads another layout of them (it
+// depends on the batch and image size). mu is held.
+std::shared_ptr<Plan> Convolution::sharing(const std::vector<int64_t> &key, const Plan &with) {
+  memory::dims wdims(weight_dims.begin(), weight_dims.end());
+  memory::dims src(key.begin(), key.end() - 2);
+  bool winograd_pd = false;
+  auto pd = describe(src, wdims, true, &winograd_pd, nullptr, geometry_for(key));
+  if (!winograd_pd || !with.winograd || pd.weights_desc() != with.pd.weights_desc() ||
+      pd.bias_desc() != with.pd.bias_desc()) {
+    return nullptr;
+  }
+  auto plan = std::make_shared<Plan>();
+  plan->pd = pd;
+  plan->conv = dnnl::convolution_forward(pd);
+  plan->winograd = true;
+  plan->weights = with.weights;
+  plan->weights_memory = with.weights_memory;
+  plan->module_weights = with.module_weights;
+  plan->bias = with.bias;
+  plan->paddable = paddable(*plan, key);
+  return plan;
+}
+
+// How many layouts of the weights the plans held made besides the module's
+// (each Winograd one 4x its size).
+size_t Convolution::weight_copies() const {
+  std::vector<const Mapping *> seen;
+  for (auto &kv : plans) {
+    const Mapping *m = kv.second->weights_memory.get();
+    if (m != nullptr && std::find(seen.begin(), seen.end(), m) == seen.end()) seen.push_back(m);
+  }
+  return seen.size();
 }
 
 // Gives plan its weights and bias from wi, the direct weights: wi itself
@@ -387,7 +441,7 @@ bool Convolution::release_direct_weights(int64_t batch) {
   if (!winograd || kept) return winograd;
   release_batch = batch;
   for (auto &kv : plans) {
-    if (kv.second->winograd && kv.first[0] == batch) {
+    if (kv.second->winograd && kv.second->pd.src_desc().dims()[0] == batch) {
       release_direct(kv.second);
       return true;
     }

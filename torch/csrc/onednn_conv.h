@@ -68,7 +68,9 @@ dnnl::convolution_forward::primitive_desc describe(const memory::dims &src, cons
 // Convolution holds one convolution's weights and bias (the oneDNN tensors
 // the optimised graph had as constants), what is fused after it, and its
 // primitives, one per input shape (the last batch of an epoch is often
-// smaller) and thread count, for the last few shapes run. Shared by the
+// smaller) and thread count, for the last few shapes run: a smaller batch
+// has one of its own where it reads a larger batch's Winograd weights,
+// else runs on that batch's, padded. Shared by the
 // threads that run the module: the plans are made under a lock.
 struct Convolution : torch::CustomClassHolder {
   Convolution(at::Tensor w, at::Tensor b, Geometry g, bool winograd)
@@ -90,11 +92,11 @@ struct Convolution : torch::CustomClassHolder {
   // kMinWinogradBatch) and the image size it runs: at once where it has,
   // else after its next run, of any batch (NewNet's probe of one image),
   // which makes it. Returns whether it will (false: it runs direct only).
-  // From then on it runs Winograd only: a smaller batch padded to a
-  // primitive of the same images and threads, or a new primitive that
-  // reads the Winograd weights it holds; one that needs other weights
-  // (oneDNN's Winograd layout depends on the batch and image size) is an
-  // error.
+  // From then on it runs Winograd only, on primitives that read the
+  // Winograd weights it holds (oneDNN's layout of them depends on the batch
+  // and image size): a batch's own where its layout is the same, else, for
+  // a smaller batch, a larger one's of the same images and threads,
+  // padded; a batch that needs other weights is an error.
   bool release_direct_weights(int64_t batch);
 
   at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined, weight too once released
@@ -114,8 +116,18 @@ struct Convolution : torch::CustomClassHolder {
   memory::dims out_dims(const std::vector<int64_t> &key);
   static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels);
   std::shared_ptr<Plan> plan_for(const std::vector<int64_t> &key);
+  // What key's plan fuses after the convolution.
+  Geometry geometry_for(const std::vector<int64_t> &key) const;
+  // Whether a smaller batch can run on plan (key's), padded.
+  bool paddable(const Plan &plan, const std::vector<int64_t> &key) const;
+  // A Winograd plan for key on with's weights, or null where it needs
+  // another layout of them; mu is held.
+  std::shared_ptr<Plan> sharing(const std::vector<int64_t> &key, const Plan &with);
+  // The layouts of the weights the plans made besides the module's; mu is held.
+  size_t weight_copies() const;
 
-  static constexpr size_t kMaxPlans = 2;
+  static constexpr size_t kMaxPlans = 8;
+  static constexpr size_t kMaxWeightCopies = 2;
   static constexpr int64_t kMinWinogradBatch = 4;
   std::mutex mu;
   std::list<std::pair<std::vector<int64_t>, std::shared_ptr<Plan>>> plans;  // most recent first

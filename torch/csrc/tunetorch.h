@@ -232,14 +232,15 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
  * convolutions took something in. */
 tt_error tt_module_fuse_convolutions(tt_module m, int64_t *fused);
 /* Of the swapped (or fused) convolutions' primitives made so far (one per input shape
- * run), how many run Winograd and how many oneDNN's direct algorithm;
+ * run, but a batch padded into a larger batch's), how many run Winograd and how many oneDNN's direct algorithm;
  * *weight_bytes: the bytes of the weight layouts they made (Winograd's, a
  * direct one's other than the optimised graph's), each counted once. */
 tt_error tt_module_winograd_counts(tt_module m, int64_t *winograd, int64_t *direct, int64_t *weight_bytes);
 /* Has each convolution tt_module_use_winograd swapped let go of its direct
  * weights once it has made its Winograd ones for batches of batch images (at
- * once where it has, else after its next run): it then runs Winograd only,
- * padding a smaller batch; *releasing: how many will. */
+ * once where it has, else after its next run): it then runs Winograd only
+ * (a smaller batch on a primitive of its own where it reads the same
+ * weights, else padded); *releasing: how many will. */
 tt_error tt_module_release_direct_weights(tt_module m, int64_t batch, int64_t *releasing);
 /* Transforms random [oc, ic, 3, 3] weights (seeded, with zeros of both
  * signs) into the layout of oneDNN's Winograd convolution of them twice, by
@@ -252,6 +253,12 @@ tt_error tt_winograd_weights_compare(int64_t oc, int64_t ic, uint64_t seed, int6
  * 3] weights repeats times, by tunetorch's transform (own) or oneDNN's
  * reorder, and says how long that took. */
 tt_error tt_winograd_weights_time(int64_t oc, int64_t ic, int own, int64_t repeats, int64_t *nanoseconds);
+/* Whether oneDNN's Winograd convolutions of batch_a and of batch_b images
+ * of size x size with [oc, ic, 3, 3] weights read the weights in the same
+ * layout (*equal), on the calling thread's thread count; an error where
+ * oneDNN has no Winograd kernel for either on this CPU. */
+tt_error tt_winograd_layouts_equal(int64_t oc, int64_t ic, int64_t size, int64_t batch_a, int64_t batch_b,
+                                   int *equal);
 
 /* ---- the caching CPU allocator (cpu_cache.cpp) ---- */
 typedef struct {

@@ -24,5 +24,8 @@ tt_error tt_winograd_weights_compare(int64_t, int64_t, uint64_t, int64_t *, int6
   return tt::dup_string(kNoWinograd);
 }
 tt_error tt_winograd_weights_time(int64_t, int64_t, int, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
+tt_error tt_winograd_layouts_equal(int64_t, int64_t, int64_t, int64_t, int64_t, int *) {
+  return tt::dup_string(kNoWinograd);
+}
 
 }  // extern "C"

@@ -103,13 +103,14 @@ namespace {
 
 using dnnl::memory;
 
-// oneDNN's Winograd convolution of 32 images of 14x14 with [oc, ic, 3, 3]
-// weights, whose weights_desc is the layout to fill; an error where oneDNN
-// has none for the shape on this CPU.
-dnnl::convolution_forward::primitive_desc winograd_of(int64_t oc, int64_t ic) {
+// oneDNN's Winograd convolution of batch images of size x size (32 of
+// 14x14 unless told) with [oc, ic, 3, 3] weights, whose weights_desc is the
+// layout to fill; an error where oneDNN has none for the shape on this CPU.
+dnnl::convolution_forward::primitive_desc winograd_of(int64_t oc, int64_t ic, int64_t batch = 32, int64_t size = 14) {
   bool got = false;
-  auto pd = tt::describe({32, ic, 14, 14}, {oc, ic, 3, 3}, true, &got);
-  TORCH_CHECK(got, "oneDNN has no Winograd convolution for ", oc, "x", ic, "x3x3 weights on this CPU");
+  auto pd = tt::describe({batch, ic, size, size}, {oc, ic, 3, 3}, true, &got);
+  TORCH_CHECK(got, "oneDNN has no Winograd convolution of ", batch, " images of ", size, "x", size, " with ", oc, "x",
+              ic, "x3x3 weights on this CPU");
   return pd;
 }
 
@@ -170,6 +171,14 @@ tt_error tt_winograd_weights_time(int64_t oc, int64_t ic, int own, int64_t repea
     fill(plain, to, own != 0);
   }
   *nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  TT_CATCH
+}
+
+tt_error tt_winograd_layouts_equal(int64_t oc, int64_t ic, int64_t size, int64_t batch_a, int64_t batch_b,
+                                   int *equal) {
+  TT_TRY
+  auto a = winograd_of(oc, ic, batch_a, size), b = winograd_of(oc, ic, batch_b, size);
+  *equal = a.weights_desc() == b.weights_desc() && a.bias_desc() == b.bias_desc();
   TT_CATCH
 }
 
