@@ -441,7 +441,7 @@ bool Convolution::release_direct_weights(int64_t batch) {
   if (!winograd || kept) return winograd;
   release_batch = batch;
   for (auto &kv : plans) {
-    if (kv.second->winograd && kv.second->pd.src_desc().dims()[0] == batch) {
+    if (kv.second->winograd && kv.first[0] == batch) {  // its own plan, or a larger batch's it runs padded on
       release_direct(kv.second);
       return true;
     }
