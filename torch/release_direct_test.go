@@ -17,11 +17,7 @@ import (
 // A batch of 32 runs where every convolution's layout for it is the same,
 // else is refused, saying why.
 func TestReleasedDirectWeightsLeaveTheirMemoryNotTheOutputs(t *testing.T) {
-	skipWithoutWinogradPlans(t)
-	m := winogradResNet34(t)
-	x := resnetInput(t, 4)
-	one := x.Narrow(0, 0, 1)
-	defer one.Close()
+	m, x, one := releaseFixture(t, 4, 1)
 	probe, err := m.ForwardNoGrad(one) // direct, on the module's weights, as NewNet's probe
 	require.NoError(t, err)
 	defer probe.Close()
@@ -131,11 +127,7 @@ func TestDirectWeightsReleasedAfterTheFirstRun(t *testing.T) {
 // otherwise for 16 images: the 512-channel stage's, on the CPUs seen): all
 // 78 MB freed.
 func TestDirectWeightsReleasedForASmallerBatchThanPlanned(t *testing.T) {
-	skipWithoutWinogradPlans(t)
-	m := winogradResNet34(t)
-	x := resnetInput(t, 32)
-	half := x.Narrow(0, 0, 16)
-	defer half.Close()
+	m, x, half := releaseFixture(t, 32, 16)
 	for _, in := range []*Tensor{x, half} {
 		out, err := m.ForwardNoGrad(in)
 		require.NoError(t, err)
@@ -151,4 +143,17 @@ func TestDirectWeightsReleasedForASmallerBatchThanPlanned(t *testing.T) {
 	freed := used - CPUCache().UsedBytes
 	t.Logf("freed %.1f MB", float64(freed)/1e6)
 	require.GreaterOrEqual(t, freed, int64(70<<20), "the 3×3 stride-1 convolutions' direct weights (78 MB)")
+}
+
+// releaseFixture is winogradResNet34 with a batch of n random images and
+// its first few, closed when the test ends; it skips where no Winograd
+// plan can be made.
+func releaseFixture(t *testing.T, n, first int64) (m *Module, x, head *Tensor) {
+	t.Helper()
+	skipWithoutWinogradPlans(t)
+	m = winogradResNet34(t)
+	x = resnetInput(t, n)
+	head = x.Narrow(0, 0, first)
+	t.Cleanup(head.Close)
+	return m, x, head
 }
