@@ -131,9 +131,10 @@ func (m *Module) ReleaseDirectWeights(batch int) (int, error) {
 }
 
 // WinogradCounts returns, of the convolutions UseWinograd swapped (and any
-// FuseConvolutions made tunetorch's), how many of the primitives made so far
-// (one per convolution and input shape run) run Winograd and how many
-// oneDNN's direct algorithm.
+// FuseConvolutions made tunetorch's), how many of the primitives they hold
+// (one per convolution and input shape run, of the last 8 shapes; none of
+// its own for a batch run padded on a larger batch's) run Winograd and how
+// many oneDNN's direct algorithm.
 func (m *Module) WinogradCounts() (winograd, direct int, err error) {
 	winograd, direct, _, err = m.winogradStats()
 	return winograd, direct, err
