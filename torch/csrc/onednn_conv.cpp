@@ -349,25 +349,23 @@ bool Convolution::paddable(const Plan &plan, const std::vector<int64_t> &key) co
          plan.pd.dst_desc() == blocked(out_key, wdims[0]);
 }
 
-// A Winograd plan for key that reads with's weights and bias, or null where
-// oneDNN's Winograd primitive for key reads another layout of them (it
-// depends on the batch and image size). mu is held.
+// A Winograd plan for key that reads with's weights and bias (with: a
+// Winograd plan, on weights it made), or null where oneDNN's Winograd
+// primitive for key reads another layout of them (it depends on the batch
+// and image size). mu is held.
 std::shared_ptr<Plan> Convolution::sharing(const std::vector<int64_t> &key, const Plan &with) {
   memory::dims wdims(weight_dims.begin(), weight_dims.end());
   memory::dims src(key.begin(), key.end() - 2);
   bool winograd_pd = false;
   auto pd = describe(src, wdims, true, &winograd_pd, nullptr, geometry_for(key));
-  if (!winograd_pd || !with.winograd || pd.weights_desc() != with.pd.weights_desc() ||
-      pd.bias_desc() != with.pd.bias_desc()) {
+  if (!winograd_pd || pd.weights_desc() != with.pd.weights_desc() || pd.bias_desc() != with.pd.bias_desc())
     return nullptr;
-  }
   auto plan = std::make_shared<Plan>();
   plan->pd = pd;
   plan->conv = dnnl::convolution_forward(pd);
   plan->winograd = true;
   plan->weights = with.weights;
   plan->weights_memory = with.weights_memory;
-  plan->module_weights = with.module_weights;
   plan->bias = with.bias;
   plan->paddable = paddable(*plan, key);
   return plan;
