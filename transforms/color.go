@@ -64,6 +64,17 @@ func meanGrey(img *Image, lut *[256]uint8) uint8 {
 	if lut == nil {
 		sum, pix = lumaSumSIMD(pix)
 		lut = &identity
+	} else if simdOn.Load() {
+		// The values mapped a chunk at a time into a buffer, then summed
+		// there by the assembly: faster than the loop below by table.
+		var mapped [3 * 8 * 128]uint8
+		for len(pix) >= 3*8 {
+			chunk := mapped[:min(len(pix), len(mapped))/(3*8)*(3*8)]
+			mapBytes(chunk, pix[:len(chunk)], lut)
+			s, _ := lumaSumSIMD(chunk)
+			sum += s
+			pix = pix[len(chunk):]
+		}
 	}
 	for i := 0; i+2 < len(pix); i += 3 {
 		sum += uint64(luma(lut[pix[i]], lut[pix[i+1]], lut[pix[i+2]]))
@@ -196,7 +207,9 @@ func mapValues(dst, src *Image, lut *[256]uint8) { mapBytes(dst.Pix, src.Pix, lu
 // mapBytes writes in's values mapped by lut into out (which may be in).
 func mapBytes(out, in []uint8, lut *[256]uint8) {
 	out = out[:len(in)]
-	for i, v := range in {
+	done := mapBytesSIMD(out, in, lut)
+	out = out[done:]
+	for i, v := range in[done:] {
 		out[i] = lut[v]
 	}
 }

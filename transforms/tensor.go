@@ -41,29 +41,45 @@ func toTensor(img *Image, pre *[256]uint8, norm *Normalize, dest TensorDest) *Te
 	t := &Tensor{C: 3, H: img.H, W: img.W, Data: data} // every value is written below
 	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
 	pix := img.Pix[:3*n]
-	// A lookup table per channel: 256 values computed exactly as the steps would.
+	done := toTensorSIMD(r, g, b, pix, pre, norm)
+	if pre == nil {
+		pre = &identity
+	}
+	g, b = g[:len(r)], b[:len(r)] // one bounds check a pixel, not five
+	// Fewer pixels left than a table has values: computed one by one.
+	if n-done < 256 {
+		for i := done; i < n; i++ {
+			p := pix[3*i : 3*i+3 : 3*i+3]
+			r[i] = tensorValue(pre[p[0]], 0, norm)
+			g[i] = tensorValue(pre[p[1]], 1, norm)
+			b[i] = tensorValue(pre[p[2]], 2, norm)
+		}
+		return t
+	}
+	// A lookup table per channel: the 256 values.
 	var lut [3][256]float32
 	for c := 0; c < 3; c++ {
 		for v := 0; v < 256; v++ {
-			x := float32(v)
-			if pre != nil {
-				x = float32(pre[v])
-			}
-			x /= 255
-			if norm != nil {
-				x = (x - float32(norm.Mean[c])) / float32(norm.Std[c])
-			}
-			lut[c][v] = x
+			lut[c][v] = tensorValue(pre[v], c, norm)
 		}
 	}
-	g, b = g[:len(r)], b[:len(r)] // one bounds check a pixel, not five
-	for i := range r {
+	for i := done; i < n; i++ {
 		p := pix[3*i : 3*i+3 : 3*i+3]
 		r[i] = lut[0][p[0]]
 		g[i] = lut[1][p[1]]
 		b[i] = lut[2][p[2]]
 	}
 	return t
+}
+
+// tensorValue is toTensor's value for v in channel c: v/255, normalised
+// by norm where given, each step in float32.
+func tensorValue(v uint8, c int, norm *Normalize) float32 {
+	x := float32(v) / 255
+	if norm != nil {
+		x = (x - float32(norm.Mean[c])) / float32(norm.Std[c])
+	}
+	return x
 }
 
 // Kinds returns image → tensor.
