@@ -7,7 +7,6 @@ import (
 	"image"
 	"iter"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -583,6 +582,7 @@ func (l *Loader) load(smp Sample, epoch, idx int, dest transforms.TensorDest) (t
 func (l *Loader) loadPlan(smp Sample, epoch, idx int) (transforms.AugmentPlan, error) {
 	rng := SampleRNG(l.cfg.Seed, epoch, idx)
 	img, cached, data, err := l.source(smp.Path)
+	defer releaseFile(data)
 	var plan transforms.AugmentPlan
 	switch {
 	case err != nil:
@@ -619,6 +619,7 @@ func sampleError(path string, err error) error {
 // is a *badImageError, one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) transform(path string, rng *rand.Rand, dest transforms.TensorDest) (transforms.Data, error) {
 	img, _, data, err := l.source(path)
+	defer releaseFile(data)
 	switch {
 	case err != nil:
 		return transforms.Data{}, err
@@ -636,9 +637,9 @@ func (l *Loader) transform(path string, rng *rand.Rand, dest transforms.TensorDe
 // source returns the decoded image of the file at path when the cache holds
 // it, or has room for it (it is then decoded whole and added, if it fits),
 // with whether it is the cache's; otherwise the file's bytes, for the
-// caller to decode as it likes (only a crop, say). A file that cannot be
-// found or read is a *badImageError, one that cannot be decoded a
-// *transforms.DecodeError.
+// caller to decode as it likes (only a crop, say), then give back
+// (releaseFile). A file that cannot be found or read is a *badImageError,
+// one that cannot be decoded a *transforms.DecodeError.
 func (l *Loader) source(path string) (img *transforms.Image, cached bool, data []byte, err error) {
 	var key cacheKey
 	room := false
@@ -650,13 +651,15 @@ func (l *Loader) source(path string) (img *transforms.Image, cached bool, data [
 			return img, true, nil, nil
 		}
 	}
-	if data, err = os.ReadFile(path); err != nil {
+	if data, err = readFile(path); err != nil {
 		return nil, false, nil, &badImageError{err}
 	}
 	if !room {
 		return nil, false, data, nil
 	}
-	if img, err = transforms.Decode(data, l.cfg.Decode); err != nil {
+	img, err = transforms.Decode(data, l.cfg.Decode)
+	releaseFile(data)
+	if err != nil {
 		return nil, false, nil, &transforms.DecodeError{Err: err}
 	}
 	img, cached = l.cfg.Cache.add(key, img)

@@ -301,16 +301,25 @@ func TestLoaderBatchesHoldEachSamplesTransform(t *testing.T) {
 		transforms.MustCompose(transforms.NewRandomResizedCrop(24), transforms.ToTensor{}),
 	} {
 		l := mustLoader(t, ds, LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 3, Transform: tr, Workers: 2})
-		for epoch := range 2 {
-			for _, b := range collect(t, l, epoch) {
-				size := b.C * b.H * b.W
-				for j, idx := range b.Indices {
-					data, err := os.ReadFile(ds.Samples[idx].Path)
-					require.NoError(t, err)
-					want, err := tr.DecodeApply(data, transforms.DecodeOptions{}, SampleRNG(3, epoch, idx))
-					require.NoError(t, err)
-					require.Equal(t, want.Tensor.Data, b.Images[j*size:(j+1)*size], "%s: sample %d of epoch %d", tr, idx, epoch)
-				}
+		requireEachSamplesTransform(t, l, tr, 2)
+	}
+}
+
+// requireEachSamplesTransform checks that l's batches in its first epochs
+// epochs hold, for each of their samples, the transform tr (the loader's,
+// seeded as the loader is) of the sample's file.
+func requireEachSamplesTransform(t *testing.T, l *Loader, tr *transforms.Compose, epochs int) {
+	t.Helper()
+	for epoch := range epochs {
+		for _, b := range collect(t, l, epoch) {
+			size := b.C * b.H * b.W
+			for j, idx := range b.Indices {
+				path := l.Dataset().Samples[idx].Path
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				want, err := tr.DecodeApply(data, transforms.DecodeOptions{}, SampleRNG(l.Config().Seed, epoch, idx))
+				require.NoError(t, err)
+				require.Equal(t, want.Tensor.Data, b.Images[j*size:(j+1)*size], "%s: %s, epoch %d", tr, path, epoch)
 			}
 		}
 	}
