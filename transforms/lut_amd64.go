@@ -5,6 +5,7 @@ package transforms
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
 )
@@ -60,8 +61,16 @@ func toTensorSIMD(r, g, b []float32, pix []uint8, pre *[256]uint8, norm *Normali
 	return groups * 16
 }
 
-// tensorConstsCache holds tensorConstsFor's answers by normalisation.
-var tensorConstsCache sync.Map // tensorNorm → *tensorConsts (nil: not exact)
+// tensorConstsCache holds tensorConstsFor's answers by normalisation, for
+// at most keptTensorConsts of them (a program that makes a normalisation per
+// image has the others worked out each time, not kept).
+var (
+	tensorConstsCache sync.Map // tensorNorm → *tensorConsts (nil: not exact)
+	tensorConstsKept  atomic.Int32
+)
+
+// keptTensorConsts bounds tensorConstsCache.
+const keptTensorConsts = 64
 
 // tensorNorm keys tensorConstsCache: a Normalize, or none.
 type tensorNorm struct {
@@ -93,7 +102,9 @@ func tensorConstsFor(norm *Normalize) *tensorConsts {
 	if !tensorConstsExact(k, norm) {
 		k = nil
 	}
-	tensorConstsCache.Store(key, k)
+	if tensorConstsKept.Add(1) <= keptTensorConsts {
+		tensorConstsCache.Store(key, k)
+	}
 	return k
 }
 

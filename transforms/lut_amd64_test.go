@@ -21,3 +21,17 @@ func TestToTensorSIMDRunsForTheChaptersNormalisation(t *testing.T) {
 	wrong[5] *= 1.5 // the red channel's standard deviation, not its reciprocal
 	require.False(t, tensorConstsExact(&wrong, &ImageNetNormalize))
 }
+
+// TestTensorConstsKeptForAtMostABoundOfNormalisations: a normalisation per
+// image (here 200) leaves at most keptTensorConsts answers kept, and each
+// answer is still given.
+func TestTensorConstsKeptForAtMostABoundOfNormalisations(t *testing.T) {
+	skipWithoutVBMI(t)
+	for i := range 200 {
+		norm := Normalize{Mean: [3]float64{float64(i) / 1000, 0.5, 0.5}, Std: [3]float64{0.25, 0.5, 1}}
+		require.NotNil(t, tensorConstsFor(&norm), "normalisation %d", i)
+	}
+	kept := 0
+	tensorConstsCache.Range(func(any, any) bool { kept++; return true })
+	require.LessOrEqual(t, kept, keptTensorConsts)
+}
