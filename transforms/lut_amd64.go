@@ -42,7 +42,8 @@ type tensorConsts [11]float32
 
 // toTensorSIMD does what it can of toTensor's loop with AVX-512 VBMI: the
 // pixels of whole groups of 16 whose 64 bytes from the group's first lie
-// in pix. It returns how many pixels it converted (0 without it, or where
+// in pix, their values mapped by pre (the identity where none is pending).
+// It returns how many pixels it converted (0 without it, or where
 // its arithmetic does not give a division's values for norm).
 func toTensorSIMD(r, g, b []float32, pix []uint8, pre *[256]uint8, norm *Normalize) int {
 	if len(pix) < 64 || !vbmiOn() {
@@ -54,9 +55,6 @@ func toTensorSIMD(r, g, b []float32, pix []uint8, pre *[256]uint8, norm *Normali
 	}
 	groups := (len(pix) - 16) / 48
 	_, _, _ = r[groups*16-1], g[groups*16-1], b[groups*16-1]
-	if pre == nil {
-		pre = &identity
-	}
 	toTensorAVX512(&r[0], &g[0], &b[0], &pix[0], groups, pre, k)
 	return groups * 16
 }

@@ -41,10 +41,10 @@ func toTensor(img *Image, pre *[256]uint8, norm *Normalize, dest TensorDest) *Te
 	t := &Tensor{C: 3, H: img.H, W: img.W, Data: data} // every value is written below
 	r, g, b := t.Data[:n], t.Data[n:2*n], t.Data[2*n:]
 	pix := img.Pix[:3*n]
-	done := toTensorSIMD(r, g, b, pix, pre, norm)
 	if pre == nil {
 		pre = &identity
 	}
+	done := toTensorSIMD(r, g, b, pix, pre, norm)
 	g, b = g[:len(r)], b[:len(r)] // one bounds check a pixel, not five
 	// Fewer pixels left than a table has values: computed one by one.
 	if n-done < 256 {

@@ -342,11 +342,10 @@ Geometry Convolution::geometry_for(const std::vector<int64_t> &key) const {
 // Whether plan lays its input and output out image after image (nChw16c),
 // so that a smaller batch can run on it padded.
 bool Convolution::paddable(const Plan &plan, const std::vector<int64_t> &key) const {
-  memory::dims wdims(weight_dims.begin(), weight_dims.end());
   std::vector<int64_t> out_key(key);
-  out_key[1] = wdims[0];
+  out_key[1] = weight_dims[0];
   return plan.winograd && plan.pd.src_desc() == blocked(key, key[1]) &&
-         plan.pd.dst_desc() == blocked(out_key, wdims[0]);
+         plan.pd.dst_desc() == blocked(out_key, weight_dims[0]);
 }
 
 // A Winograd plan for key that reads with's weights and bias (with: a
@@ -354,10 +353,9 @@ bool Convolution::paddable(const Plan &plan, const std::vector<int64_t> &key) co
 // primitive for key reads another layout of them (it depends on the batch
 // and image size). mu is held.
 std::shared_ptr<Plan> Convolution::sharing(const std::vector<int64_t> &key, const Plan &with) {
-  memory::dims wdims(weight_dims.begin(), weight_dims.end());
   memory::dims src(key.begin(), key.end() - 2);
   bool winograd_pd = false;
-  auto pd = describe(src, wdims, true, &winograd_pd, nullptr, geometry_for(key));
+  auto pd = describe(src, weight_dims, true, &winograd_pd, nullptr, geometry_for(key));  // memory::dims is vector<int64_t>
   if (!winograd_pd || pd.weights_desc() != with.pd.weights_desc() || pd.bias_desc() != with.pd.bias_desc())
     return nullptr;
   auto plan = std::make_shared<Plan>();
