@@ -95,6 +95,28 @@ func defaultCPUBackbone(b *testing.B) NetConfig {
 	return cfg
 }
 
+// BenchmarkResNet34ForwardDefaultTunetorchWinograd is dogbreed's default
+// CPU backbone on tunetorch's Winograd kernels (AVX2 and FMA; the default
+// where oneDNN has none), here even where oneDNN has its own.
+func BenchmarkResNet34ForwardDefaultTunetorchWinograd(b *testing.B) {
+	if err := torch.WinogradKernelAvailable(torch.WinogradTunetorch); err != nil {
+		b.Skip(err)
+	}
+	cfg := defaultCPUBackbone(b)
+	cfg.Winograd, cfg.WinogradKernel, cfg.ReleaseDirectWeights = true, torch.WinogradTunetorch, 32
+	benchmarkBackbone(b, cfg)
+}
+
+// BenchmarkResNet34ForwardFused is the optimised backbone with its ReLUs
+// and residual sums fused and no Winograd: dogbreed's default on CPUs
+// without Winograd kernels.
+func BenchmarkResNet34ForwardFused(b *testing.B) {
+	if err := torch.FusionAvailable(); err != nil {
+		b.Skip(err)
+	}
+	benchmarkBackbone(b, NetConfig{OptimizeBackbone: true, FuseConvolutions: true})
+}
+
 // BenchmarkResNet34ForwardDefaultLastBatch is dogbreed's default CPU
 // backbone on a batch of 16 after batches of 32 (a validation or test
 // set's last batch): each Winograd convolution on a primitive of its own

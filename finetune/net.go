@@ -22,12 +22,16 @@ type NetConfig struct {
 	// reach (bf16 would run as float32, at float32's speed).
 	OptimizeBackbone bool
 	// Winograd swaps the optimised backbone's 3×3 stride-1 convolutions for
-	// oneDNN's Winograd F(4×4, 3×3) ones (torch.Module.UseWinograd): 4× fewer
+	// Winograd F(4×4, 3×3) ones (torch.Module.UseWinogradKernel): 4× fewer
 	// multiplications, outputs within float32 rounding (ResNet-34's logits
 	// within 1e-6 of the largest). CPU, float32 and OptimizeBackbone only, on
-	// a machine where torch.WinogradAvailable (AVX-512); WinogradPays is the
-	// measured default.
+	// a machine where torch.WinogradAvailable (oneDNN's kernels: AVX-512;
+	// tunetorch's: AVX2 and FMA); WinogradPays is the measured default.
 	Winograd bool
+	// WinogradKernel picks whose kernels run them (torch.WinogradKernel):
+	// the zero value, torch.WinogradAuto, oneDNN's where it has them for the
+	// CPU, else tunetorch's.
+	WinogradKernel torch.WinogradKernel
 	// WinogradBytes, when positive, bounds the Winograd weights (4× the
 	// direct ones: 313 MB for all of ResNet-34's): the convolutions with the
 	// fewest channels are swapped, up to that many bytes of them
@@ -42,7 +46,8 @@ type NetConfig struct {
 	// to the first batch's peak. A smaller batch runs on primitives of its
 	// own where oneDNN reads those weights for it, else padded to it;
 	// larger ones, or another image size, fail where oneDNN's Winograd
-	// layout for them differs (load the net again to run them). 0, the
+	// layout for them differs (load the net again to run them; tunetorch's
+	// kernels run every batch and image size on the same weights). 0, the
 	// default, keeps the direct weights.
 	ReleaseDirectWeights int
 	// FuseConvolutions folds the ReLU or residual sum after each of the
@@ -129,7 +134,8 @@ const DefaultWinogradBytes = 192 << 20
 // its backbone up, as measured for the ResNet-34: an optimised float32
 // backbone on CPUs where oneDNN has Winograd kernels (Intel Xeon with
 // AVX-512, 2 threads, libtorch 1.13: 1.59× the optimised forward, 2.2× the
-// chapter's eager one).
+// chapter's eager one) or tunetorch's run (AVX2 and FMA: see
+// torch.WinogradTunetorch and the README's design note 22).
 func WinogradPays(cfg NetConfig) bool { return checkWinograd(cfg) == nil }
 
 // checkWinograd says why NetConfig.Winograd cannot apply to cfg, or nil.
@@ -137,7 +143,7 @@ func checkWinograd(cfg NetConfig) error {
 	if err := checkOptimisedFloat32CPU(cfg, "Winograd convolutions"); err != nil {
 		return err
 	}
-	return torch.WinogradAvailable()
+	return torch.WinogradKernelAvailable(cfg.WinogradKernel)
 }
 
 // checkOptimisedFloat32CPU says why cfg's backbone is not one oneDNN's
@@ -208,8 +214,11 @@ type Net struct {
 	BackboneDtype torch.Dtype // Float32, or the autocast dtype of the backbone
 	ChannelsLast  bool        // the backbone runs on NHWC batches (NetConfig.ChannelsLast)
 	// WinogradConvolutions is how many of each backbone replica's
-	// convolutions run oneDNN's Winograd algorithm (NetConfig.Winograd), or 0.
+	// convolutions run the Winograd algorithm (NetConfig.Winograd), or 0;
+	// WinogradKernel whose kernels (NetConfig.WinogradKernel resolved: never
+	// torch.WinogradAuto) where there are any.
 	WinogradConvolutions int
+	WinogradKernel       torch.WinogradKernel
 	// FusedConvolutions is how many of each backbone replica's convolutions
 	// took the ReLU or residual sum after them in (NetConfig.FuseConvolutions), or 0.
 	FusedConvolutions int
@@ -290,6 +299,9 @@ func NewNet(backbone *torch.Module, cfg NetConfig) (*Net, error) {
 		ChannelsLast: cfg.ChannelsLast, WinogradConvolutions: replicas[0].winograd, FusedConvolutions: replicas[0].fused,
 		DirectWeightsReleased: replicas[0].released, replicas: replicas,
 		streams: max(1, cfg.Streams)}
+	if n.WinogradConvolutions > 0 {
+		n.WinogradKernel = cfg.WinogradKernel.Resolved()
+	}
 	if cfg.DeviceImageBytes > 0 {
 		n.images = map[torch.Device]*imageStore{}
 		for _, r := range replicas {

@@ -71,7 +71,7 @@ func makeReplicas(backbone *torch.Module, devices []torch.Device, cfg NetConfig)
 		}
 		r := replica{m: m, dev: d}
 		if cfg.Winograd {
-			if r.winograd, err = m.UseWinogradWithin(cfg.WinogradBytes); err != nil {
+			if r.winograd, err = m.UseWinogradKernel(cfg.WinogradKernel, cfg.WinogradBytes); err != nil {
 				m.Close()
 				return nil, fmt.Errorf("finetune: Winograd convolutions: %w", err)
 			}

@@ -26,7 +26,8 @@ const fusionCNNWinograd = 10
 // the outputs stay PyTorch's: batches of 6 and 4 (Winograd where swapped)
 // and 2 (direct), each run twice (a residual overwritten that is read later,
 // or a constant, would show in the second), with the Winograd swap before,
-// after or without it.
+// after or without it, on oneDNN's kernels and on tunetorch's where they
+// run (which apply the ReLU and the residual themselves).
 func TestFuseConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	path := filepath.Join("testdata", "fusion_cnn.pt")
 	if !winogradBuilt() {
@@ -40,18 +41,27 @@ func TestFuseConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	readGolden(t, "fusion_cnn.json", &g)
 	x := g.Input.tensor(t)
 	defer x.Close()
-	for _, order := range []string{"fused", "fused, then Winograd", "Winograd, then fused"} {
+	type run struct {
+		order  string
+		kernel WinogradKernel
+	}
+	runs := []run{{order: "fused"}}
+	for _, k := range winogradKernelsHere() {
+		runs = append(runs, run{"fused, then Winograd", k}, run{"Winograd, then fused", k})
+	}
+	for _, r := range runs {
+		order := fmt.Sprintf("%s (%v)", r.order, r.kernel)
 		m := frozenOptimized(t, path)
-		if order == "Winograd, then fused" {
-			n, err := m.UseWinograd()
+		if r.order == "Winograd, then fused" {
+			n, err := m.UseWinogradKernel(r.kernel, 0)
 			require.NoError(t, err)
 			require.Equal(t, fusionCNNWinograd, n)
 		}
 		fused, err := m.FuseConvolutions()
 		require.NoError(t, err)
 		require.Equal(t, fusionCNNFused, fused, order)
-		if order == "fused, then Winograd" {
-			n, err := m.UseWinograd()
+		if r.order == "fused, then Winograd" {
+			n, err := m.UseWinogradKernel(r.kernel, 0)
 			require.NoError(t, err)
 			require.Equal(t, fusionCNNWinograd, n, order)
 		}
@@ -90,7 +100,7 @@ func TestFuseConvolutionsTwiceOrUnoptimised(t *testing.T) {
 // ResNet-34's 33 ReLUs and 16 residual sums folded into its convolutions
 // (33 of its 36: the downsampling ones have nothing after them): the
 // optimised module's logits within float32 rounding, with and without
-// Winograd.
+// Winograd (each kernel that runs here).
 func TestFuseConvolutionsResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	if !winogradBuilt() {
 		t.Skip("the shim was built without oneDNN's convolution: TestFuseConvolutionsGivePyTorchsOutputs checks its error")
@@ -102,20 +112,24 @@ func TestFuseConvolutionsResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	want, err := direct.ForwardNoGrad(x)
 	require.NoError(t, err)
 	defer want.Close()
-	for _, winograd := range []bool{false, true} {
+	for _, winograd := range append([]WinogradKernel{-1}, winogradKernelsHere()...) {
 		m := frozenOptimized(t, path)
 		n, err := m.FuseConvolutions()
 		require.NoError(t, err)
 		require.Equal(t, 33, n)
-		if winograd {
-			_, err := m.UseWinograd()
+		if winograd >= 0 {
+			_, err := m.UseWinogradKernel(winograd, 0)
 			require.NoError(t, err)
 		}
 		for range 2 {
 			got, err := m.ForwardNoGrad(x)
 			require.NoError(t, err)
 			maxDiff, maxAbs := worstDifference(want.Float32s(), got.Float32s())
-			t.Logf("Winograd %v: fused vs optimised: max |Δ| %.3g (max |logit| %.3g)", winograd, maxDiff, maxAbs)
+			label := "none"
+			if winograd >= 0 {
+				label = winograd.String()
+			}
+			t.Logf("Winograd %s: fused vs optimised: max |Δ| %.3g (max |logit| %.3g)", label, maxDiff, maxAbs)
 			require.Less(t, maxDiff, 1e-4*maxAbs)
 			require.Greater(t, maxAbs, 0.0)
 			got.Close()

@@ -75,7 +75,7 @@ func TestWinogradWeightsAreAdvisedForHugePages(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		SetHugePages(on)
 		m := frozenOptimized(t, testenv.ResNet34(t))
-		_, err := m.UseWinograd()
+		_, err := m.UseWinogradKernel(WinogradOneDNN, 0)
 		require.NoError(t, err)
 		before := advisedBytes(t)
 		out, err := m.ForwardNoGrad(x)

@@ -103,7 +103,7 @@ func TestDirectWeightsReleasedAfterTheFirstRun(t *testing.T) {
 	released, err := m.ReleaseDirectWeights(6)
 	require.NoError(t, err)
 	require.Zero(t, released, "nothing swapped yet: every convolution runs direct")
-	_, err = m.UseWinograd()
+	_, err = m.UseWinogradKernel(WinogradOneDNN, 0)
 	require.NoError(t, err)
 	_, err = m.ReleaseDirectWeights(MinReleaseBatch - 1)
 	require.ErrorContains(t, err, fmt.Sprintf("a batch of %d runs direct", MinReleaseBatch-1))

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -28,11 +29,11 @@ var winogradSupport = sync.OnceValues(func() (int, string) {
 })
 
 // WinogradAvailable returns nil when Module.UseWinograd's convolutions run
-// oneDNN's Winograd F(4×4, 3×3) algorithm on this machine, or an error that
-// says why not: a shim built without it (it needs Debian's libtorch and the
-// headers of the oneDNN and ideep that libtorch uses: libdnnl-dev,
-// libideep-dev), or a CPU oneDNN has no Winograd kernel for (they need
-// AVX-512).
+// the Winograd F(4×4, 3×3) algorithm on this machine (oneDNN's kernels, or
+// tunetorch's: see WinogradKernel), or an error that says why not: a shim
+// built without it (it needs Debian's libtorch and the headers of the oneDNN
+// and ideep that libtorch uses: libdnnl-dev, libideep-dev), or a CPU that
+// neither runs on (oneDNN's need AVX-512, tunetorch's AVX2 and FMA).
 func WinogradAvailable() error {
 	if level, why := winogradSupport(); level < 2 {
 		return errors.New("torch: Winograd convolutions: " + why)
@@ -51,14 +52,93 @@ func FusionAvailable() error {
 	return nil
 }
 
+// WinogradKernel says whose kernels run the Winograd convolutions.
+type WinogradKernel int
+
+const (
+	// WinogradAuto runs oneDNN's kernels where it has them for the CPU
+	// (AVX-512), else tunetorch's where the CPU has AVX2 and FMA.
+	WinogradAuto WinogradKernel = iota
+	// WinogradOneDNN runs oneDNN's kernels only: where it has none for the
+	// CPU, the swapped convolutions run its direct algorithm.
+	WinogradOneDNN
+	// WinogradTunetorch runs tunetorch's own F(4×4, 3×3) kernels, written for
+	// AVX2 and FMA (oneDNN 2.x has Winograd kernels for AVX-512 only): the
+	// activations in oneDNN's AVX2 layout (nChw8c; a reorder each way on a
+	// CPU whose direct convolutions use another), the weights transformed in
+	// double precision, one plan for every batch size.
+	WinogradTunetorch
+)
+
+// String returns the kernel's name as ParseWinogradKernel takes it.
+func (k WinogradKernel) String() string {
+	switch k {
+	case WinogradAuto:
+		return "auto"
+	case WinogradOneDNN:
+		return "onednn"
+	case WinogradTunetorch:
+		return "tunetorch"
+	}
+	return fmt.Sprintf("WinogradKernel(%d)", int(k))
+}
+
+// ParseWinogradKernel reads "auto", "onednn" or "tunetorch".
+func ParseWinogradKernel(s string) (WinogradKernel, error) {
+	for _, k := range []WinogradKernel{WinogradAuto, WinogradOneDNN, WinogradTunetorch} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("torch: Winograd kernel %q: want auto, onednn or tunetorch", s)
+}
+
+// Resolved is the kernel k stands for here: WinogradAuto's choice (oneDNN's
+// where it has kernels for the CPU, else tunetorch's where they run, else
+// oneDNN's direct algorithm, WinogradOneDNN), or k itself.
+func (k WinogradKernel) Resolved() WinogradKernel {
+	if k != WinogradAuto {
+		return k
+	}
+	if here := int(C.tt_winograd_kernels()); here&1 == 0 && here&2 != 0 {
+		return WinogradTunetorch
+	}
+	return WinogradOneDNN
+}
+
+// WinogradKernelAvailable returns nil when kernel k runs here, or an error
+// that says why not (WinogradAuto: as WinogradAvailable).
+func WinogradKernelAvailable(k WinogradKernel) error {
+	if err := WinogradAvailable(); err != nil {
+		return err
+	}
+	here := int(C.tt_winograd_kernels())
+	switch k {
+	case WinogradAuto:
+		return nil
+	case WinogradOneDNN:
+		if here&1 == 0 {
+			return errors.New("torch: oneDNN's Winograd convolutions: oneDNN has no Winograd kernel for this CPU (they need AVX-512)")
+		}
+		return nil
+	case WinogradTunetorch:
+		if here&2 == 0 {
+			return errors.New("torch: tunetorch's Winograd convolutions: they need an x86-64 CPU with AVX2 and FMA")
+		}
+		return nil
+	}
+	return fmt.Errorf("torch: unknown Winograd kernel %d", int(k))
+}
+
 // UseWinograd swaps, in place, every 3×3, stride-1, padding-1, ungrouped
 // float32 convolution of a module frozen and optimised for inference
-// (Freeze(true)) for oneDNN's Winograd F(4×4, 3×3) convolution, and returns
-// how many it swapped. Winograd does the same convolution with 4× fewer
-// multiplications at a float32 rounding of its own (ResNet-34's outputs
-// within about 1e-6 of the direct algorithm's, relative to their largest);
-// where oneDNN has no Winograd kernel for the CPU (see WinogradAvailable) or
-// a shape, the swapped convolution runs oneDNN's direct algorithm, as before.
+// (Freeze(true)) for a Winograd F(4×4, 3×3) convolution (WinogradAuto's
+// kernels), and returns how many it swapped. Winograd does the same
+// convolution with 4× fewer multiplications at a float32 rounding of its own
+// (ResNet-34's outputs within about 1e-6 of the direct algorithm's, relative
+// to their largest); where no Winograd kernel runs on the CPU (see
+// WinogradAvailable) or a shape, the swapped convolution runs oneDNN's
+// direct algorithm, as before.
 // A module that was not optimised has no such convolutions: 0. The module
 // can no longer be saved (its graph holds the convolutions' own objects).
 // The Winograd weights take 4× the memory of the direct ones (about 0.3 GB
@@ -73,8 +153,20 @@ func (m *Module) UseWinograd() (int, error) { return m.UseWinogradWithin(0) }
 // previous one's: ResNet-34's take 3.5 MB in its first stage, 20 MB up to
 // its second, 124 MB up to its third and 313 MB in all.
 func (m *Module) UseWinogradWithin(maxBytes int64) (int, error) {
+	return m.UseWinogradKernel(WinogradAuto, maxBytes)
+}
+
+// UseWinogradKernel is UseWinogradWithin on kernel k's Winograd
+// convolutions: WinogradOneDNN's run oneDNN's direct algorithm where it has
+// no Winograd kernel (as WinogradAuto's where neither runs);
+// WinogradTunetorch is an error where its kernels do not run (see
+// WinogradKernelAvailable).
+func (m *Module) UseWinogradKernel(k WinogradKernel, maxBytes int64) (int, error) {
+	if err := WinogradKernelAvailable(k); err != nil && k == WinogradTunetorch {
+		return 0, err
+	}
 	var n C.int64_t
-	if err := check("use winograd", C.tt_module_use_winograd(m.handle(), C.int64_t(maxBytes), &n)); err != nil {
+	if err := check("use winograd", C.tt_module_use_winograd(m.handle(), C.int64_t(maxBytes), C.int(k), &n)); err != nil {
 		return 0, err
 	}
 	runtime.KeepAlive(m)

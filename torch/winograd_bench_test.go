@@ -18,7 +18,7 @@ var resnet34DefaultWinograd = []struct {
 // transform and by oneDNN's reorder, each into fresh memory as a plan does;
 // ms/backbone is that time alone (the setup of each shape left out).
 func BenchmarkWinogradWeights(b *testing.B) {
-	if err := WinogradAvailable(); err != nil {
+	if err := oneDNNWinograd(); err != nil {
 		b.Skipf("no Winograd weights to make here: %v", err)
 	}
 	for _, c := range []struct {

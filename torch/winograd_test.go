@@ -62,27 +62,32 @@ func resnetInput(t *testing.T, n int64) *Tensor {
 	return x
 }
 
-// skipWithoutWinogradPlans skips the test where no Winograd plan can be
-// made: a shim built without Winograd, or a CPU without its kernels.
+// oneDNNWinograd is nil where oneDNN's Winograd kernels run here: the
+// tests of this file pin them (WinogradOneDNN), which run oneDNN's direct
+// algorithm elsewhere; tunetorch's are winograd_avx2_test.go's.
+func oneDNNWinograd() error { return WinogradKernelAvailable(WinogradOneDNN) }
+
+// skipWithoutWinogradPlans skips the test where no oneDNN Winograd plan can
+// be made: a shim built without Winograd, or a CPU without its kernels.
 func skipWithoutWinogradPlans(t *testing.T) {
 	t.Helper()
 	if !winogradBuilt() {
 		t.Skip("the shim was built without Winograd: TestWinogradConvolutionsGivePyTorchsOutputs checks its error")
 	}
-	if err := WinogradAvailable(); err != nil {
-		t.Skipf("no Winograd plans to make on this CPU: %v", err)
+	if err := oneDNNWinograd(); err != nil {
+		t.Skipf("no oneDNN Winograd plans to make on this CPU: %v", err)
 	}
 }
 
 // winogradResNet34 is the optimised ResNet-34 with its 29 3×3 stride-1
-// convolutions swapped (UseWinograd), on the caching CPU allocator; closed
-// when the test ends.
+// convolutions swapped for oneDNN's (UseWinogradKernel), on the caching CPU
+// allocator; closed when the test ends.
 func winogradResNet34(t *testing.T) *Module {
 	t.Helper()
 	SetCPUCaching(true)
 	m := frozenOptimized(t, testenv.ResNet34(t))
 	t.Cleanup(m.Close)
-	n, err := m.UseWinograd()
+	n, err := m.UseWinogradKernel(WinogradOneDNN, 0)
 	require.NoError(t, err)
 	require.Equal(t, 29, n)
 	return m
@@ -123,7 +128,7 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	readGolden(t, "winograd_cnn.json", &g)
 	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
 	defer m.Close()
-	n, err := m.UseWinograd()
+	n, err := m.UseWinogradKernel(WinogradOneDNN, 0)
 	require.NoError(t, err)
 	require.Equal(t, 3, n, "the three 3×3 stride-1 convolutions; the strided one stays")
 
@@ -150,7 +155,7 @@ func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	winograd, direct, err := m.WinogradCounts()
 	require.NoError(t, err)
 	require.Equal(t, want, winograd+direct, "primitives of batches 6, 4 (where not padded) and 2")
-	if why := WinogradAvailable(); why != nil {
+	if why := oneDNNWinograd(); why != nil {
 		t.Logf("%v: all %d ran the direct algorithm", why, direct)
 		require.Zero(t, winograd)
 	} else {
@@ -176,7 +181,7 @@ func TestConvolutionsKeepTheLastShapesPrimitives(t *testing.T) {
 	skipWithoutWinogradPlans(t)
 	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
 	defer m.Close()
-	_, err := m.UseWinograd()
+	_, err := m.UseWinogradKernel(WinogradOneDNN, 0)
 	require.NoError(t, err)
 	sameLayouts := true
 	var first int64
@@ -221,7 +226,7 @@ func TestUseWinogradWithinSwapsTheSmallestFirst(t *testing.T) {
 		want   int
 	}{{6911, 0}, {6912, 1}, {6912 + 73728 - 1, 1}, {6912 + 73728, 2}, {6912 + 73728 + 147456, 3}, {0, 3}} {
 		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
-		n, err := m.UseWinogradWithin(c.budget)
+		n, err := m.UseWinogradKernel(WinogradOneDNN, c.budget)
 		require.NoError(t, err)
 		require.Equal(t, c.want, n, "within %d bytes", c.budget)
 		out, err := m.ForwardNoGrad(x)
@@ -241,7 +246,7 @@ func TestWinogradSmallBatchesReadTheModulesWeights(t *testing.T) {
 	g, x := winogradFixture(t)
 	m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
 	defer m.Close()
-	_, err := m.UseWinograd()
+	_, err := m.UseWinogradKernel(WinogradOneDNN, 0)
 	require.NoError(t, err)
 
 	for _, batch := range []int64{1, 2} {
@@ -263,7 +268,7 @@ func TestWinogradSmallBatchesReadTheModulesWeights(t *testing.T) {
 	requireClose(t, g.Eval, out, 1e-4, "eval output after the small batches")
 	made, err = m.WinogradWeightBytes()
 	require.NoError(t, err)
-	if WinogradAvailable() != nil {
+	if oneDNNWinograd() != nil {
 		require.Zero(t, made, "no Winograd kernel here: every primitive direct, on the module's weights")
 		return
 	}
@@ -308,7 +313,7 @@ func TestWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	t.Logf("Winograd vs direct: max |Δ| %.3g (max |logit| %.3g)", maxDiff, maxAbs)
 	require.Less(t, maxDiff, 1e-4*maxAbs)
 	require.Greater(t, maxAbs, 0.0)
-	if WinogradAvailable() == nil {
+	if oneDNNWinograd() == nil {
 		winograd, _, err := wino.WinogradCounts()
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, winograd, 20, "convolutions that ran Winograd")
@@ -355,7 +360,7 @@ func TestWinogradWeightsAreOneDNNsToTheBit(t *testing.T) {
 		require.ErrorContains(t, err, "built without oneDNN's Winograd convolution")
 		return
 	}
-	if err := WinogradAvailable(); err != nil {
+	if err := oneDNNWinograd(); err != nil {
 		t.Skipf("no Winograd weights to make on this CPU: %v", err)
 	}
 	for i, shape := range [][2]int64{{64, 64}, {128, 128}, {256, 256}, {512, 512}, {16, 16}, {32, 16}, {16, 48},

@@ -36,8 +36,9 @@ type options struct {
 	prefetchThreads, streams                                             int
 	prefetch                                                             int   // batches the loader prepares ahead; 0: finetune.LoaderPrefetch
 	deviceImageBytes                                                     int64 // --device-images, parsed
-	winogradMemory                                                       string
-	winogradBytes                                                        int64 // --winograd-memory, parsed (0: all; autoWinogradMemory)
+	winogradMemory, winogradKernelName                                   string
+	winogradBytes                                                        int64                // --winograd-memory, parsed (0: all; autoWinogradMemory)
+	winogradKernel                                                       torch.WinogradKernel // --winograd-kernel, parsed
 	lr, wd, lrDecay, validRatio                                          float64
 	seed                                                                 uint64
 	demoScale                                                            float64
@@ -75,6 +76,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.winograd, "winograd", false, "run the optimised backbone's 3×3 stride-1 convolutions with oneDNN's Winograd F(4×4,3×3) algorithm (4× fewer multiplications; outputs within float32 rounding, 1e-6 of the largest logit for ResNet-34). Default: on where it applies (the model on a CPU that oneDNN has Winograd kernels for, i.e. AVX-512; float32; --optimize-backbone), off elsewhere")
 	fs.BoolVar(&o.releaseDirectWeights, "release-direct-weights", false, "with --winograd, have the Winograd convolutions make their Winograd weights for the run's batch size (--batch-size, or the largest set's size if smaller) at the model's load and let go of their direct ones, which they then replace in memory (78 MB for all of ResNet-34's); a smaller batch runs on primitives of its own where oneDNN reads those weights for it, else padded to it. With --winograd-memory auto, every convolution then runs Winograd: on a 2-core AMD EPYC (Zen 5), training 1.10x as fast at the median of six alternating pairs (0.91-1.17x) as within 192MiB with the direct weights kept, for a peak 0.03 GB higher, under the chapter's. Default: on with --winograd, for batches of at least 4 images")
 	fs.BoolVar(&o.fuseConvolutions, "fuse-convolutions", false, "fold the ReLU or residual sum after each of the optimised backbone's convolutions into it (oneDNN post-ops: ResNet-34's 33 ReLUs and 16 sums no longer pass over their activations on their own; outputs within float32 rounding). Default: on where it applies (the model on a CPU, float32, --optimize-backbone, a libtunetorch built with oneDNN's headers), off elsewhere")
+	fs.StringVar(&o.winogradKernelName, "winograd-kernel", "auto", "with --winograd, whose kernels run the Winograd convolutions: onednn (oneDNN's, for AVX-512 CPUs), tunetorch (tunetorch's own, for x86-64 CPUs with AVX2 and FMA: design note 22), or auto: oneDNN's where it has them, else tunetorch's")
 	fs.StringVar(&o.winogradMemory, "winograd-memory", "auto", "with --winograd, the most memory the Winograd weights may take (4× the direct ones): the convolutions with the fewest channels are swapped up to that size, or all of them with \"all\" (313 MB for ResNet-34); auto: all where their direct weights go (--release-direct-weights), else "+defaultWinogradMemory+" (ResNet-34's 26 convolutions with the fewest channels, 2-6% slower than all 29 on a 2-core Xeon without AMX, for about 0.11 GB less peak memory)")
 	fs.BoolVar(&o.bf16, "bf16", false, "run the backbone under bfloat16 autocast (features in bf16, head in float32)")
 	fs.BoolVar(&o.fp16, "fp16", false, "run the backbone under float16 autocast (GPUs; libtorch's CPU autocast has bfloat16 only)")
@@ -139,6 +141,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.winogradBytes, err = parseWinogradMemory(o.winogradMemory); err != nil {
 		return nil, err
+	}
+	if o.winogradKernel, err = torch.ParseWinogradKernel(o.winogradKernelName); err != nil {
+		return nil, fmt.Errorf("--winograd-kernel: %w", err)
 	}
 	return o, nil
 }

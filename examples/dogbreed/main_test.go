@@ -307,13 +307,7 @@ func TestWinogradMemoryFlag(t *testing.T) {
 // all; none with --winograd=false; elsewhere none do, and asking is an
 // error that says why, as is --release-direct-weights without them.
 func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
-	resnet := testenv.ResNet34(t)
-	runLog := func(extra ...string) (string, error) {
-		o := demoOptions(t, append([]string{"--model", resnet, "--epochs", "1", "--skip-final"}, extra...)...)
-		var out bytes.Buffer
-		err := run(context.Background(), o, &out)
-		return out.String(), err
-	}
+	runLog := resnetRun(t)
 	log, err := runLog()
 	require.NoError(t, err)
 	why := torch.WinogradAvailable()
@@ -349,12 +343,9 @@ func TestWinogradDefaultFollowsTheMachine(t *testing.T) {
 // with --fuse-convolutions=false; with a shim built without oneDNN's
 // convolution none do, and asking is an error that says why.
 func TestFusionDefaultFollowsTheShim(t *testing.T) {
-	resnet := testenv.ResNet34(t)
+	resnetRunLog := resnetRun(t)
 	runLog := func(extra ...string) (string, error) {
-		o := demoOptions(t, append([]string{"--model", resnet, "--epochs", "1", "--skip-final", "--optimize-backbone"}, extra...)...)
-		var out bytes.Buffer
-		err := run(context.Background(), o, &out)
-		return out.String(), err
+		return resnetRunLog(append([]string{"--optimize-backbone"}, extra...)...)
 	}
 	const fused = "33 convolutions with their ReLU or sum fused"
 	if why := torch.FusionAvailable(); why != nil {
@@ -390,6 +381,19 @@ func TestBF16NoteWithoutTheInstructions(t *testing.T) {
 }
 
 // lossLines returns a run log's summary lines ("train loss ..."), in order.
+// resnetRun returns a function that runs dogbreed on the demo data with
+// the ResNet-34 for one epoch, no retraining, and the flags given, and
+// returns its log.
+func resnetRun(t *testing.T) func(extra ...string) (string, error) {
+	resnet := testenv.ResNet34(t)
+	return func(extra ...string) (string, error) {
+		o := demoOptions(t, append([]string{"--model", resnet, "--epochs", "1", "--skip-final"}, extra...)...)
+		var out bytes.Buffer
+		err := run(context.Background(), o, &out)
+		return out.String(), err
+	}
+}
+
 func lossLines(log string) []string {
 	return regexp.MustCompile(`(?m)^train loss .*$`).FindAllString(log, -1)
 }

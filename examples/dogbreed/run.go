@@ -137,7 +137,12 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		OptimizeBackbone: o.optimizeBackbone, BackboneDevices: backboneDevs,
 		ChannelsLast: o.wantChannelsLast(dev), DeviceImageBytes: deviceImages, Streams: o.streams}
 	netCfg.BackboneDtype = o.backboneDtype()
+	netCfg.WinogradKernel = o.winogradKernel
 	netCfg.Winograd = o.flagOr("winograd", o.winograd, finetune.WinogradPays(netCfg))
+	if o.given["winograd-kernel"] && !netCfg.Winograd {
+		return fmt.Errorf("--winograd-kernel %s: the Winograd convolutions are off here (%v)", o.winogradKernel,
+			o.winogradOffReason(netCfg))
+	}
 	if err := o.setReleaseDirectWeights(&netCfg, largestBatch(o.batchSize, split)); err != nil {
 		return err
 	}
@@ -421,6 +426,17 @@ func (o *options) flagOr(name string, value, def bool) bool {
 	return def
 }
 
+// winogradOffReason says why cfg runs no Winograd convolutions.
+func (o *options) winogradOffReason(cfg finetune.NetConfig) string {
+	if o.given["winograd"] {
+		return "--winograd=false"
+	}
+	if err := torch.WinogradKernelAvailable(cfg.WinogradKernel); err != nil {
+		return err.Error()
+	}
+	return "they need the model on a CPU, float32 and --optimize-backbone"
+}
+
 // cpuHasBF16 reports whether this CPU computes in bfloat16 itself (AVX-512
 // BF16 or AMX-BF16; true where it cannot tell, off amd64).
 func cpuHasBF16() bool {
@@ -465,6 +481,9 @@ func backboneLayout(n *finetune.Net) string {
 	}
 	if n.DirectWeightsReleased > 0 {
 		parts = append(parts, fmt.Sprintf("%d of them without their direct weights", n.DirectWeightsReleased))
+	}
+	if n.WinogradConvolutions > 0 && n.WinogradKernel == torch.WinogradTunetorch {
+		parts = append(parts, "on tunetorch's Winograd kernels")
 	}
 	if n.Streams() > 1 {
 		parts = append(parts, fmt.Sprintf("%d streams", n.Streams()))

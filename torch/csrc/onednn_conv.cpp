@@ -3,6 +3,7 @@
 // helpers the passes share.
 #include "onednn_conv.h"
 #include "huge_pages.h"
+#include "winograd_avx2.h"
 #include "winograd_weights.h"
 
 #include <ATen/Parallel.h>
@@ -32,6 +33,10 @@ struct Plan {
   // Its input and output lay the images out one after the other (nChw16c):
   // a smaller batch can run on it, padded.
   bool paddable = false;
+  // tunetorch's Winograd (winograd_avx2.h), not a oneDNN primitive: no pd
+  // or conv; weights holds the transformed weights, which serve every batch
+  // and image size.
+  bool own = false;
 };
 
 namespace {
@@ -175,6 +180,7 @@ at::Tensor Convolution::convolve(const at::Tensor &x, const c10::optional<at::Te
   key.push_back(fused);
   *planned_key = key;
   auto plan = plan_for(key);
+  if (plan->own) return convolve_own(*plan, x, xi, key, residual, ri, fused);
   auto &eng = ideep::engine::cpu_engine();
   auto &s = ideep::stream::default_stream();
   auto src_desc = plan->pd.src_desc(), dst_desc = plan->pd.dst_desc();
@@ -221,6 +227,56 @@ at::Tensor Convolution::convolve(const at::Tensor &x, const c10::optional<at::Te
   return sum.to_mkldnn();
 }
 
+at::Tensor Convolution::convolve_own(const Plan &plan, const at::Tensor &x, ideep::tensor &xi,
+                                     const std::vector<int64_t> &key, const c10::optional<at::Tensor> &residual,
+                                     ideep::tensor *ri, bool fused) {
+  auto &eng = ideep::engine::cpu_engine();
+  auto &s = ideep::stream::default_stream();
+  const int64_t k = weight_dims[0];
+  const WinogradShape shape{key[0], key[1], key[2], key[3], k};
+  // nChw8c in and out: what oneDNN's direct convolutions use on AVX2 CPUs
+  // (elsewhere, where this kernel was asked for, a reorder each way).
+  auto src_desc = blocked(key, key[1], tag::nChw8c);
+  memory src = xi;
+  c10::DataPtr src_buffer;
+  if (xi.get_desc() != src_desc) {
+    src_buffer = c10::GetCPUAllocator()->allocate(src_desc.get_size());
+    src = memory(src_desc, eng, src_buffer.get());
+    dnnl::reorder(xi, src).execute(s, xi, src);
+    s.wait();
+  }
+  const auto *in = static_cast<const float *>(src.get_data_handle());
+  const auto *u = static_cast<const float *>(plan.weights.get_data_handle());
+  const auto *bias_data = static_cast<const float *>(plan.bias.get_data_handle());
+  const Geometry g = geometry_for(key);  // nothing fused where the residual is broadcast
+  auto dst_desc = blocked(key, k, tag::nChw8c);
+  if (g.sum && overwrite_residual && ri->get_desc() == dst_desc) {
+    // As convolve: the residual, read by no node after this one, takes the
+    // output where it lies.
+    auto *r = static_cast<float *>(ri->get_data_handle());
+    winograd_avx2_forward(shape, in, u, bias_data, r, g.relu, r);
+    return *residual;
+  }
+  ideep::tensor out(dst_desc, eng);
+  auto *y = static_cast<float *>(out.get_data_handle());
+  const float *added = nullptr;
+  if (g.sum) {
+    if (ri->get_desc() == dst_desc) {
+      added = static_cast<const float *>(ri->get_data_handle());
+    } else {  // in the output's layout first, added where it lies
+      dnnl::reorder(*ri, out).execute(s, *ri, out);
+      s.wait();
+      added = y;
+    }
+  }
+  winograd_avx2_forward(shape, in, u, bias_data, added, g.relu, y);
+  auto result = at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
+  if (fused) return result;
+  auto sum = result.to_dense().add_(residual->to_dense());  // broadcast
+  if (geometry.relu) sum.relu_();
+  return sum.to_mkldnn();
+}
+
 void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {
   std::lock_guard<std::mutex> lock(mu);
   at::AutoDispatchBelowADInplaceOrView below_autograd;  // as run's itensor_from_mkldnn needs
@@ -260,9 +316,10 @@ memory::dims Convolution::out_dims(const std::vector<int64_t> &key) {
           (key[3] + 2 * geometry.padding[1] - wd[3]) / geometry.stride[1] + 1};
 }
 
-// The nChw16c layout of a [key[0], channels, key[2], key[3]] tensor.
-memory::desc Convolution::blocked(const std::vector<int64_t> &key, int64_t channels) {
-  return memory::desc({key[0], channels, key[2], key[3]}, dt::f32, tag::nChw16c);
+// The blocked layout (nChw16c unless said) of a [key[0], channels, key[2],
+// key[3]] tensor.
+memory::desc Convolution::blocked(const std::vector<int64_t> &key, int64_t channels, memory::format_tag layout) {
+  return memory::desc({key[0], channels, key[2], key[3]}, dt::f32, layout);
 }
 
 // The plan for key (the input's dimensions, then the thread count): its
@@ -301,23 +358,38 @@ std::shared_ptr<Plan> Convolution::plan_for(const std::vector<int64_t> &key) {
     plan = sharing(key, *found->second);
     if (!plan) plan = found->second;
   } else if (kept) {
-    // The direct weights are gone: Winograd, on the Winograd weights kept.
-    plan = sharing(key, *kept);
+    // The direct weights are gone: Winograd, on the Winograd weights kept
+    // (tunetorch's serve every batch).
+    plan = kept->own ? kept : sharing(key, *kept);
     TORCH_CHECK(plan, "tunetorch::conv2d: this convolution released its direct weights (Module.ReleaseDirectWeights) "
                 "and an input of ", c10::IntArrayRef(src), " needs them (oneDNN reads other weights for it): load the "
                 "module again to run inputs of that shape");
   } else {
     // A batch of a few images (NewNet's probe of one, a last batch) runs
     // direct, on the weights as they are: Winograd's 4x larger copy of them
-    // would cost more memory than it saves time.
-    plan = std::make_shared<Plan>();
-    ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
-    auto held = wi.get_desc();
-    plan->pd = describe(src, wdims, winograd && src[0] >= kMinWinogradBatch, &plan->winograd, &held,
-                        geometry_for(key));
-    plan->conv = dnnl::convolution_forward(plan->pd);
-    make_weights(*plan, wi);
-    plan->paddable = paddable(*plan, key);
+    // would cost more memory than it saves time. tunetorch's Winograd plan,
+    // once made, serves every larger batch.
+    bool wants_winograd = winograd && src[0] >= kMinWinogradBatch;
+    if (own && wants_winograd)
+      for (auto &kv : plans)
+        if (kv.second->own) {
+          plan = kv.second;
+          break;
+        }
+    if (!plan) {
+      plan = std::make_shared<Plan>();
+      ideep::tensor &wi = at::native::itensor_from_mkldnn(weight);
+      if (own && wants_winograd) {
+        plan->own = plan->winograd = true;
+        make_own_weights(*plan, wi);
+      } else {
+        auto held = wi.get_desc();
+        plan->pd = describe(src, wdims, wants_winograd && !own, &plan->winograd, &held, geometry_for(key));
+        plan->conv = dnnl::convolution_forward(plan->pd);
+        make_weights(*plan, wi);
+        plan->paddable = paddable(*plan, key);
+      }
+    }
   }
   s.wait();
   plans.emplace_front(key, plan);
@@ -391,6 +463,7 @@ void Convolution::make_weights(Plan &plan, ideep::tensor &wi) {
     plan.module_weights = weight;
   } else {
     for (auto &kv : plans) {
+      if (kv.second->own) continue;  // no primitive, another layout
       auto &other = kv.second->pd;
       if (other.weights_desc() == plan.pd.weights_desc() && other.bias_desc() == plan.pd.bias_desc()) {
         plan.weights = kv.second->weights;
@@ -420,14 +493,31 @@ void Convolution::make_weights(Plan &plan, ideep::tensor &wi) {
     plan.weights = memory(plan.pd.weights_desc(), eng, plan.weights_memory->data());
     if (!transform_winograd_weights(plain, plan.weights)) reorder(plain, plan.weights);
   }
-  if (!plan.bias) {
-    plan.bias = memory(plan.pd.bias_desc(), eng);
-    if (bias.defined()) {
-      reorder(at::native::itensor_from_mkldnn(bias), plan.bias);
-    } else {
-      std::memset(plan.bias.get_data_handle(), 0, plan.pd.bias_desc().get_size());
-    }
+  if (!plan.bias) make_bias(plan, plan.pd.bias_desc());
+}
+
+void Convolution::make_bias(Plan &plan, const memory::desc &layout) {
+  plan.bias = memory(layout, ideep::engine::cpu_engine());
+  if (bias.defined()) {
+    reorder(at::native::itensor_from_mkldnn(bias), plan.bias);
+  } else {
+    std::memset(plan.bias.get_data_handle(), 0, layout.get_size());
   }
+}
+
+void Convolution::make_own_weights(Plan &plan, ideep::tensor &wi) {
+  auto &eng = ideep::engine::cpu_engine();
+  memory::dims wdims(weight_dims.begin(), weight_dims.end());
+  memory::desc plain_desc(wdims, dt::f32, tag::oihw);
+  c10::DataPtr plain_buffer = c10::GetCPUAllocator()->allocate(plain_desc.get_size());
+  memory plain(plain_desc, eng, plain_buffer.get());
+  reorder(wi, plain);
+  const int64_t floats = static_cast<int64_t>(winograd_avx2_weight_floats(wdims[0], wdims[1]));
+  plan.weights_memory = std::make_shared<Mapping>(size_t(floats) * sizeof(float));
+  plan.weights = memory(memory::desc({floats}, dt::f32, tag::a), eng, plan.weights_memory->data());
+  winograd_avx2_weights(static_cast<const float *>(plain.get_data_handle()), wdims[0], wdims[1],
+                        static_cast<float *>(plan.weights_memory->data()));
+  make_bias(plan, memory::desc({wdims[0]}, dt::f32, tag::x));
 }
 
 bool Convolution::release_direct_weights(int64_t batch) {

@@ -6,9 +6,11 @@
 // algorithm and leave what follows them (a ReLU, a ResNet block's residual
 // sum) to nodes of their own. A tunetorch::conv2d node reads and writes the
 // same oneDNN tensors (no layout change around it) and runs a Convolution:
-// Winograd where winograd.cpp allowed it and oneDNN has it for the CPU and
-// the shape (AVX-512 CPUs), direct otherwise, with what fuse.cpp folded into
-// it as oneDNN post-ops. Built only against a libtorch that uses the system's
+// Winograd where winograd.cpp allowed it, on oneDNN's kernels where it has
+// them for the CPU and the shape (AVX-512 CPUs) or on tunetorch's
+// (winograd_avx2.h: AVX2 CPUs, or asked for), direct otherwise, with what
+// fuse.cpp folded into it as oneDNN post-ops (tunetorch's kernel applies
+// them itself). Built only against a libtorch that uses the system's
 // oneDNN 2.x (Debian's), whose headers (libdnnl-dev) and ideep
 // (libideep-dev) describe the very tensors libtorch makes; CMakeLists.txt
 // picks winograd_stub.cpp elsewhere.
@@ -102,6 +104,7 @@ struct Convolution : torch::CustomClassHolder {
   at::Tensor weight, bias;  // oneDNN tensors; bias may be undefined, weight too once released
   Geometry geometry;
   bool winograd;                    // whether it may run Winograd
+  bool own = false;                 // whether its Winograd is tunetorch's (winograd_avx2.h), not oneDNN's
   bool overwrite_residual = false;  // whether no node reads the residual after this one
 
  private:
@@ -112,9 +115,19 @@ struct Convolution : torch::CustomClassHolder {
   void release_direct(const std::shared_ptr<Plan> &plan);
   // Gives plan its weights and bias from wi, the direct weights; mu is held.
   void make_weights(Plan &plan, ideep::tensor &wi);
+  // Gives plan, tunetorch's Winograd, its transformed weights and bias from
+  // wi; mu is held.
+  void make_own_weights(Plan &plan, ideep::tensor &wi);
+  // Gives plan the bias (zeros where the convolution has none) in layout;
+  // mu is held.
+  void make_bias(Plan &plan, const memory::desc &layout);
+  // run's convolution on tunetorch's Winograd plan.
+  at::Tensor convolve_own(const Plan &plan, const at::Tensor &x, ideep::tensor &xi, const std::vector<int64_t> &key,
+                          const c10::optional<at::Tensor> &residual, ideep::tensor *ri, bool fused);
   static void execute(const Plan &plan, const memory &src, const memory &dst);
   memory::dims out_dims(const std::vector<int64_t> &key);
-  static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels);
+  static memory::desc blocked(const std::vector<int64_t> &key, int64_t channels,
+                              memory::format_tag layout = memory::format_tag::nChw16c);
   std::shared_ptr<Plan> plan_for(const std::vector<int64_t> &key);
   // What key's plan fuses after the convolution.
   Geometry geometry_for(const std::vector<int64_t> &key) const;

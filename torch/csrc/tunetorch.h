@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped whenever a signature in this file changes; the Go package refuses a
  * shim whose ABI differs from the one it was written against. */
-#define TT_ABI_VERSION 13
+#define TT_ABI_VERSION 14
 
 typedef char *tt_error;
 typedef struct tt_tensor_s *tt_tensor;
@@ -212,19 +212,26 @@ tt_error tt_module_clone(tt_module m, tt_module *out);
  * torch.jit.optimize_for_inference when optimize != 0. */
 tt_error tt_module_freeze(tt_module m, int optimize, tt_module *out);
 
-/* ---- Winograd convolutions (oneDNN, float32, CPU) ---- */
-/* 2: this shim has oneDNN's Winograd convolution and this CPU runs it;
- * 1: the shim has it, but oneDNN has no Winograd kernel for this CPU (the
- * swapped convolutions would run its direct algorithm); 0: the shim was built
- * without it. Below 2, *why is set to a malloc'd reason (free with free()). */
+/* ---- Winograd convolutions (oneDNN's or tunetorch's, float32, CPU) ---- */
+/* 2: this shim has the Winograd convolution and this CPU runs it (oneDNN's
+ * kernels, or tunetorch's AVX2 ones); 1: the shim has it, but neither runs
+ * on this CPU (the swapped convolutions would run oneDNN's direct
+ * algorithm); 0: the shim was built without it. Below 2, *why is set to a
+ * malloc'd reason (free with free()). */
 int tt_winograd_available(char **why);
+/* Which Winograd kernels run here: 1 oneDNN's, 2 tunetorch's AVX2 ones
+ * (winograd_avx2.h), or both (3); 0 none, or a shim without them. */
+int tt_winograd_kernels(void);
 /* Swaps, in place, the 3x3, stride-1, padding-1, ungrouped float32
  * convolutions of a module frozen and optimised for inference
- * (tt_module_freeze with optimize) for oneDNN's Winograd F(4x4, 3x3) one (its
- * direct algorithm where oneDNN has no Winograd kernel): every one when
- * max_bytes <= 0, else those with the fewest channels whose Winograd weights
- * (o*c*36 floats each) add up to at most max_bytes; *replaced: how many. */
-tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced);
+ * (tt_module_freeze with optimize) for a Winograd F(4x4, 3x3) one: every one
+ * when max_bytes <= 0, else those with the fewest channels whose Winograd
+ * weights (o*c*36 floats each) add up to at most max_bytes; *replaced: how
+ * many. kernel 0 (auto) runs them on oneDNN's kernels where it has them,
+ * else on tunetorch's where the CPU has AVX2 and FMA, else on oneDNN's direct
+ * algorithm; 1 on oneDNN's (direct where it has none); 2 on tunetorch's (an
+ * error where the CPU lacks AVX2 or FMA). */
+tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int kernel, int64_t *replaced);
 /* Runs every convolution of a module frozen and optimised for inference on
  * tunetorch's oneDNN convolution (direct, unless tt_module_use_winograd
  * swaps it) with what follows it folded in as oneDNN post-ops: a ReLU, the

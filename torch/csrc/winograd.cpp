@@ -1,5 +1,6 @@
-// winograd.cpp: oneDNN's Winograd F(4x4, 3x3) algorithm for the 3x3,
-// stride-1 convolutions of a module frozen and optimised for inference.
+// winograd.cpp: the Winograd F(4x4, 3x3) algorithm for the 3x3, stride-1
+// convolutions of a module frozen and optimised for inference, on oneDNN's
+// kernels (AVX-512 CPUs) or tunetorch's (winograd_avx2.h: AVX2 CPUs).
 //
 // tt_module_use_winograd lets each 3x3, stride-1, padding-1, ungrouped one
 // run Winograd (onednn_conv.h: a prim::mkldnn_convolution node becomes a
@@ -8,6 +9,28 @@
 #include <algorithm>
 
 #include "onednn_conv.h"
+#include "winograd_avx2.h"
+
+namespace {
+
+// Whether oneDNN has a Winograd kernel for this CPU (asked once).
+bool onednn_winograd_here() {
+  static const bool here = [] {
+    try {
+      bool got = false;
+      tt::describe({1, 16, 8, 8}, {16, 16, 3, 3}, true, &got);
+      return got;
+    } catch (const std::exception &) {
+      return false;
+    }
+  }();
+  return here;
+}
+
+// The kernels of tt_module_use_winograd.
+enum Kernel { kAuto = 0, kOneDNN = 1, kTunetorch = 2 };
+
+}  // namespace
 
 using tt::memory;
 using tt::convolution_of;
@@ -21,10 +44,10 @@ int tt_winograd_available(char **why) {
   try {
     bool got = false;
     tt::describe({1, 16, 8, 8}, {16, 16, 3, 3}, true, &got);
-    if (got) return 2;
+    if (got || tt::winograd_avx2_supported()) return 2;
     *why = tt::dup_string(
-        "oneDNN has no Winograd convolution for this CPU (its F(4x4, 3x3) kernels need AVX-512): "
-        "the convolutions would run oneDNN's direct algorithm");
+        "oneDNN has no Winograd convolution for this CPU (its F(4x4, 3x3) kernels need AVX-512) and tunetorch's "
+        "needs AVX2 and FMA: the convolutions would run oneDNN's direct algorithm");
     return 1;
   } catch (const std::exception &e) {
     *why = tt::dup_string(std::string("oneDNN could not make a convolution: ") + e.what());
@@ -32,8 +55,28 @@ int tt_winograd_available(char **why) {
   }
 }
 
-tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replaced) {
+int tt_winograd_kernels(void) {
+  return (onednn_winograd_here() ? 1 : 0) | (tt::winograd_avx2_supported() ? 2 : 0);
+}
+
+tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int kernel, int64_t *replaced) {
   TT_TRY
+  // Whose kernels: auto takes oneDNN's where it has them, else tunetorch's.
+  bool own = false;
+  switch (kernel) {
+    case kAuto:
+      own = !onednn_winograd_here() && tt::winograd_avx2_supported();
+      break;
+    case kOneDNN:
+      break;
+    case kTunetorch:
+      TORCH_CHECK(tt::winograd_avx2_supported(),
+                  "tunetorch's Winograd convolution needs a CPU with AVX2 and FMA (x86-64), which this is not");
+      own = true;
+      break;
+    default:
+      TORCH_CHECK(false, "unknown Winograd kernel ", kernel, " (want 0 auto, 1 oneDNN's, 2 tunetorch's)");
+  }
   auto graph = tt::M(m).get_method("forward").graph();
   // prim::mkldnn_convolution nodes and our own direct ones (fused first)
   // that are 3x3, stride 1, padding 1.
@@ -64,11 +107,12 @@ tt_error tt_module_use_winograd(tt_module m, int64_t max_bytes, int64_t *replace
     eligible.resize(keep);
   }
   for (auto *n : eligible) {
-    if (auto conv = convolution_of(n)) {
-      conv->winograd = true;
-      continue;
-    }
-    replace_with_convolution(graph, n, true);
+    auto conv = convolution_of(n);
+    if (!conv) conv = convolution_of(replace_with_convolution(graph, n, true));
+    conv->winograd = true;
+    // tunetorch's where its blocks fit the channels (ResNet's all do), else
+    // oneDNN's (or its direct algorithm, where it has no Winograd kernel).
+    conv->own = own && tt::winograd_avx2_fits(conv->weight.size(1), conv->weight.size(0));
   }
   *replaced = static_cast<int64_t>(eligible.size());
   TT_CATCH

@@ -16,7 +16,8 @@ int tt_winograd_available(char **why) {
   *why = tt::dup_string(kNoWinograd);
   return 0;
 }
-tt_error tt_module_use_winograd(tt_module, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
+int tt_winograd_kernels(void) { return 0; }
+tt_error tt_module_use_winograd(tt_module, int64_t, int, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_fuse_convolutions(tt_module, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_winograd_counts(tt_module, int64_t *, int64_t *, int64_t *) { return tt::dup_string(kNoWinograd); }
 tt_error tt_module_release_direct_weights(tt_module, int64_t, int64_t *) { return tt::dup_string(kNoWinograd); }
