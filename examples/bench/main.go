@@ -103,7 +103,7 @@ func main() {
 	fs.Float64Var(&c.scale, "scale", 0.52, "fraction of the real class sizes (0.52 × 12 breeds ≈ 600 images)")
 	fs.StringVar(&c.worker, "worker", "", "internal: run one Go measurement (backbone, loader, train) and print JSON")
 	fs.BoolVar(&c.optimize, "optimize-backbone", false, "internal: with --worker")
-	fs.BoolVar(&c.winograd, "winograd", false, "internal: with --worker and --optimize-backbone, the 3×3 stride-1 convolutions on oneDNN's Winograd kernels (finetune.NetConfig.Winograd)")
+	fs.BoolVar(&c.winograd, "winograd", false, "internal: with --worker and --optimize-backbone, the 3×3 stride-1 convolutions on Winograd kernels, oneDNN's where it has them, else tunetorch's (finetune.NetConfig.Winograd)")
 	fs.BoolVar(&c.fuse, "fuse-convolutions", false, "internal: with --worker and --optimize-backbone, the ReLU or residual sum after each convolution folded into it (finetune.NetConfig.FuseConvolutions)")
 	fs.Int64Var(&c.winogradBytes, "winograd-bytes", 0, "internal: with --winograd, the most bytes of Winograd weights (finetune.NetConfig.WinogradBytes; 0: every convolution)")
 	fs.BoolVar(&c.bf16, "bf16", false, "internal: with --worker")
@@ -580,6 +580,10 @@ func machine() string {
 		s += " (" + caches + ")"
 	}
 	s += ", libtorch " + torch.Version()
+	if torch.WinogradAvailable() == nil {
+		s += ", Winograd on " + map[torch.WinogradKernel]string{torch.WinogradOneDNN: "oneDNN's kernels",
+			torch.WinogradTunetorch: "tunetorch's kernels (AVX2)"}[torch.WinogradAuto.Resolved()]
+	}
 	if core, replaced := torch.BLASCore(); core != "" {
 		s += ", OpenBLAS kernels " + core
 		if replaced != "" {

@@ -92,7 +92,7 @@ func markdown(c config, all []result) string {
 	}
 	row("backbone only (ready tensors)", field("Go", "backbone", img), chapterBackbone, "img/s")
 	backboneLever("frozen + optimize_for_inference", "+optimize-backbone")
-	backboneLever("frozen + optimized, Winograd convolutions (CPUs with oneDNN's Winograd kernels)", "+optimize-backbone +winograd")
+	backboneLever("frozen + optimized, Winograd convolutions (CPUs with Winograd kernels: oneDNN's, AVX-512, or tunetorch's, AVX2)", "+optimize-backbone +winograd")
 	backboneLever(defaultRow+" (dogbreed's default)", defaultWhat)
 	backboneLever(defaultUnfusedRow, defaultUnfused)
 	backboneLever(withinFusedRow, withinFused)
@@ -272,11 +272,11 @@ const openBLASThreadedRow = "OpenBLAS on as many threads as libtorch (its own de
 // measured with the same flags, its efficiency.
 var trainLevers = []lever{
 	{"+optimize-backbone", "frozen + optimized", "frozen + optimized backbone", ""},
-	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with oneDNN's Winograd kernels only; "},
-	{defaultWhat, "dogbreed's default", defaultRow + " (dogbreed's default)", "CPUs with oneDNN's Winograd kernels only; "},
-	{defaultUnfused, "dogbreed's default unfused", defaultUnfusedRow, "CPUs with oneDNN's Winograd kernels only; "},
+	{"+optimize-backbone +winograd", "Winograd", "Winograd convolutions, frozen + optimized backbone", "CPUs with Winograd kernels only; "},
+	{defaultWhat, "dogbreed's default", defaultRow + " (dogbreed's default)", "CPUs with Winograd kernels only; "},
+	{defaultUnfused, "dogbreed's default unfused", defaultUnfusedRow, "CPUs with Winograd kernels only; "},
 	{withinFused, fmt.Sprintf("Winograd within %d MiB, fused", finetune.DefaultWinogradBytes>>20), withinFusedRow,
-		"CPUs with oneDNN's Winograd kernels only; "},
+		"CPUs with Winograd kernels only; "},
 	{"+optimize-backbone " + fuseTag, "frozen + optimized, fused", "frozen + optimized backbone, ReLUs and sums fused (dogbreed's default on CPUs without Winograd kernels)",
 		"CPUs only; "},
 	{"+optimize-backbone +int8", "int8", "int8 backbone, frozen + optimized", ""},
@@ -288,7 +288,7 @@ var trainLevers = []lever{
 	{"+channels-last", "channels-last", "channels-last backbone", "run only where faster; "},
 	{"+bf16 +channels-last", "bf16 + channels-last", "bf16 + channels-last backbone", "run only where faster; "},
 	{"+no-cpu-cache", "libtorch's allocator", "libtorch's own CPU allocator (the caching one off)", ""},
-	{defaultWhat + " +no-huge-pages", "dogbreed's default in small pages", noHugePagesRow, "CPUs with oneDNN's Winograd kernels only; "},
+	{defaultWhat + " +no-huge-pages", "dogbreed's default in small pages", noHugePagesRow, "CPUs with Winograd kernels only; "},
 	{"+openblas-threaded", "OpenBLAS threaded", openBLASThreadedRow, "where libtorch calls OpenBLAS; "},
 	{"+no-simd", "without the AVX2 assembly", "the transforms' Go code without its AVX2 assembly", "amd64 CPUs with AVX2 only; "},
 	{"+cache-images", "decoded images cached", "decoded images cached", ""},

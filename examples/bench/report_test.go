@@ -199,7 +199,7 @@ func TestChapterLengthRunsHaveTheirOwnEfficiency(t *testing.T) {
 		"in its own process; median, then each run's): dogbreed's default 0.95 (1.000, 0.900); int8 0.96 (0.960). "+
 		"Their bound, as above: dogbreed's default 0.96, int8 0.93.\n")
 	require.Contains(t, md, "| end-to-end, frozen + optimized, every convolution Winograd, ReLUs and sums fused into the convolutions, their direct weights let go once planned "+
-		"(dogbreed's default) (CPUs with oneDNN's Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
+		"(dogbreed's default) (CPUs with Winograd kernels only; ÷ the chapter's float32) | 44.0 examples/s |")
 	require.Contains(t, md, "(median, then each repetition's): plain 1.50× (1.50×).\n")
 	require.Contains(t, md, "(its end-to-end ÷ the mean of its backbone-only runs just before and after): dogbreed's default 0.88.")
 	require.Contains(t, md, "then PyTorch's two)", "no default-backbone runs in the repetitions: the chapter-length ones are not")
