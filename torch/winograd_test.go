@@ -113,8 +113,9 @@ func frozenModule(t *testing.T, path string, optimize bool) *Module {
 // (Winograd), 4 (Winograd: on a primitive of its own that reads batch 6's
 // Winograd weights where oneDNN lays them out the same for both, else
 // padded into batch 6's) and 2 (too few images for Winograd: direct), and
-// run Winograd wherever WinogradAvailable says so (the direct algorithm
-// elsewhere: same outputs). Batch 4 makes no Winograd weights.
+// run Winograd wherever oneDNN has the kernels (pinned: WinogradOneDNN;
+// the direct algorithm elsewhere: same outputs). Batch 4 makes no Winograd
+// weights.
 func TestWinogradConvolutionsGivePyTorchsOutputs(t *testing.T) {
 	if !winogradBuilt() {
 		m := frozenOptimized(t, filepath.Join("testdata", "winograd_cnn.pt"))
