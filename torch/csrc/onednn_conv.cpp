@@ -221,8 +221,11 @@ at::Tensor Convolution::convolve(const at::Tensor &x, const c10::optional<at::Te
     out = std::move(head);
   }
   auto y = at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
-  if (fused) return y;
-  auto sum = y.to_dense().add_(residual->to_dense());  // broadcast
+  return fused ? y : add_broadcast(y, *residual);
+}
+
+at::Tensor Convolution::add_broadcast(const at::Tensor &y, const at::Tensor &residual) const {
+  auto sum = y.to_dense().add_(residual.to_dense());
   if (geometry.relu) sum.relu_();
   return sum.to_mkldnn();
 }
@@ -271,10 +274,7 @@ at::Tensor Convolution::convolve_own(const Plan &plan, const at::Tensor &x, idee
   }
   winograd_avx2_forward(shape, in, u, bias_data, added, g.relu, y);
   auto result = at::native::new_with_itensor_mkldnn(std::move(out), at::kFloat, x.device());
-  if (fused) return result;
-  auto sum = result.to_dense().add_(residual->to_dense());  // broadcast
-  if (geometry.relu) sum.relu_();
-  return sum.to_mkldnn();
+  return fused ? result : add_broadcast(result, *residual);
 }
 
 void Convolution::counts(int64_t *winograd, int64_t *direct, int64_t *made) {

@@ -121,6 +121,10 @@ struct Convolution : torch::CustomClassHolder {
   // Gives plan the bias (zeros where the convolution has none) in layout;
   // mu is held.
   void make_bias(Plan &plan, const memory::desc &layout);
+  // y + residual, a residual of another shape (broadcast: not fused), then
+  // the ReLU where the graph had one: what the graph did after the
+  // convolution.
+  at::Tensor add_broadcast(const at::Tensor &y, const at::Tensor &residual) const;
   // run's convolution on tunetorch's Winograd plan.
   at::Tensor convolve_own(const Plan &plan, const at::Tensor &x, ideep::tensor &xi, const std::vector<int64_t> &key,
                           const c10::optional<at::Tensor> &residual, ideep::tensor *ri, bool fused);

@@ -7,25 +7,36 @@
 // tunetorch::conv2d one; one of ours, made by fuse.cpp first, is allowed to):
 // 4x fewer multiplications, weights 4x as large.
 #include <algorithm>
+#include <string>
 
 #include "onednn_conv.h"
 #include "winograd_avx2.h"
 
 namespace {
 
-// Whether oneDNN has a Winograd kernel for this CPU (asked once).
-bool onednn_winograd_here() {
-  static const bool here = [] {
+// What oneDNN said, asked once, when asked for a small Winograd
+// convolution: whether it has a kernel for this CPU, or why it could not
+// make a convolution at all.
+struct OneDNNProbe {
+  bool winograd = false;
+  std::string error;
+};
+
+const OneDNNProbe &onednn_probe() {
+  static const OneDNNProbe probe = [] {
+    OneDNNProbe p;
     try {
-      bool got = false;
-      tt::describe({1, 16, 8, 8}, {16, 16, 3, 3}, true, &got);
-      return got;
-    } catch (const std::exception &) {
-      return false;
+      tt::describe({1, 16, 8, 8}, {16, 16, 3, 3}, true, &p.winograd);
+    } catch (const std::exception &e) {
+      p.error = e.what();
     }
+    return p;
   }();
-  return here;
+  return probe;
 }
+
+// Whether oneDNN has a Winograd kernel for this CPU.
+bool onednn_winograd_here() { return onednn_probe().winograd; }
 
 // The kernels of tt_module_use_winograd.
 enum Kernel { kAuto = 0, kOneDNN = 1, kTunetorch = 2 };
@@ -41,18 +52,16 @@ using tt::replace_with_convolution;
 extern "C" {
 
 int tt_winograd_available(char **why) {
-  try {
-    bool got = false;
-    tt::describe({1, 16, 8, 8}, {16, 16, 3, 3}, true, &got);
-    if (got || tt::winograd_avx2_supported()) return 2;
-    *why = tt::dup_string(
-        "oneDNN has no Winograd convolution for this CPU (its F(4x4, 3x3) kernels need AVX-512) and tunetorch's "
-        "needs AVX2 and FMA: the convolutions would run oneDNN's direct algorithm");
-    return 1;
-  } catch (const std::exception &e) {
-    *why = tt::dup_string(std::string("oneDNN could not make a convolution: ") + e.what());
+  const auto &probe = onednn_probe();
+  if (!probe.error.empty()) {
+    *why = tt::dup_string("oneDNN could not make a convolution: " + probe.error);
     return 1;
   }
+  if (probe.winograd || tt::winograd_avx2_supported()) return 2;
+  *why = tt::dup_string(
+      "oneDNN has no Winograd convolution for this CPU (its F(4x4, 3x3) kernels need AVX-512) and tunetorch's "
+      "needs AVX2 and FMA: the convolutions would run oneDNN's direct algorithm");
+  return 1;
 }
 
 int tt_winograd_kernels(void) {
