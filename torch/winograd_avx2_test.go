@@ -76,8 +76,10 @@ func TestTunetorchWinogradGivesPyTorchsOutputs(t *testing.T) {
 
 // ResNet-34 on tunetorch's Winograd convolutions, fused, its direct weights
 // let go: the optimised module's logits within float32 rounding, for the
-// batch of 4 the plans were made for and then a batch of 3, on the same
-// transformed weights (29 plans, one per convolution).
+// batch of 4 the plans were made for, then a batch of 3 and one of 33, on
+// the same transformed weights (29 plans, one per convolution). At 33 the
+// 512-channel layers' 132 tiles take two blocks (their transformed weights,
+// 38 MB, set the blocks' size: block_bytes in winograd_avx2.cpp).
 func TestTunetorchWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	skipWithoutTunetorchWinograd(t)
 	path := testenv.ResNet34(t)
@@ -94,8 +96,8 @@ func TestTunetorchWinogradResNet34KeepsTheOptimisedOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 29, released)
 
-	x := resnetInput(t, 4)
-	for _, batch := range []int64{4, 3} {
+	x := resnetInput(t, 33)
+	for _, batch := range []int64{4, 3, 33} {
 		in := x.Narrow(0, 0, batch)
 		want, err := direct.ForwardNoGrad(in)
 		require.NoError(t, err)
