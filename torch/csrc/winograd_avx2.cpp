@@ -38,6 +38,7 @@ constexpr int kStrip = 16;               // output channels per weight strip: tw
 constexpr int kRows = 6;                 // tiles per register block of the products
 constexpr int64_t kBlockBytes = int64_t(4) << 20;       // transformed tiles of one block, in and out
 constexpr int64_t kCachedWeightBytes = int64_t(16) << 20;  // transformed weights a CPU's caches keep between blocks
+constexpr int64_t kLargestBlockBytes = int64_t(32) << 20;  // the scratch a block may take for large weights
 
 // Lavin and Gray's G for F(4x4, 3x3).
 const double kG[kAlpha][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -79,14 +80,15 @@ namespace {
 // convolution with c input and k output channels takes. Each block reads
 // all the transformed weights (36·c·k floats): 4 MB blocks keep the tiles
 // in the caches, and weights up to kCachedWeightBytes stay there too.
-// Larger ones come from memory once a block, so a block then takes at
-// least half their size: at most two passes over them, where 4 MB blocks
-// would make one per 4 MB of tiles (ResNet-34's 512-channel layers, 38 MB
-// of weights, at batch 32: two instead of six; 14.5-15.1 against 17.0-17.8
-// ms a convolution on the Zen 5 VM of stop 46, the other layers unchanged).
+// Larger ones come from memory once a block, so a block then takes half
+// their size, up to kLargestBlockBytes: at most two passes over them below
+// 64 MB of weights, where 4 MB blocks would make one per 4 MB of tiles
+// (ResNet-34's 512-channel layers, 38 MB of weights, at batch 32: two
+// instead of six; 14.5-15.1 against 17.0-17.8 ms a convolution on the Zen
+// 5 VM of stop 46, the other layers unchanged).
 int64_t block_bytes(int64_t c, int64_t k) {
   const int64_t weights = int64_t(kPositions) * c * k * int64_t(sizeof(float));
-  return weights > kCachedWeightBytes ? std::max(kBlockBytes, weights / 2) : kBlockBytes;
+  return weights > kCachedWeightBytes ? std::clamp(weights / 2, kBlockBytes, kLargestBlockBytes) : kBlockBytes;
 }
 
 // o = B^T d for one column of six registers.

@@ -42,7 +42,8 @@ struct WinogradShape {
 // null, residual null or of the output's shape (it may be y itself: each
 // value is read before it is written). The work splits over libtorch's
 // threads; scratch (transformed tiles: 4 MB, or half the transformed
-// weights where those take over 16 MB) comes from libtorch's CPU allocator.
+// weights, at most 32 MB, where those take over 16 MB) comes from libtorch's
+// CPU allocator.
 void winograd_avx2_forward(const WinogradShape &s, const float *x, const float *u, const float *bias,
                            const float *residual, bool relu, float *y);
 
