@@ -100,10 +100,18 @@ func (k WinogradKernel) Resolved() WinogradKernel {
 	if k != WinogradAuto {
 		return k
 	}
-	if here := int(C.tt_winograd_kernels()); here&1 == 0 && here&2 != 0 {
+	if oneDNN, tunetorch := kernelsOnThisCPU(); !oneDNN && tunetorch {
 		return WinogradTunetorch
 	}
 	return WinogradOneDNN
+}
+
+// kernelsOnThisCPU reports whose Winograd kernels run on this CPU, as the
+// shim's probe found (tt_winograd_kernels: bit 0 oneDNN's, bit 1
+// tunetorch's).
+func kernelsOnThisCPU() (oneDNN, tunetorch bool) {
+	here := int(C.tt_winograd_kernels())
+	return here&1 != 0, here&2 != 0
 }
 
 // WinogradKernelAvailable returns nil when kernel k runs here, or an error
@@ -112,17 +120,17 @@ func WinogradKernelAvailable(k WinogradKernel) error {
 	if err := WinogradAvailable(); err != nil {
 		return err
 	}
-	here := int(C.tt_winograd_kernels())
+	oneDNN, tunetorch := kernelsOnThisCPU()
 	switch k {
 	case WinogradAuto:
 		return nil
 	case WinogradOneDNN:
-		if here&1 == 0 {
+		if !oneDNN {
 			return errors.New("torch: oneDNN's Winograd convolutions: oneDNN has no Winograd kernel for this CPU (they need AVX-512)")
 		}
 		return nil
 	case WinogradTunetorch:
-		if here&2 == 0 {
+		if !tunetorch {
 			return errors.New("torch: tunetorch's Winograd convolutions: they need an x86-64 CPU with AVX2 and FMA")
 		}
 		return nil
