@@ -91,12 +91,14 @@ test: build fixtures vet
 race: build fixtures
 	TUNETORCH_RESNET34=$(abspath $(CACHE)/resnet34.pt) TUNETORCH_RESNET34_INT8=$(abspath $(CACHE)/resnet34-int8.pt) TUNETORCH_PYTHON=$(PYTHON) $(GO) test -race -count=1 -timeout 60m ./...
 
-# Fuzz the label parser and the decoder + transforms for FUZZTIME each; crashers
-# land in testdata/fuzz and become regression tests.
+# Fuzz the label parser, the decoder + transforms and the tensor-file reader
+# (torch.save's format) for FUZZTIME each; crashers land in testdata/fuzz and
+# become regression tests.
 FUZZTIME ?= 60s
-fuzz:
+fuzz: build
 	cd dataset && $(GO) test -run '^$$' -fuzz FuzzParseLabels -fuzztime $(FUZZTIME) .
 	cd transforms && $(GO) test -run '^$$' -fuzz FuzzDecodeAndTransform -fuzztime $(FUZZTIME) .
+	cd torch && $(GO) test -run '^$$' -fuzz FuzzDecodeTensors -fuzztime $(FUZZTIME) .
 
 # The chapter end to end on a generated dataset (120 breeds, ~4% of the real
 # class sizes), with ResNet-34's ImageNet weights when they can be downloaded

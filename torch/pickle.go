@@ -20,19 +20,31 @@ type pickleList struct{ items []any }
 
 // pickleDict is a Python dict or OrderedDict, in insertion order.
 type pickleDict struct {
-	keys []any
-	vals []any
+	keys  []any
+	vals  []any
+	index map[any]int // key → position in keys
 }
 
-func (d *pickleDict) set(k, v any) {
-	for i, old := range d.keys {
-		if old == k {
-			d.vals[i] = v
-			return
-		}
+// set adds k → v, or replaces k's value. Keys are the scalars a dict in a
+// tensor file uses; any other key (a tuple, a list, a tensor) is an error:
+// Go cannot compare some of them, and no tensor dict needs them.
+func (d *pickleDict) set(k, v any) error {
+	switch k.(type) {
+	case nil, string, int64, float64, bool:
+	default:
+		return fmt.Errorf("dict key of type %s (only str, int, float, bool and None keys are read)", pyTypeName(k))
 	}
+	if i, ok := d.index[k]; ok {
+		d.vals[i] = v
+		return nil
+	}
+	if d.index == nil {
+		d.index = map[any]int{}
+	}
+	d.index[k] = len(d.keys)
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
+	return nil
 }
 
 // pickleGlobal is a module-level name such as torch._utils._rebuild_tensor_v2.
@@ -319,7 +331,9 @@ func (u *unpickler) step(op byte) error {
 			return fmt.Errorf("odd number of items for SETITEMS")
 		}
 		for i := 0; i < len(items); i += 2 {
-			d.set(items[i], items[i+1])
+			if err := d.set(items[i], items[i+1]); err != nil {
+				return err
+			}
 		}
 	case 'c': // GLOBAL
 		mod, err := u.readLine()
@@ -408,11 +422,11 @@ func decodeLong(b []byte) (int64, error) {
 func persistentStorage(pid any) (storageRef, error) {
 	t, ok := pid.(pickleTuple)
 	if !ok || len(t) < 5 || t[0] != "storage" {
-		return storageRef{}, fmt.Errorf("unsupported persistent id %v", pid)
+		return storageRef{}, fmt.Errorf("unsupported persistent id %s", shortRepr(pid))
 	}
 	g, ok := t[1].(pickleGlobal)
 	if !ok || g.module != "torch" {
-		return storageRef{}, fmt.Errorf("unsupported storage type %v", t[1])
+		return storageRef{}, fmt.Errorf("unsupported storage type %s", shortRepr(t[1]))
 	}
 	dt, ok := storageDtypes[g.name]
 	if !ok {
@@ -421,7 +435,7 @@ func persistentStorage(pid any) (storageRef, error) {
 	key, ok1 := t[2].(string)
 	numel, ok2 := t[4].(int64)
 	if !ok1 || !ok2 || numel < 0 {
-		return storageRef{}, fmt.Errorf("malformed storage id %v", t)
+		return storageRef{}, fmt.Errorf("malformed storage id %s", shortRepr(t))
 	}
 	return storageRef{dtype: dt, key: key, numel: numel}, nil
 }

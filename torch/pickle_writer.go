@@ -152,6 +152,13 @@ func (p *pickler) tensor(class, key string, shape []int64) {
 		strides[i] = numel
 		numel *= shape[i]
 	}
+	p.view(class, key, numel, 0, shape, strides)
+}
+
+// view pushes _rebuild_tensor_v2(storage, offset, shape, strides, False,
+// OrderedDict()) for a storage of numel elements of class named key on the
+// CPU.
+func (p *pickler) view(class, key string, numel, offset int64, shape, strides []int64) {
 	p.global("torch._utils", "_rebuild_tensor_v2")
 	p.op('(')
 	p.op('(') // the persistent id: ('storage', class, key, location, numel)
@@ -162,7 +169,7 @@ func (p *pickler) tensor(class, key string, shape []int64) {
 	p.int(numel)
 	p.op('t')
 	p.op('Q') // BINPERSID
-	p.int(0)
+	p.int(offset)
 	p.ints(shape)
 	p.ints(strides)
 	p.op(0x89) // NEWFALSE: requires_grad
