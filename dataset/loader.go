@@ -390,9 +390,14 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 }
 
 // BatchesFrom is Batches starting at batch first (0-based): the same batches
-// an uninterrupted epoch yields from there, e.g. to resume mid-epoch.
+// an uninterrupted epoch yields from there, e.g. to resume mid-epoch. A first
+// outside [0, NumBatches()] is an error (NumBatches() yields nothing).
 func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
+		if nb := l.NumBatches(); first < 0 || first > nb {
+			yield(nil, fmt.Errorf("dataset: batch %d is outside an epoch of %d batches", first, nb))
+			return
+		}
 		keep := l.cfg.Prefetch + 2 // the batches alive at once (the consumer's and the queue's) and a spare
 		l.buffers.begin(keep)
 		defer l.buffers.end(keep)

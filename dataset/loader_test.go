@@ -3,6 +3,7 @@ package dataset
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -151,6 +152,23 @@ func TestLoaderCancellationAndEarlyBreak(t *testing.T) {
 	// Breaking out early stops cleanly too (the iterator waits for its goroutines).
 	for range l.Batches(context.Background(), 1) {
 		break
+	}
+}
+
+func TestBatchesFromOutsideTheEpochIsAnError(t *testing.T) {
+	l, err := NewLoader(jpegFolder(t, 6), LoaderConfig{BatchSize: 2, Transform: trainTransform()})
+	require.NoError(t, err)
+	for _, first := range []int{-1, 4} {
+		var errs []error
+		for b, err := range l.BatchesFrom(context.Background(), 0, first) {
+			require.Nil(t, b)
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		require.EqualError(t, errs[0], fmt.Sprintf("dataset: batch %d is outside an epoch of 3 batches", first))
+	}
+	for range l.BatchesFrom(context.Background(), 0, 3) {
+		t.Fatal("a batch after the epoch's last")
 	}
 }
 

@@ -116,6 +116,27 @@ func (t *trainer) resume() (err error) {
 		return bad("it was written for a head on %d features with %d classes; this one has %d features and %d classes",
 			st[5], st[6], t.net.FeatureDim, t.net.Classes)
 	}
+	// The schedule steps once an epoch, so its steps are the epoch; the
+	// position is checked before the schedule is stepped to it.
+	epoch, batch, count, steps := st[1], st[2], st[3], st[4]
+	if epoch < 0 || batch < 0 || count < 0 || steps != epoch {
+		return bad("a corrupt position: epoch %d, batch %d, %d examples, %d schedule steps", epoch, batch, count, steps)
+	}
+	if epoch > int64(t.cfg.Epochs) {
+		return bad("it is at epoch %d, past this run's %d epochs", epoch, t.cfg.Epochs)
+	}
+	if nb := t.train.NumBatches(); batch > int64(nb) {
+		return bad("it is at batch %d of an epoch; this run's epochs have %d batches (another dataset or batch size)", batch, nb)
+	}
+	history := map[string][]float64{}
+	for _, name := range []string{"history.epochs", "history.train", "history.valid"} {
+		if x := byName[name]; x != nil {
+			if x.Dtype() != torch.Float64 {
+				return bad("%s is %s, not float64", name, x.Dtype())
+			}
+			history[name] = x.Float64s()
+		}
+	}
 	if err := torch.LoadParameters(t.net.Head, head); err != nil {
 		return bad("%v", err)
 	}
@@ -126,22 +147,21 @@ func (t *trainer) resume() (err error) {
 	if err := t.opt.SetMomentumBuffers(bufs); err != nil {
 		return bad("%v", err)
 	}
-	for range st[4] {
+	for range steps {
 		t.sched.Step()
 	}
-	t.pos = position{epoch: int(st[1]), batch: int(st[2]), count: int(st[3]), lossSum: fl[0], seconds: fl[1], dataWait: fl[3]}
-	if ep := byName["history.epochs"]; ep != nil {
-		v := ep.Float64s()
+	t.pos = position{epoch: int(epoch), batch: int(batch), count: int(count), lossSum: fl[0], seconds: fl[1], dataWait: fl[3]}
+	if v, ok := history["history.epochs"]; ok {
 		for i := 0; i+9 <= len(v); i += 9 {
 			t.hist.Epochs = append(t.hist.Epochs, EpochStats{Epoch: int(v[i]), TrainLoss: v[i+1], ValidLoss: v[i+2],
 				ValidTop1: v[i+3], ValidTop5: v[i+4], LR: v[i+5], Examples: int(v[i+6]), Seconds: v[i+7], ExamplesPerSec: v[i+8]})
 		}
 	}
-	if c := byName["history.train"]; c != nil {
-		t.hist.TrainCurve = points(c.Float64s())
+	if v, ok := history["history.train"]; ok {
+		t.hist.TrainCurve = points(v)
 	}
-	if c := byName["history.valid"]; c != nil {
-		t.hist.ValidCurve = points(c.Float64s())
+	if v, ok := history["history.valid"]; ok {
+		t.hist.ValidCurve = points(v)
 	}
 	if t.cfg.Log != nil {
 		fmt.Fprintf(t.cfg.Log, "resuming from %s: epoch %d, batch %d\n", path, t.pos.epoch+1, t.pos.batch)

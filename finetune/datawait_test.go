@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/tunetorch/tunetorch/dataset"
-	"github.com/tunetorch/tunetorch/torch"
 	"github.com/tunetorch/tunetorch/transforms"
 )
 
@@ -52,50 +50,4 @@ func TestDataWaitIsTheTimeTheLoopWaitsForBatches(t *testing.T) {
 		require.LessOrEqual(t, s.DataWaitSeconds, s.Seconds, "%d streams", streams)
 		require.Contains(t, log.String(), "% waiting for data")
 	}
-}
-
-func TestVersion1CheckpointsAreStillRead(t *testing.T) {
-	split, cfg, _ := trainedCheckpoint(t)
-	// Rewrite the checkpoint as version 1 wrote it: no wait in state.float.
-	ts, err := torch.LoadTensors(cfg.Checkpoint)
-	require.NoError(t, err)
-	defer torch.CloseNamed(ts)
-	rewrite := func(version int64, floats int) {
-		t.Helper()
-		var out []torch.NamedTensor
-		var made []*torch.Tensor
-		for _, nt := range ts {
-			switch nt.Name {
-			case "state.int":
-				v := nt.Tensor.Int64s()
-				v[0] = version
-				made = append(made, torch.MustFromSlice(v, 7))
-				out = append(out, torch.NamedTensor{Name: nt.Name, Tensor: made[len(made)-1]})
-			case "state.float":
-				v := nt.Tensor.Float64s()
-				made = append(made, torch.MustFromSlice(v[:floats], int64(floats)))
-				out = append(out, torch.NamedTensor{Name: nt.Name, Tensor: made[len(made)-1]})
-			default:
-				out = append(out, nt)
-			}
-		}
-		require.NoError(t, torch.SaveTensors(cfg.Checkpoint, out))
-		torch.CloseAll(made...)
-	}
-	resume := func() error {
-		c := cfg
-		c.Resume, c.Epochs = true, 2
-		_, err := Train(context.Background(), tinyNet(t, 3), loader(t, split.Train, evalTransform(), false, 4), nil, c)
-		return err
-	}
-	rewrite(1, 3)
-	require.NoError(t, resume())
-
-	ckpt := filepath.Base(cfg.Checkpoint)
-	rewrite(3, 4)
-	require.ErrorContains(t, resume(), "format version 3, this build reads 1 to 2")
-	rewrite(1, 4)
-	err = resume()
-	require.ErrorContains(t, err, "format version 1 has 4 state.float values, not 3")
-	require.ErrorContains(t, err, ckpt)
 }
