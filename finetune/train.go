@@ -31,7 +31,9 @@ type TrainConfig struct {
 	// terminal gets a progress bar, anything else plain lines.
 	Log io.Writer
 	// Checkpoint, when set, is written after every epoch and when the
-	// context is cancelled; Resume starts from it if it exists.
+	// context is cancelled; Resume starts from it if it exists. A checkpoint
+	// past Epochs, at a batch past this loader's epoch, or corrupt is an
+	// error naming it, returned before anything is restored.
 	Checkpoint string
 	Resume     bool
 	// CacheValidFeatures runs the backbone over the validation set once and
