@@ -47,9 +47,31 @@ func LoadHead(path string, net *Net) ([]string, error) {
 // ReadHeadClasses returns the class names stored in a head file, to size a
 // Net before LoadHead.
 func ReadHeadClasses(path string) ([]string, error) {
-	ts, classes, err := readHeadFile(path)
-	torch.CloseNamed(ts)
+	classes, _, err := ReadHeadConfig(path)
 	return classes, err
+}
+
+// ReadHeadConfig returns the class names stored in a head file and the width
+// of its hidden layer, to size a Net before LoadHead (NetConfig's Classes and
+// Hidden). The names must match the output layer's rows.
+func ReadHeadConfig(path string) (classes []string, hidden int, err error) {
+	ts, classes, err := readHeadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer torch.CloseNamed(ts)
+	shapes := map[string][]int64{}
+	for _, nt := range ts {
+		shapes[nt.Name] = nt.Tensor.Shape()
+	}
+	in, out := shapes["0.weight"], shapes["2.weight"]
+	if len(in) != 2 || len(out) != 2 || out[1] != in[0] {
+		return nil, 0, fmt.Errorf("%s: weights 0.weight %v and 2.weight %v are not a head Linear→ReLU→Linear", path, in, out)
+	}
+	if out[0] != int64(len(classes)) {
+		return nil, 0, fmt.Errorf("%s: the file names %d classes, its output layer has %d", path, len(classes), out[0])
+	}
+	return classes, int(in[0]), nil
 }
 
 // readHeadFile returns the entries of a head file (the caller closes them)

@@ -61,11 +61,11 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	classes, err := finetune.ReadHeadClasses(*head)
+	classes, hidden, err := finetune.ReadHeadConfig(*head)
 	if err != nil {
 		return err
 	}
-	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), InputSize: *size, Device: dev,
+	net, err := finetune.LoadNet(*model, finetune.NetConfig{Classes: len(classes), Hidden: hidden, InputSize: *size, Device: dev,
 		ChannelsLast: finetune.ChannelsLastPays(dev, torch.Float32)})
 	if err != nil {
 		return err

@@ -18,7 +18,8 @@ const tinyBackbone = "../../finetune/testdata/tiny_backbone.pt"
 func TestPredictPrintsTopK(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, demodata.Generate(demodata.Config{Dir: dir, Classes: demodata.Breeds()[:4], Scale: 0.03, MinSide: 40, MaxSide: 60, TestImages: 3}))
-	net, err := finetune.LoadNet(tinyBackbone, finetune.NetConfig{Classes: 4, InputSize: 48, Device: torch.CPU})
+	// A hidden layer of 48, not the default 256: predict sizes the head from the file.
+	net, err := finetune.LoadNet(tinyBackbone, finetune.NetConfig{Classes: 4, Hidden: 48, InputSize: 48, Device: torch.CPU})
 	require.NoError(t, err)
 	head := filepath.Join(dir, "head.pt")
 	require.NoError(t, finetune.SaveHead(head, net, demodata.Breeds()[:4]))
