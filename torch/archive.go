@@ -25,9 +25,10 @@ const deflateMaxRatio = 1032
 
 // viewBudget bounds the elements the decoded tensors hold together, as a
 // multiple of the elements of the storages they view. Each tensor is copied
-// out of its storage, so views that share one (tied weights) cost a copy
-// each: a few are fine, thousands of views of one storage from a small file
-// would take more memory than the machine has.
+// out of its storage, so views that share one (tied weights) or repeat it (a
+// zero stride: an expanded buffer) cost a copy each: a few are fine, a
+// million copies of one element, or thousands of views of one storage, from
+// a small file would take more memory than the machine has.
 const viewBudget = 8
 
 // readTorchArchive parses torch.save's zip format: <prefix>/data.pkl holds the
@@ -123,8 +124,7 @@ func readStorage(f *zip.File, st storageRef, archiveLen uint64) ([]byte, error) 
 }
 
 // elements checks that the view lies inside its storage (sizes, strides and
-// offset not negative, no overflow) and holds no more elements than the
-// storage, and returns its element count.
+// offset not negative, no overflow) and returns its element count.
 func (r tensorRef) elements() (int64, error) {
 	bad := func(what string) (int64, error) {
 		return 0, fmt.Errorf("a view of shape %v, strides %v at offset %d %s", r.shape, r.stride, r.offset, what)
@@ -144,8 +144,8 @@ func (r tensorRef) elements() (int64, error) {
 			return bad("overflows")
 		}
 		last += int64(lo)
-		if n > r.storage.numel/d {
-			return bad(fmt.Sprintf("has more elements than its storage's %d", r.storage.numel))
+		if hi, lo := bits.Mul64(uint64(n), uint64(d)); hi != 0 || lo > math.MaxInt64 {
+			return bad("has more elements than an int64 counts")
 		}
 		n *= d
 	}

@@ -72,7 +72,10 @@ func TestDecodeTensorsRefusesBadViews(t *testing.T) {
 			map[string]int{"0": 6}, `entry "w": a view of shape [2 3], strides [3 1] at offset 1 reaches element 6 of a storage of 6`},
 		{"a zero stride expanding one element to a million",
 			[]fileView{{name: "w", key: "0", numel: 1, shape: []int64{1 << 20}, stride: []int64{0}}},
-			map[string]int{"0": 1}, `entry "w": a view of shape [1048576], strides [0] at offset 0 has more elements than its storage's 1`},
+			map[string]int{"0": 1}, `entry "w": the tensors so far hold 1048576 elements, more than 8 times the 1 of their storages`},
+		{"sizes whose product overflows",
+			[]fileView{{name: "w", key: "0", numel: 1, shape: []int64{1 << 32, 1 << 32}, stride: []int64{0, 0}}},
+			map[string]int{"0": 1}, `entry "w": a view of shape [4294967296 4294967296], strides [0 0] at offset 0 has more elements than an int64 counts`},
 		{"strides whose extent overflows",
 			[]fileView{{name: "w", key: "0", numel: 4, shape: []int64{3}, stride: []int64{1 << 62}}},
 			map[string]int{"0": 4}, `entry "w": a view of shape [3], strides [4611686018427387904] at offset 0 overflows`},
@@ -102,13 +105,19 @@ func TestDecodeTensorsRefusesBadViews(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
-	// Two views of one storage (tied weights) are read, each a copy.
+	// Two views of one storage (tied weights) are read, each a copy; so is a
+	// buffer expanded 8 times over (a zero stride), at the budget.
 	ts, err := DecodeTensors(archiveOf(t, []fileView{{"a", "0", 4, 0, []int64{4}, []int64{1}}, {"b", "0", 4, 2, []int64{2}, []int64{1}}},
 		map[string]int{"0": 4}))
 	require.NoError(t, err)
 	defer CloseNamed(ts)
 	require.Equal(t, []float32{0, 1, 2, 3}, ts[0].Tensor.Float32s())
 	require.Equal(t, []float32{2, 3}, ts[1].Tensor.Float32s())
+	expanded, err := DecodeTensors(archiveOf(t, []fileView{{"x", "0", 2, 0, []int64{8, 2}, []int64{0, 1}}}, map[string]int{"0": 2}))
+	require.NoError(t, err)
+	defer CloseNamed(expanded)
+	require.Equal(t, []int64{8, 2}, expanded[0].Tensor.Shape())
+	require.Equal(t, []float32{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}, expanded[0].Tensor.Float32s())
 }
 
 // Python's dicts take tuples as keys; Go cannot compare them as interface
