@@ -81,7 +81,9 @@ func (o *SGD) ZeroGrad() {
 func (o *SGD) MomentumBuffers() []*Tensor { return o.buffers }
 
 // SetMomentumBuffers restores momentum buffers saved from MomentumBuffers,
-// e.g. from a checkpoint. It copies the values; nil entries clear a buffer.
+// e.g. from a checkpoint. It copies the values, on each parameter's device
+// and in its dtype (as torch.optim's load_state_dict casts them); nil entries
+// clear a buffer.
 func (o *SGD) SetMomentumBuffers(bufs []*Tensor) error {
 	if len(bufs) != len(o.params) {
 		return fmt.Errorf("torch: SGD: %d momentum buffers for %d parameters", len(bufs), len(o.params))
@@ -100,8 +102,10 @@ func (o *SGD) SetMomentumBuffers(bufs []*Tensor) error {
 			CloseAll(fresh...)
 			return err
 		}
-		fresh[i] = moved.Clone()
+		cast := moved.ToDtype(o.params[i].Dtype()) // b itself when nothing changes
 		moved.Close()
+		fresh[i] = cast.Clone()
+		cast.Close()
 	}
 	CloseAll(o.buffers...)
 	o.buffers = fresh

@@ -122,3 +122,23 @@ func TestSGDConfigValidation(t *testing.T) {
 	require.ErrorContains(t, opt.SetMomentumBuffers([]*Tensor{bad}), "has shape [3], its parameter [2]")
 	require.ErrorContains(t, opt.SetMomentumBuffers(nil), "0 momentum buffers for 1 parameters")
 }
+
+// Restored buffers are copies in their parameters' dtype, as torch.optim's
+// load_state_dict casts them.
+func TestSetMomentumBuffersCastsAndCopies(t *testing.T) {
+	w := MustFromSlice([]float32{1, 2}, 2)
+	defer w.Close()
+	opt, err := NewSGD([]*Tensor{w}, SGDConfig{LR: 0.5, Momentum: 0.9})
+	require.NoError(t, err)
+	defer opt.Close()
+	wide := MustFromSlice([]float64{0.5, -1.5}, 2)
+	defer wide.Close()
+	require.NoError(t, opt.SetMomentumBuffers([]*Tensor{wide}))
+	require.Equal(t, Float32, opt.MomentumBuffers()[0].Dtype())
+	require.Equal(t, []float32{0.5, -1.5}, opt.MomentumBuffers()[0].Float32s())
+	kept := MustFromSlice([]float32{3, 4}, 2)
+	require.NoError(t, opt.SetMomentumBuffers([]*Tensor{kept}))
+	require.NoError(t, kept.CopyFrom(wide))
+	kept.Close()
+	require.Equal(t, []float32{3, 4}, opt.MomentumBuffers()[0].Float32s())
+}
