@@ -4,9 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,7 +80,7 @@ func FuzzDecodeTensors(f *testing.F) {
 			t.Fatalf("%d tensors decoded, %d after encoding", len(ts), len(back))
 		}
 		for i := range ts {
-			if back[i].Name != ts[i].Name || !equalShapes(back[i].Tensor.Shape(), ts[i].Tensor.Shape()) {
+			if back[i].Name != ts[i].Name || !slices.Equal(back[i].Tensor.Shape(), ts[i].Tensor.Shape()) {
 				t.Fatalf("%q %v became %q %v", ts[i].Name, ts[i].Tensor.Shape(), back[i].Name, back[i].Tensor.Shape())
 			}
 		}
@@ -89,18 +89,6 @@ func FuzzDecodeTensors(f *testing.F) {
 			t.Fatalf("encoding is not a fixed point (%v)", err)
 		}
 	})
-}
-
-func equalShapes(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // unpackArchive splits a torch.save file into the fuzz arguments: data.pkl
@@ -114,12 +102,7 @@ func unpackArchive(tb testing.TB, data []byte) ([]byte, []byte) {
 	var pkl []byte
 	storages := map[string][]byte{}
 	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
+		b, err := readZipFile(f)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -145,24 +128,18 @@ func unpackArchive(tb testing.TB, data []byte) ([]byte, []byte) {
 // what is left.
 func packArchive(tb testing.TB, pkl, records []byte) []byte {
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	add := func(name string, b []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := w.Write(b); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	add("archive/data.pkl", pkl)
+	z := alignedZip{w: zip.NewWriter(&buf)}
+	z.add("data.pkl", pkl)
 	for k := 0; len(records) >= 2; k++ {
 		n := min(int(binary.LittleEndian.Uint16(records)), len(records)-2)
-		add("archive/data/"+strconv.Itoa(k), records[2:2+n])
+		z.add("data/"+strconv.Itoa(k), records[2:2+n])
 		records = records[2+n:]
 	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
+	if z.err == nil {
+		z.err = z.w.Close()
+	}
+	if z.err != nil {
+		tb.Fatal(z.err)
 	}
 	return buf.Bytes()
 }
